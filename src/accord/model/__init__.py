@@ -1,0 +1,1 @@
+"""Pure, typed domain objects: no I/O, no clock."""

@@ -1,0 +1,48 @@
+"""Items of intelligence and the holdings (copies) parties keep of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A piece of intelligence as its originator made it.
+
+    ``level`` is in the originator's scheme; ``releasable_to`` is the originator's caveat (R5):
+    no party outside it may ever receive the item. An empty list means originator only.
+    """
+
+    id: str
+    originator: str
+    level: str
+    topics: frozenset[str]
+    releasable_to: frozenset[str]
+    created: datetime
+    title: str = ""
+    content: str = ""
+    stix: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """A party's copy of an item, marked with its own level beside the originator's (R2).
+
+    ``agreement`` is the agreement the copy was received under (None for the originator's own
+    copy); ``via`` the hub it passed through, if any.
+    """
+
+    item: str
+    party: str
+    level: str
+    originator: str
+    originator_level: str
+    received_at: datetime
+    agreement: str | None = None
+    via: str | None = None
+    destroyed_at: datetime | None = None
+
+    def held_at(self, at: datetime) -> bool:
+        return self.received_at <= at and (self.destroyed_at is None or at < self.destroyed_at)

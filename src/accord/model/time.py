@@ -1,0 +1,100 @@
+"""Instants and durations.
+
+Every instant in accord is an aware ``datetime`` normalised to UTC. Durations are ISO 8601
+(``P1Y``, ``P90D``) and are added on a zone's wall clock, so that a 6-month term from
+2020-07-01T00:00 New York time ends at 2021-01-01T00:00 New York time whatever the offsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import isodate
+
+from accord.errors import InvalidInput, NaiveDatetime
+
+
+def require_aware(value: datetime, field: str) -> datetime:
+    """Return ``value`` in UTC; refuse a naive datetime."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetime(
+            f"{field}: {value.isoformat()} has no UTC offset (naive datetimes are refused)"
+        )
+    return value.astimezone(UTC)
+
+
+def parse_instant(text: str, field: str) -> datetime:
+    """Parse an ISO 8601 instant that carries its offset (``Z`` or ``+09:00``)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{field}: {text!r} is not an ISO 8601 date-time") from None
+    return require_aware(value, field)
+
+
+def zone(name: str, field: str) -> ZoneInfo:
+    """An IANA time zone by name."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"{field}: {name!r} is not an IANA time zone") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """An ISO 8601 duration: calendar months plus an exact part (days and time)."""
+
+    text: str
+    months: int
+    exact: timedelta
+
+    @classmethod
+    def parse(cls, text: str, field: str) -> Duration:
+        try:
+            parsed = isodate.parse_duration(text)
+        except (isodate.ISO8601Error, ValueError, TypeError):
+            raise InvalidInput(
+                f"{field}: {text!r} is not an ISO 8601 duration such as P1Y or P90D"
+            ) from None
+        if isinstance(parsed, timedelta):
+            months, exact = 0, parsed
+        else:
+            months = int(parsed.years) * 12 + int(parsed.months)
+            exact = parsed.tdelta
+        if months < 0 or exact < timedelta(0) or (months == 0 and exact == timedelta(0)):
+            raise InvalidInput(f"{field}: {text!r} must be a positive duration")
+        return cls(text, months, exact)
+
+    def times(self, k: int) -> isodate.Duration:
+        return isodate.Duration(months=self.months * k) + self.exact * k
+
+    def approx(self) -> timedelta:
+        """A lower bound of the duration's length, for estimating how many fit in an interval."""
+        return timedelta(days=28 * self.months) + self.exact
+
+
+def add_on_wall_clock(instant: datetime, duration: Duration, tz: ZoneInfo, k: int = 1) -> datetime:
+    """``instant + k * duration`` counted on ``tz``'s wall clock, returned in UTC.
+
+    Month arithmetic clamps to the month's last day (31 Jan + P1M = 28/29 Feb). A wall time
+    that does not exist (a spring-forward gap) is read with the offset in force before the gap.
+    """
+    local = instant.astimezone(tz).replace(tzinfo=None)
+    shifted: datetime = local + duration.times(k)
+    return shifted.replace(tzinfo=tz).astimezone(UTC)
+
+
+def subtract_on_wall_clock(instant: datetime, duration: Duration, tz: ZoneInfo) -> datetime:
+    """``instant - duration`` on ``tz``'s wall clock, returned in UTC."""
+    local = instant.astimezone(tz).replace(tzinfo=None)
+    shifted: datetime = local - duration.times(1)
+    return shifted.replace(tzinfo=tz).astimezone(UTC)
+
+
+def iso(instant: datetime, tz: ZoneInfo | None = None) -> str:
+    """An instant as ISO 8601, in ``tz`` if given, else UTC with a ``Z``."""
+    if tz is None:
+        return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return instant.astimezone(tz).isoformat()

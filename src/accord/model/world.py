@@ -1,0 +1,210 @@
+"""The exchange's facts in memory: everything policy needs to decide, indexed for it.
+
+A ``World`` only checks that references resolve and ids are unique; whether an act is allowed
+is for ``accord.policy``. Every act carries its instant, so the world is a history: a question
+at instant ``t`` looks only at what happened at or before ``t``.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from accord.errors import DuplicateId, InvalidInput, OutOfOrder, UnknownReference
+from accord.model.acts import Compromise, Consent, Destruction, Release
+from accord.model.agreement import Agreement, AgreementEvent, Amendment
+from accord.model.item import Holding, Item
+from accord.model.party import Party
+from accord.model.time import iso
+from accord.model.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    at: datetime
+    granted: bool
+
+
+@dataclass
+class World:
+    topics: set[str] = field(default_factory=set)
+    parties: dict[str, Party] = field(default_factory=dict)
+    agreements: dict[str, Agreement] = field(default_factory=dict)
+    agreement_events: dict[str, list[AgreementEvent]] = field(default_factory=dict)
+    agreements_of: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    users: dict[str, User] = field(default_factory=dict)
+    items: dict[str, Item] = field(default_factory=dict)
+    holdings: dict[tuple[str, str], list[Holding]] = field(default_factory=dict)
+    items_held_by: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    consents: dict[tuple[str, str, str], list[ConsentRecord]] = field(default_factory=dict)
+    releases: list[Release] = field(default_factory=list)
+    destructions: list[Destruction] = field(default_factory=list)
+    compromises: list[Compromise] = field(default_factory=list)
+    latest: datetime | None = None
+    revision: int = 0
+
+    # --- lookups -------------------------------------------------------------------------------
+
+    def party(self, code: str) -> Party:
+        try:
+            return self.parties[code]
+        except KeyError:
+            raise UnknownReference(f"unknown party {code!r}") from None
+
+    def agreement(self, agreement_id: str) -> Agreement:
+        try:
+            return self.agreements[agreement_id]
+        except KeyError:
+            raise UnknownReference(f"unknown agreement {agreement_id!r}") from None
+
+    def user(self, user_id: str) -> User:
+        try:
+            return self.users[user_id]
+        except KeyError:
+            raise UnknownReference(f"unknown user {user_id!r}") from None
+
+    def item(self, item_id: str) -> Item:
+        try:
+            return self.items[item_id]
+        except KeyError:
+            raise UnknownReference(f"unknown item {item_id!r}") from None
+
+    def holding(self, item_id: str, party: str, at: datetime) -> Holding | None:
+        """The copy of ``item_id`` that ``party`` received most recently at or before ``at``."""
+        copies = self.holdings.get((item_id, party))
+        if not copies:
+            return None
+        for copy in reversed(copies):
+            if copy.received_at <= at:
+                return copy
+        return None
+
+    def consent_at(self, item_id: str, holder: str, recipient: str, at: datetime) -> bool | None:
+        """The originator's latest answer at or before ``at``: True, False, or None if none."""
+        records = self.consents.get((item_id, holder, recipient))
+        if not records:
+            return None
+        answer: bool | None = None
+        for record in records:
+            if record.at > at:
+                break
+            answer = record.granted
+        return answer
+
+    def agreements_between(self, a: str, b: str) -> list[str]:
+        """Agreements that have ever had both parties as members, by id."""
+        return sorted(self.agreements_of.get(a, set()) & self.agreements_of.get(b, set()))
+
+    # --- additions -----------------------------------------------------------------------------
+
+    def _touch(self, at: datetime | None = None) -> None:
+        self.revision += 1
+        if at is not None and (self.latest is None or at > self.latest):
+            self.latest = at
+
+    def check_order(self, at: datetime, what: str) -> None:
+        """Acts are recorded in time order; refuse one dated before the latest recorded act."""
+        if self.latest is not None and at < self.latest:
+            raise OutOfOrder(
+                f"{what} at {iso(at)} is earlier than the latest recorded act ({iso(self.latest)});"
+                " the record is append-only in time"
+            )
+
+    def add_topic(self, topic: str) -> None:
+        if not topic or topic != topic.strip():
+            raise InvalidInput(
+                f"topic {topic!r} must be a non-empty name without surrounding spaces"
+            )
+        self.topics.add(topic)
+        self._touch()
+
+    def add_party(self, party: Party) -> None:
+        if party.code in self.parties:
+            raise DuplicateId(f"party {party.code} is already defined")
+        self.parties[party.code] = party
+        self._touch()
+
+    def add_agreement(self, agreement: Agreement) -> None:
+        if agreement.id in self.agreements:
+            raise DuplicateId(f"agreement {agreement.id} is already defined")
+        agreement.validate(self.parties, frozenset(self.topics))
+        self.agreements[agreement.id] = agreement
+        self.agreement_events[agreement.id] = []
+        for party in agreement.terms.parties:
+            self.agreements_of[party].add(agreement.id)
+        self._touch()
+
+    def add_agreement_event(self, event: AgreementEvent) -> None:
+        self.agreement(event.agreement)
+        self.agreement_events[event.agreement].append(event)
+        if isinstance(event, Amendment):
+            for party in event.changes.get("parties", frozenset()):  # type: ignore[attr-defined]
+                self.agreements_of[party].add(event.agreement)
+        self._touch(event.at)
+
+    def add_user(self, user: User) -> None:
+        if user.id in self.users:
+            raise DuplicateId(f"user {user.id} is already defined")
+        party = self.party(user.party)
+        party.rank(user.clearance)
+        self._check_topics(user.need_to_know, f"user {user.id}: need_to_know")
+        self.users[user.id] = user
+        self._touch()
+
+    def add_item(self, item: Item) -> None:
+        if item.id in self.items:
+            raise DuplicateId(f"item {item.id} is already defined")
+        originator = self.party(item.originator)
+        originator.rank(item.level)
+        if not item.topics:
+            raise InvalidInput(f"item {item.id}: topics must name at least one topic")
+        self._check_topics(item.topics, f"item {item.id}: topics")
+        for code in sorted(item.releasable_to):
+            self.party(code)
+        self.items[item.id] = item
+        own = Holding(
+            item.id, item.originator, item.level, item.originator, item.level, item.created
+        )
+        self.add_holding(own)
+
+    def add_holding(self, holding: Holding) -> None:
+        key = (holding.item, holding.party)
+        copies = self.holdings.setdefault(key, [])
+        if not copies:
+            self.items_held_by[holding.party].append(holding.item)
+        insort(copies, holding, key=lambda h: h.received_at)
+        self._touch(holding.received_at)
+
+    def add_release(self, release: Release) -> None:
+        self.releases.append(release)
+        self._touch(release.at)
+
+    def add_consent(self, consent: Consent) -> None:
+        for recipient in sorted(consent.recipients):
+            key = (consent.item, consent.holder, recipient)
+            self.consents.setdefault(key, []).append(ConsentRecord(consent.at, consent.granted))
+        self._touch(consent.at)
+
+    def add_destruction(self, destruction: Destruction) -> None:
+        copies = self.holdings.get((destruction.item, destruction.party), [])
+        for index in range(len(copies) - 1, -1, -1):
+            if copies[index].held_at(destruction.at):
+                copies[index] = replace(copies[index], destroyed_at=destruction.at)
+                break
+        else:
+            raise InvalidInput(
+                f"{destruction.party} holds no copy of {destruction.item} at {iso(destruction.at)}"
+            )
+        self.destructions.append(destruction)
+        self._touch(destruction.at)
+
+    def add_compromise(self, report: Compromise) -> None:
+        self.compromises.append(report)
+        self._touch(report.at)
+
+    def _check_topics(self, topics: frozenset[str], where: str) -> None:
+        unknown = topics - self.topics
+        if unknown:
+            raise UnknownReference(f"{where}: unknown topics {', '.join(sorted(unknown))}")

@@ -1,0 +1,1 @@
+"""Pure decisions: agreement state at an instant, release and read decisions, impact. No I/O."""

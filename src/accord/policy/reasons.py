@@ -1,0 +1,149 @@
+"""Stable reason codes, the rule each one cites, and decisions built from them (R11)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from accord.model.item import Holding
+
+
+class Code(StrEnum):
+    # allow
+    RELEASE_ALLOWED = "release-allowed"
+    READ_ALLOWED = "read-allowed"
+    EVENT_ALLOWED = "event-allowed"
+    # release and read denials
+    NO_AGREEMENT = "no-agreement"
+    AGREEMENT_NOT_IN_FORCE = "agreement-not-in-force"
+    LEVEL_NOT_COVERED = "level-not-covered"
+    TOPIC_OUT_OF_SCOPE = "topic-out-of-scope"
+    NOT_RELEASABLE_TO = "not-releasable-to"
+    NO_ORIGINATOR_CONSENT = "no-originator-consent"
+    NOT_HELD = "not-held"
+    DESTROYED = "destroyed"
+    CLEARANCE_TOO_LOW = "clearance-too-low"
+    NO_NEED_TO_KNOW = "no-need-to-know"
+    NO_HUB_ROUTE = "no-hub-route"
+    ALREADY_HELD = "already-held"
+    # diplomatic-event and act refusals
+    NOT_A_PARTY = "not-a-party"
+    NOTICE_ALREADY_GIVEN = "notice-already-given"
+    NO_NOTICE = "no-notice"
+    NOTICE_NOT_SUSPENDED = "notice-not-suspended"
+    NOTICE_ALREADY_SUSPENDED = "notice-already-suspended"
+    NOT_NOTIFYING_PARTY = "not-notifying-party"
+    EFFECTIVE_BEFORE_EVENT = "effective-before-event"
+    TERM_ALREADY_ELAPSED = "term-already-elapsed"
+    INVALID_AMENDMENT = "invalid-amendment"
+    NOT_ORIGINATOR = "not-originator"
+
+
+RULE: dict[Code, str] = {
+    Code.RELEASE_ALLOWED: "R1",
+    Code.READ_ALLOWED: "R3",
+    Code.EVENT_ALLOWED: "R6",
+    Code.NO_AGREEMENT: "R1",
+    Code.AGREEMENT_NOT_IN_FORCE: "R1",
+    Code.LEVEL_NOT_COVERED: "R1",
+    Code.TOPIC_OUT_OF_SCOPE: "R1",
+    Code.NOT_RELEASABLE_TO: "R5",
+    Code.NO_ORIGINATOR_CONSENT: "R4",
+    Code.NOT_HELD: "R11",
+    Code.DESTROYED: "R10",
+    Code.CLEARANCE_TOO_LOW: "R3",
+    Code.NO_NEED_TO_KNOW: "R3",
+    Code.NO_HUB_ROUTE: "R8",
+    Code.ALREADY_HELD: "R11",
+    Code.NOT_A_PARTY: "R6",
+    Code.NOTICE_ALREADY_GIVEN: "R6",
+    Code.NO_NOTICE: "R6",
+    Code.NOTICE_NOT_SUSPENDED: "R6",
+    Code.NOTICE_ALREADY_SUSPENDED: "R6",
+    Code.NOT_NOTIFYING_PARTY: "R6",
+    Code.EFFECTIVE_BEFORE_EVENT: "R6",
+    Code.TERM_ALREADY_ELAPSED: "R6",
+    Code.INVALID_AMENDMENT: "R6",
+    Code.NOT_ORIGINATOR: "R4",
+}
+
+SUMMARY: dict[Code, str] = {
+    Code.RELEASE_ALLOWED: "an agreement in force covers the item's level and topics",
+    Code.READ_ALLOWED: "the user's clearance and need-to-know cover the holding",
+    Code.EVENT_ALLOWED: "the event is valid for the agreement's state",
+    Code.NO_AGREEMENT: "no agreement covers a direct release between these parties",
+    Code.AGREEMENT_NOT_IN_FORCE: "the agreement is not in force at this instant",
+    Code.LEVEL_NOT_COVERED: "the agreement's equivalence table does not cover the level",
+    Code.TOPIC_OUT_OF_SCOPE: "the item has topics outside the agreement's scope",
+    Code.NOT_RELEASABLE_TO: "the originator's releasable-to caveat excludes the recipient",
+    Code.NO_ORIGINATOR_CONSENT: "a non-originator holder needs the originator's consent",
+    Code.NOT_HELD: "the party holds no copy of the item at this instant",
+    Code.DESTROYED: "the party's copy was destroyed",
+    Code.CLEARANCE_TOO_LOW: "the user's clearance is below the holding's level",
+    Code.NO_NEED_TO_KNOW: "the user lacks need-to-know for a topic of the item",
+    Code.NO_HUB_ROUTE: "no arrangement routes between these parties through that hub",
+    Code.ALREADY_HELD: "the recipient already holds a copy",
+    Code.NOT_A_PARTY: "the acting party is not a party to the agreement",
+    Code.NOTICE_ALREADY_GIVEN: "a termination notice is already outstanding",
+    Code.NO_NOTICE: "there is no termination notice to act on",
+    Code.NOTICE_NOT_SUSPENDED: "the notice is not suspended",
+    Code.NOTICE_ALREADY_SUSPENDED: "the notice is already suspended",
+    Code.NOT_NOTIFYING_PARTY: "only the party that gave the notice may act on it",
+    Code.EFFECTIVE_BEFORE_EVENT: "the agreement cannot end before the event that ends it",
+    Code.TERM_ALREADY_ELAPSED: "the amended term would already have ended",
+    Code.INVALID_AMENDMENT: "the amendment's new terms are invalid",
+    Code.NOT_ORIGINATOR: "only the originator may answer for consent",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason of a decision: a stable code, the rule it applies, and a sentence."""
+
+    code: Code
+    message: str
+    agreement: str | None = None
+
+    @property
+    def rule(self) -> str:
+        return RULE[self.code]
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "code": self.code.value,
+            "rule": self.rule,
+            "agreement": self.agreement,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Allowed or not, with every reason that applies (R11: default deny)."""
+
+    allowed: bool
+    reasons: tuple[Reason, ...]
+    holdings: tuple[Holding, ...] = ()  # the copies an allowed release creates, marked per R2
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code.value for r in self.reasons)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "decision": "allow" if self.allowed else "deny",
+            "reasons": [r.as_dict() for r in self.reasons],
+        }
+
+
+def allow(
+    code: Code, message: str, agreement: str | None = None, holdings: tuple[Holding, ...] = ()
+) -> Decision:
+    return Decision(True, (Reason(code, message, agreement),), holdings)
+
+
+def deny(reasons: list[Reason]) -> Decision:
+    """A denial; with no reason given, default deny still says why."""
+    if not reasons:
+        reasons = [Reason(Code.NO_AGREEMENT, "nothing allows this (default deny)")]
+    return Decision(False, tuple(reasons))
