@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Union
 
 from accord.errors import InvalidInput, UnknownReference
 from accord.model.party import Party
@@ -201,8 +200,8 @@ class Amendment:
         return replace(terms, **dict(self.changes))  # type: ignore[arg-type]
 
 
-AgreementEvent = Union[
-    TerminationNotice, NoticeSuspended, SuspensionLifted, NoticeWithdrawn, Amendment
-]
+AgreementEvent = (
+    TerminationNotice | NoticeSuspended | SuspensionLifted | NoticeWithdrawn | Amendment
+)
 
 AMENDABLE = ("parties", "equivalence", "topics", "term", "renewal", "notice_period")

@@ -271,6 +271,14 @@ class Timeline:
             )
         if isinstance(event, Amendment):
             return self._check_amendment(event, schemes, topics)
+        return self._check_notice_event(event, terms)
+
+    def _check_notice_event(
+        self,
+        event: TerminationNotice | NoticeSuspended | SuspensionLifted | NoticeWithdrawn,
+        terms: Terms,
+    ) -> Decision:
+        aid = self.agreement.id
         notice = self.last.notice
         reasons: list[Reason] = []
         if event.by not in terms.parties:

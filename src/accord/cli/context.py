@@ -1,0 +1,47 @@
+"""What every command shares: settings, the exchange, time and list arguments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import click
+
+from accord.cli.settings import Settings
+from accord.model.time import parse_instant
+from accord.service import Exchange
+
+
+@dataclass
+class Env:
+    settings: Settings
+    _exchange: Exchange | None = field(default=None, init=False)
+
+    @property
+    def exchange(self) -> Exchange:
+        if self._exchange is None:
+            self._exchange = Exchange.open(self.settings.db_url)
+        return self._exchange
+
+    def at(self, text: str | None, name: str = "--at") -> datetime:
+        """``--at`` as an aware instant; now (from the service's clock) when omitted."""
+        return self.exchange.instant(parse_instant(text, name) if text else None)
+
+
+def env() -> Env:
+    obj = click.get_current_context().find_object(Env)
+    assert obj is not None
+    return obj
+
+
+def names(text: str | None) -> frozenset[str]:
+    """A comma-separated list of names."""
+    if not text:
+        return frozenset()
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+
+at_option = click.option(
+    "--at", "at_text", metavar="INSTANT", help="ISO 8601 instant with offset (default: now)."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")

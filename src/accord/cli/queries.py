@@ -1,0 +1,199 @@
+"""Questions: check, read, agreement status, impact, readable."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import click
+from rich.table import Table
+
+from accord.cli.acts import report
+from accord.cli.context import at_option, env, json_option
+from accord.cli.define import agreement
+from accord.cli.render import console, emit_json, state_table, when
+from accord.model.time import iso
+from accord.policy.impact import ImpactReport
+from accord.policy.requests import ReadRequest, ReleaseRequest
+
+
+@click.group()
+def check() -> None:
+    """Ask for a decision without acting (exit 0 allow, 1 deny)."""
+
+
+@check.command("release")
+@click.argument("item_id")
+@click.option("--from", "sender", required=True)
+@click.option("--to", "recipient", required=True)
+@click.option("--via", "hub", default=None)
+@at_option
+@json_option
+def check_release(
+    item_id: str, sender: str, recipient: str, hub: str | None, at_text: str | None, as_json: bool
+) -> None:
+    decision = env().exchange.check_release(
+        ReleaseRequest(item_id, sender, recipient, hub), env().at(at_text)
+    )
+    report(f"release {item_id}", decision, as_json)
+
+
+@check.command("read")
+@click.argument("item_id")
+@click.option("--user", "user_id", required=True)
+@at_option
+@json_option
+def check_read(item_id: str, user_id: str, at_text: str | None, as_json: bool) -> None:
+    decision = env().exchange.check_read(ReadRequest(user_id, item_id), env().at(at_text))
+    report(f"read {item_id} by {user_id}", decision, as_json)
+
+
+@click.command()
+@click.argument("item_id")
+@click.option("--user", "user_id", required=True)
+@at_option
+@json_option
+def read(item_id: str, user_id: str, at_text: str | None, as_json: bool) -> None:
+    """Read an item as a user: its content is printed only when the read is allowed."""
+    result = env().exchange.read(ReadRequest(user_id, item_id), env().at(at_text))
+    if result.item is None:
+        report(f"read {item_id} by {user_id}", result.decision, as_json)
+        return
+    holding_reason = result.decision.reasons[0]
+    if as_json:
+        emit_json(
+            {
+                **result.decision.as_dict(),
+                "item": {
+                    "id": result.item.id,
+                    "title": result.item.title,
+                    "originator": result.item.originator,
+                    "content": result.item.content,
+                },
+            }
+        )
+        return
+    console.print(f"[bold]{result.item.title or result.item.id}[/bold]  ({holding_reason.message})")
+    click.echo(result.item.content)
+
+
+@agreement.command("status")
+@click.argument("agreement_id")
+@at_option
+@json_option
+def status(agreement_id: str, at_text: str | None, as_json: bool) -> None:
+    """State, term end, expiry instant and time left at --at."""
+    state = env().exchange.agreement_state(agreement_id, env().at(at_text))
+    if as_json:
+        emit_json(state.as_dict())
+    else:
+        console.print(state_table(state, env().settings.tz))
+
+
+def impact_as_dict(report_: ImpactReport) -> dict[str, object]:
+    return {
+        "agreement": report_.agreement,
+        "at": iso(report_.at),
+        "actual_state": report_.state.as_dict(),
+        "flows": [
+            {
+                "originator": f.originator,
+                "from": f.sender,
+                "to": f.recipient,
+                "level": f.level,
+                "topics": sorted(f.topics),
+                "items": list(f.items),
+                "after": f.outcome.verdict,
+                "agreement": f.outcome.agreement,
+                "via": f.outcome.via,
+                "detail": f.outcome.detail,
+            }
+            for f in report_.flows
+        ],
+        "protected_holdings": [
+            {
+                "item": h.item,
+                "party": h.party,
+                "level": h.level,
+                "originator": h.originator,
+                "originator_level": h.originator_level,
+                "received_at": iso(h.received_at),
+                "via": h.via,
+            }
+            for h in report_.protected
+        ],
+    }
+
+
+def impact_tables(report_: ImpactReport, tz: ZoneInfo | None) -> list[Table]:
+    flows = Table(
+        "originator",
+        "from → to",
+        "level",
+        "topics",
+        "items",
+        f"from {when(report_.at, tz)}",
+        "route / why",
+        title=f"flows under {report_.agreement} if it is not in force from {when(report_.at, tz)}",
+        title_justify="left",
+    )
+    colour = {"still-flows": "green", "needs-consent": "yellow", "blocked": "red"}
+    for f in report_.flows:
+        mark = colour[f.outcome.verdict]
+        flows.add_row(
+            f.originator,
+            f"{f.sender} → {f.recipient}",
+            f.level,
+            ", ".join(sorted(f.topics)),
+            str(len(f.items)),
+            f"[{mark}]{f.outcome.verdict}[/{mark}]",
+            f.outcome.detail,
+        )
+    kept = Table(
+        "item",
+        "holder",
+        "holder's marking",
+        "originator's marking",
+        "received",
+        title="holdings that stay protected (R7)",
+        title_justify="left",
+    )
+    for h in report_.protected:
+        kept.add_row(
+            h.item,
+            h.party,
+            h.level,
+            f"{h.originator} {h.originator_level}",
+            when(h.received_at, tz),
+        )
+    return [flows, kept]
+
+
+@click.command()
+@click.argument("agreement_id")
+@at_option
+@json_option
+def impact(agreement_id: str, at_text: str | None, as_json: bool) -> None:
+    """What a lapse at --at would do to the flows this agreement has carried."""
+    result = env().exchange.impact(agreement_id, env().at(at_text))
+    if as_json:
+        emit_json(impact_as_dict(result))
+        return
+    console.print(
+        f"actual status of {agreement_id} at {when(result.at, env().settings.tz)}: {result.state.status.value}"
+    )
+    for table in impact_tables(result, env().settings.tz):
+        console.print(table)
+
+
+@click.command()
+@click.argument("user_id")
+@at_option
+@json_option
+def readable(user_id: str, at_text: str | None, as_json: bool) -> None:
+    """Every item the user may read at --at (the batch question)."""
+    items = env().exchange.readable(user_id, env().at(at_text))
+    if as_json:
+        emit_json(items)
+    else:
+        for item_id in items:
+            click.echo(item_id)

@@ -1,0 +1,86 @@
+"""Human output (rich tables) and JSON output."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+
+from accord.model.time import iso
+from accord.policy.lifecycle import AgreementState
+from accord.policy.reasons import Decision
+
+console = Console(highlight=False, soft_wrap=False, width=140)
+
+
+def emit_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def when(instant: datetime | None, tz: ZoneInfo | None) -> str:
+    """An instant in the viewer's zone (UTC when none is chosen)."""
+    if instant is None:
+        return "-"
+    return iso(instant, tz) if tz is not None else iso(instant)
+
+
+def span(delta: timedelta | None) -> str:
+    """A countdown such as ``6h 00m 00s`` or ``90d 08h 35m``."""
+    if delta is None:
+        return "-"
+    total = int(delta.total_seconds())
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d {hours:02d}h {minutes:02d}m"
+    return f"{sign}{hours}h {minutes:02d}m {seconds:02d}s"
+
+
+def verdict(decision: Decision) -> str:
+    return "[green]ALLOW[/green]" if decision.allowed else "[red]DENY[/red]"
+
+
+def codes(decision: Decision) -> str:
+    return ", ".join(decision.codes)
+
+
+def decision_table(title: str, decision: Decision) -> Table:
+    table = Table(title=f"{title}: {verdict(decision)}", title_justify="left")
+    table.add_column("code")
+    table.add_column("rule")
+    table.add_column("agreement")
+    table.add_column("why")
+    for reason in decision.reasons:
+        table.add_row(reason.code.value, reason.rule, reason.agreement or "-", reason.message)
+    return table
+
+
+def state_table(state: AgreementState, tz: ZoneInfo | None) -> Table:
+    table = Table(
+        title=f"agreement {state.agreement} at {when(state.at, tz)}",
+        title_justify="left",
+        show_header=False,
+    )
+    table.add_column("field")
+    table.add_column("value")
+    table.add_row("status", state.status.value)
+    table.add_row("term ends", when(state.term_end, tz))
+    table.add_row("expires at", when(state.expires_at, tz))
+    table.add_row("time left", span(state.time_left))
+    if state.notice is not None:
+        notice = state.notice
+        detail = f"by {notice.by}, delivered {when(notice.delivered_at, tz)}"
+        if notice.suspended:
+            detail += ", suspended"
+        if notice.effective_at is not None:
+            detail += f", suspension lifted: ends {when(notice.effective_at, tz)}"
+        table.add_row("notice", detail)
+    if state.ended_by is not None:
+        table.add_row("ended by", state.ended_by)
+    return table
