@@ -224,7 +224,7 @@ def test_two_exchanges_on_one_store_see_each_others_writes(
 def test_naive_instants_never_reach_the_store(open_exchange: Callable[[], Exchange]) -> None:
     exchange = open_exchange()
     with pytest.raises(NaiveDatetime):
-        exchange.check_read(ReadRequest("u", "i"), datetime(2019, 11, 23))  # noqa: DTZ001
+        exchange.check_read(ReadRequest("u", "i"), datetime(2019, 11, 23))
 
 
 def test_an_unreachable_store_is_a_clear_error() -> None:
