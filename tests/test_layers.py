@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "scenario": {"errors", "model"},
     "service": {"errors", "model", "policy", "store", "scenario"},
     "cli": {"errors", "model", "policy", "service", "scenario"},
+    "__main__": {"cli"},
 }
 CLOCK_READERS = {"service", "cli"}
 

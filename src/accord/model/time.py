@@ -22,7 +22,12 @@ def require_aware(value: datetime, field: str) -> datetime:
         raise NaiveDatetime(
             f"{field}: {value.isoformat()} has no UTC offset (naive datetimes are refused)"
         )
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(
+            f"{field}: {value.isoformat()} is outside the representable range"
+        ) from None
 
 
 def parse_instant(text: str, field: str) -> datetime:
@@ -61,6 +66,8 @@ class Duration:
         if isinstance(parsed, timedelta):
             months, exact = 0, parsed
         else:
+            if parsed.years != int(parsed.years) or parsed.months != int(parsed.months):
+                raise InvalidInput(f"{field}: {text!r} must use whole years and months")
             months = int(parsed.years) * 12 + int(parsed.months)
             exact = parsed.tdelta
         if months < 0 or exact < timedelta(0) or (months == 0 and exact == timedelta(0)):

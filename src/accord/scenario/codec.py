@@ -1,0 +1,77 @@
+"""The scenario codec: YAML text to a validated, typed ``Scenario``.
+
+Three passes, each failing with ``ScenarioInvalid`` (file, line, offending value): YAML to plain
+data (instants kept as text, lines recorded), the shipped JSON Schema, then the definitions
+added to a dry-run ``World`` and every event and expectation resolved against it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from accord.errors import ScenarioInvalid, UnknownReference
+from accord.scenario.definitions import Definitions
+from accord.scenario.entry import Entry
+from accord.scenario.expectations import expectations
+from accord.scenario.schema import check_schema
+from accord.scenario.source import read_yaml
+from accord.scenario.spec import Scenario
+from accord.scenario.timeline import scenario_events
+
+BUILTIN_DIR = Path(__file__).parent / "builtin"
+BUILTIN_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def parse_scenario(text: str, file: str) -> Scenario:
+    """Parse and validate a scenario; ``file`` names it in error messages."""
+    source = read_yaml(text, file)
+    check_schema(source)
+    root = Entry(source, (), source.data)
+    definitions = Definitions(root)
+    topics = definitions.topics()
+    parties = definitions.parties()
+    agreements = definitions.agreements()
+    users = definitions.users()
+    items = definitions.items()
+    refs = definitions.references
+    return Scenario(
+        file=file,
+        name=root.text("name") or Path(file).stem,
+        description=root.text("description"),
+        topics=topics,
+        parties=parties,
+        agreements=agreements,
+        users=users,
+        items=items,
+        events=scenario_events(root.children("events"), refs),
+        expectations=expectations(root.children("expect"), refs),
+        line_of=dict(definitions.line_of),
+    )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a UTF-8 scenario file and parse it."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioInvalid("the file is not UTF-8 text", file=file) from None
+    except FileNotFoundError:
+        raise ScenarioInvalid("no such file", file=file) from None
+    except IsADirectoryError:
+        raise ScenarioInvalid("this is a directory, not a scenario file", file=file) from None
+    except PermissionError:
+        raise ScenarioInvalid("permission denied: the file cannot be read", file=file) from None
+    except OSError:
+        raise ScenarioInvalid("the file cannot be read", file=file) from None
+    return parse_scenario(text, file)
+
+
+def builtin_scenario_path(name: str = "gsomia-2019") -> Path:
+    """The path of a scenario shipped with accord."""
+    path = BUILTIN_DIR / f"{name}.yaml"
+    if not BUILTIN_NAME.match(name) or not path.is_file():
+        known = ", ".join(sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml")))
+        raise UnknownReference(f"no built-in scenario {name!r} (built-in: {known})")
+    return path

@@ -1,0 +1,50 @@
+"""A scenario's expectations: questions asked at an instant and the answers it expects.
+
+A question about an item before it exists is not an error: the runner decides it, and the
+answer is a denial (``not-held``).
+"""
+
+from __future__ import annotations
+
+from accord.scenario.entry import Entry
+from accord.scenario.references import References
+from accord.scenario.spec import Expectation, ReadCheck, ReleaseCheck
+
+
+def expectations(entries: list[Entry], refs: References) -> tuple[Expectation, ...]:
+    """Every expectation, in file order."""
+    return tuple(expectation(entry, refs) for entry in entries)
+
+
+def expectation(entry: Entry, refs: References) -> Expectation:
+    check = entry.text("check")
+    at = entry.instant("at")
+    if check == "agreement":
+        return Expectation(
+            line=entry.line,
+            at=at,
+            check=check,
+            request=refs.agreement(entry).id,
+            status=entry.text("status"),
+            expires_at=entry.optional_instant("expires_at"),
+            term_end=entry.optional_instant("term_end"),
+        )
+    request: ReleaseCheck | ReadCheck
+    if check == "release":
+        via = refs.optional_party(entry, "via")
+        request = ReleaseCheck(
+            item=refs.item(entry).id,
+            from_party=refs.party(entry, "from").code,
+            to_party=refs.party(entry, "to").code,
+            via=via.code if via is not None else None,
+        )
+    else:
+        request = ReadCheck(user=refs.user(entry).id, item=refs.item(entry).id)
+    return Expectation(
+        line=entry.line,
+        at=at,
+        check=check,
+        request=request,
+        decision=entry.text("decision"),
+        reason=entry.optional_text("reason"),
+    )

@@ -1,0 +1,128 @@
+"""Resolving a scenario's references (parties, levels, topics, items, users, agreements).
+
+Every name a scenario uses must be defined in it. Lookups go through the dry-run ``World``
+the definitions were added to, and a miss names the field, the value, its line and what is
+known instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from accord.model.agreement import Agreement, EquivalenceTable, TopicScope
+from accord.model.item import Item
+from accord.model.party import Party
+from accord.model.user import User
+from accord.model.world import World
+from accord.scenario.entry import Entry
+from accord.scenario.source import show
+
+ALL_TOPICS = "all"
+
+
+def _known(names: Iterable[str]) -> str:
+    listed = sorted(names)
+    return ", ".join(listed) if listed else "none defined"
+
+
+@dataclass(frozen=True, slots=True)
+class References:
+    world: World
+
+    def party(self, entry: Entry, key: str) -> Party:
+        """The party whose code is the value of ``key``."""
+        return self._party_named(entry.text(key), entry, key, entry.where(key))
+
+    def _party_named(self, code: str, entry: Entry, key: str, where: str) -> Party:
+        party = self.world.parties.get(code)
+        if party is None:
+            raise entry.fail(
+                f"{where}: unknown party {show(code)} (parties: {_known(self.world.parties)})",
+                key,
+            )
+        return party
+
+    def optional_party(self, entry: Entry, key: str) -> Party | None:
+        return self.party(entry, key) if entry.data.get(key) is not None else None
+
+    def party_codes(self, entry: Entry, key: str) -> frozenset[str]:
+        codes = entry.texts(key)
+        for index, code in enumerate(codes):
+            if code not in self.world.parties:
+                raise entry.source.fail(
+                    f"{entry.where(key)}[{index}]: unknown party {show(code)}"
+                    f" (parties: {_known(self.world.parties)})",
+                    (*entry.path, key, index),
+                )
+        return frozenset(codes)
+
+    def level(self, entry: Entry, key: str, party: Party) -> str:
+        level = entry.text(key)
+        if not party.has_level(level):
+            raise entry.fail(
+                f"{entry.where(key)}: {party.code} has no level {show(level)}"
+                f" (its levels, lowest first: {', '.join(party.levels)})",
+                key,
+            )
+        return level
+
+    def topics(self, entry: Entry, key: str) -> frozenset[str]:
+        names = entry.texts(key)
+        for index, name in enumerate(names):
+            if name not in self.world.topics:
+                raise entry.source.fail(
+                    f"{entry.where(key)}[{index}]: unknown topic {show(name)}"
+                    f" (declared topics: {_known(self.world.topics)})",
+                    (*entry.path, key, index),
+                )
+        return frozenset(names)
+
+    def topic_scope(self, entry: Entry, key: str) -> TopicScope:
+        if entry.data.get(key) == ALL_TOPICS:
+            return TopicScope(None)
+        return TopicScope(self.topics(entry, key))
+
+    def equivalence(self, entry: Entry, key: str) -> EquivalenceTable:
+        """Rows of equal levels; every party and level must exist (membership and order are
+        checked against the agreement by the model)."""
+        rows: list[dict[str, str]] = []
+        for row in entry.children(key):
+            for code in row.data:
+                self.level(row, code, self._party_named(code, row, code, row.where()))
+            rows.append({str(code): str(level) for code, level in row.data.items()})
+        with entry.located(key):
+            return EquivalenceTable(tuple(rows))
+
+    def item(self, entry: Entry, key: str = "item") -> Item:
+        item_id = entry.text(key)
+        item = self.world.items.get(item_id)
+        if item is None:
+            raise entry.fail(
+                f"{entry.where(key)}: unknown item {show(item_id)}"
+                f" (items: {_known(self.world.items)})",
+                key,
+            )
+        return item
+
+    def user(self, entry: Entry, key: str = "user") -> User:
+        user_id = entry.text(key)
+        user = self.world.users.get(user_id)
+        if user is None:
+            raise entry.fail(
+                f"{entry.where(key)}: unknown user {show(user_id)}"
+                f" (users: {_known(self.world.users)})",
+                key,
+            )
+        return user
+
+    def agreement(self, entry: Entry, key: str = "agreement") -> Agreement:
+        agreement_id = entry.text(key)
+        agreement = self.world.agreements.get(agreement_id)
+        if agreement is None:
+            raise entry.fail(
+                f"{entry.where(key)}: unknown agreement {show(agreement_id)}"
+                f" (agreements: {_known(self.world.agreements)})",
+                key,
+            )
+        return agreement

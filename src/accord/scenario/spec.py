@@ -1,0 +1,97 @@
+"""A scenario as typed objects: the world it defines, its timeline of acts and its expectations.
+
+These are the spec models; ``accord.scenario.codec`` turns YAML into them. Requests in
+expectations are the scenario's own small types (the scenario layer does not import policy);
+their field names match ``accord.policy.requests`` so a runner converts them field for field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeAlias
+
+from accord.model.acts import Compromise, Consent, Destruction, Release
+from accord.model.agreement import Agreement, AgreementEvent
+from accord.model.item import Item
+from accord.model.party import Party
+from accord.model.user import User
+
+Act: TypeAlias = AgreementEvent | Release | Consent | Destruction | Compromise
+
+EVENT_OUTCOMES = ("allow", "deny")
+DECISIONS = ("allow", "deny")
+CHECKS = ("release", "read", "agreement")
+STATUSES = ("in_force", "notice_pending", "terminated", "not_yet_in_force")
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseCheck:
+    """May ``from_party`` give ``item`` to ``to_party`` (through the hub ``via``, if given)?"""
+
+    item: str
+    from_party: str
+    to_party: str
+    via: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadCheck:
+    """May ``user`` read their party's copy of ``item``?"""
+
+    user: str
+    item: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioEvent:
+    """One act of the timeline and the outcome the scenario expects policy to give it.
+
+    ``reason``, when given, must be among the codes of the decision on the act.
+    """
+
+    line: int | None
+    act: Act
+    expect: str = "allow"
+    reason: str | None = None
+
+    @property
+    def at(self) -> datetime:
+        return self.act.at
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """A question asked at ``at`` and the answer the scenario expects.
+
+    ``check`` is ``release`` or ``read`` (``request`` is a ``ReleaseCheck`` or ``ReadCheck`` and
+    ``decision`` is set) or ``agreement`` (``request`` is the agreement id and ``status`` is
+    set; ``expires_at`` and ``term_end`` are checked only when given).
+    """
+
+    line: int | None
+    at: datetime
+    check: str
+    request: ReleaseCheck | ReadCheck | str
+    decision: str | None = None
+    reason: str | None = None
+    status: str | None = None
+    expires_at: datetime | None = None
+    term_end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A whole scenario file, validated: every reference in it resolves."""
+
+    file: str
+    name: str
+    description: str
+    topics: tuple[str, ...]
+    parties: tuple[Party, ...]
+    agreements: tuple[Agreement, ...]
+    users: tuple[User, ...]
+    items: tuple[Item, ...]
+    events: tuple[ScenarioEvent, ...]
+    expectations: tuple[Expectation, ...]
+    line_of: dict[str, int]

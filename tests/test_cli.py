@@ -1,0 +1,376 @@
+"""The CLI as a user runs it: a real process, a real SQLite file, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILTIN = ROOT / "src" / "accord" / "scenario" / "builtin" / "gsomia-2019.yaml"
+SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
+
+
+def accord(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
+    prefix = ["--db", str(db)] if db is not None else []
+    return subprocess.run(
+        [sys.executable, "-m", "accord", *prefix, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def rows(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
+        return {t: conn.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> Path:
+    db = tmp_path / "exchange.db"
+    result = accord("load", str(BUILTIN), db=db)
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+def test_demo_shows_what_stops_at_midnight() -> None:
+    result = accord("demo", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    after = [d for d in report["decisions"] if d["at"] == "2019-11-22T15:00:01Z"]
+    direct = next(d for d in after if "directly" in d["label"] and "군사I급" not in d["label"])
+    assert direct["as_it_happened"]["decision"] == "allow"
+    assert direct["without_suspension"]["decision"] == "deny"
+    codes = {r["code"] for r in direct["without_suspension"]["reasons"]}
+    assert "agreement-not-in-force" in codes
+    midnight = next(s for s in report["states"] if s["at"] == "2019-11-22T15:00:00Z")
+    assert midnight["as_it_happened"]["status"] == "in_force"
+    assert midnight["without_suspension"]["status"] == "terminated"
+    assert {f["after"] for f in report["impact_without_suspension"]["flows"]} & {
+        "still-flows",
+        "needs-consent",
+    }
+
+
+def test_demo_tables_for_a_person() -> None:
+    result = accord("demo")
+    assert result.returncode == 0, result.stderr
+    for text in ("rok-japan-gsomia", "terminated", "DENY", "ALLOW", "R7"):
+        assert text in result.stdout
+
+
+def test_scenario_files_pass() -> None:
+    assert SCENARIOS, "tests/scenarios has no scenario files"
+    result = accord("test", *map(str, SCENARIOS))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1].endswith(" 0 failed")
+
+
+def readme_scenario() -> str:
+    """The scenario the README shows a new user."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert block.startswith("# my-world.yaml")
+    return block
+
+
+def test_the_readme_scenario_passes(tmp_path: Path) -> None:
+    mine = tmp_path / "my-world.yaml"
+    mine.write_text(readme_scenario(), encoding="utf-8")
+    result = accord("test", str(mine))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "3 passed, 0 failed"
+
+
+def test_a_failed_expectation_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(
+        readme_scenario()
+        + "  - {at: 2019-11-23T00:00:01+09:00, check: agreement, agreement: rok-japan-gsomia, status: in_force}\n",
+        encoding="utf-8",
+    )
+    result = accord("test", str(wrong))
+    assert result.returncode == 1, result.stdout + result.stderr
+    fails = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(fails) == 1
+    assert "wrong.yaml:" in fails[0] and "in_force" in fails[0] and "terminated" in fails[0]
+    assert result.stdout.strip().splitlines()[-1] == "3 passed, 1 failed"
+
+
+def test_an_invalid_file_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "parties:\n  - {code: KOR, name: K, timezone: Asia/Seoul, levels: [A]\n", encoding="utf-8"
+    )
+    result = accord("test", str(bad))
+    assert result.returncode == 2
+    assert "bad.yaml:" in result.stderr
+
+
+def test_status_check_and_read_on_a_loaded_exchange(loaded: Path) -> None:
+    status = accord(
+        "agreement",
+        "status",
+        "rok-japan-gsomia",
+        "--at",
+        "2019-11-22T17:59:59+09:00",
+        "--json",
+        db=loaded,
+    )
+    assert status.returncode == 0, status.stderr
+    state = json.loads(status.stdout)
+    assert state["status"] == "notice_pending"
+    assert state["expires_at"] == "2019-11-22T15:00:00Z"
+    assert state["time_left_seconds"] == 6 * 3600 + 1
+    suspended = json.loads(
+        accord(
+            "agreement",
+            "status",
+            "rok-japan-gsomia",
+            "--at",
+            "2019-11-23T00:00:00+09:00",
+            "--json",
+            db=loaded,
+        ).stdout
+    )
+    assert suspended["status"] == "in_force" and suspended["notice"]["suspended"] is True
+    check = accord(
+        "check",
+        "release",
+        "kor-missile-eve",
+        "--from",
+        "KOR",
+        "--to",
+        "JPN",
+        "--at",
+        "2019-11-23T00:00:01+09:00",
+        "--json",
+        db=loaded,
+    )
+    assert check.returncode == 0 and json.loads(check.stdout)["decision"] == "allow"
+    no_route = accord(
+        "check",
+        "release",
+        "kor-missile-eve",
+        "--from",
+        "KOR",
+        "--to",
+        "JPN",
+        "--via",
+        "USA",
+        "--at",
+        "2019-11-23T00:00:01+09:00",
+        "--json",
+        db=loaded,
+    )
+    assert no_route.returncode == 1
+    assert "no-originator-consent" in {r["code"] for r in json.loads(no_route.stdout)["reasons"]}
+
+
+def test_read_prints_content_only_when_allowed(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    assert accord("topic", "add", "nk-missile", db=db).returncode == 0
+    assert (
+        accord(
+            "party",
+            "add",
+            "KOR",
+            "--name",
+            "Korea",
+            "--timezone",
+            "Asia/Seoul",
+            "--levels",
+            "III,II,I",
+            db=db,
+        ).returncode
+        == 0
+    )
+    for user, clearance in (("cleared", "II"), ("low", "III")):
+        assert (
+            accord(
+                "user",
+                "add",
+                user,
+                "--party",
+                "KOR",
+                "--clearance",
+                clearance,
+                "--need-to-know",
+                "nk-missile",
+                db=db,
+            ).returncode
+            == 0
+        )
+    made = accord(
+        "item",
+        "add",
+        "r1",
+        "--originator",
+        "KOR",
+        "--level",
+        "II",
+        "--topics",
+        "nk-missile",
+        "--created",
+        "2019-10-31T17:00:00+09:00",
+        "--content",
+        "TWO SRBMS",
+        db=db,
+    )
+    assert made.returncode == 0, made.stderr
+    ok = accord("read", "r1", "--user", "cleared", "--at", "2019-11-01T00:00:00+09:00", db=db)
+    assert ok.returncode == 0 and "TWO SRBMS" in ok.stdout
+    denied = accord(
+        "read", "r1", "--user", "low", "--at", "2019-11-01T00:00:00+09:00", "--json", db=db
+    )
+    assert denied.returncode == 1 and "TWO SRBMS" not in denied.stdout
+    assert [r["code"] for r in json.loads(denied.stdout)["reasons"]] == ["clearance-too-low"]
+    early = accord(
+        "read", "r1", "--user", "cleared", "--at", "2019-10-01T00:00:00+09:00", "--json", db=db
+    )
+    assert [r["code"] for r in json.loads(early.stdout)["reasons"]] == ["not-held"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (
+            (
+                "check",
+                "read",
+                "kor-missile-eve",
+                "--user",
+                "jpn-analyst",
+                "--at",
+                "2019-11-23T00:00:00",
+            ),
+            "no UTC offset",
+        ),
+        (
+            (
+                "check",
+                "read",
+                "no-such-item",
+                "--user",
+                "jpn-analyst",
+                "--at",
+                "2019-11-23T00:00:00Z",
+            ),
+            "no-such-item",
+        ),
+        (
+            ("agreement", "status", "no-such-agreement", "--at", "2019-11-23T00:00:00Z"),
+            "no-such-agreement",
+        ),
+        (
+            (
+                "release",
+                "kor-missile-eve",
+                "--from",
+                "KOR",
+                "--to",
+                "JPN",
+                "--at",
+                "2016-01-01T00:00:00Z",
+            ),
+            "earlier than the latest",
+        ),
+        (
+            (
+                "agreement",
+                "add",
+                "bad",
+                "--parties",
+                "KOR,JPN",
+                "--in-force-from",
+                "2020-01-01T00:00:00Z",
+                "--timezone",
+                "Asia/Seoul",
+                "--equivalence",
+                "KOR=군사II급비밀,JPN=秘",
+                "--equivalence",
+                "KOR=군사III급비밀,JPN=極秘",
+            ),
+            "not order-preserving",
+        ),
+        (
+            ("party", "add", "XXX", "--name", "X", "--timezone", "Mars/Olympus", "--levels", "A"),
+            "Mars/Olympus",
+        ),
+        (
+            (
+                "agreement",
+                "notice",
+                "rok-japan-gsomia",
+                "--by",
+                "KOR",
+                "--at",
+                "2030-01-01T00:00:00",
+            ),
+            "no UTC offset",
+        ),
+    ],
+)
+def test_bad_input_exits_2_names_the_value_and_writes_nothing(
+    loaded: Path, args: tuple[str, ...], needle: str
+) -> None:
+    before = rows(loaded)
+    result = accord(*args, db=loaded)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+    assert rows(loaded) == before
+
+
+def test_a_refused_act_exits_1_and_writes_nothing(loaded: Path) -> None:
+    before = rows(loaded)
+    result = accord(
+        "release",
+        "kor-top-eve",
+        "--from",
+        "KOR",
+        "--to",
+        "JPN",
+        "--at",
+        "2030-01-01T00:00:00+09:00",
+        "--json",
+        db=loaded,
+    )
+    assert result.returncode == 1
+    assert "level-not-covered" in {r["code"] for r in json.loads(result.stdout)["reasons"]}
+    assert rows(loaded) == before
+
+
+def test_impact_and_readable(loaded: Path) -> None:
+    impact = accord(
+        "impact", "rok-japan-gsomia", "--at", "2019-11-23T00:00:00+09:00", "--json", db=loaded
+    )
+    assert impact.returncode == 0, impact.stderr
+    report = json.loads(impact.stdout)
+    assert report["actual_state"]["status"] == "in_force"
+    assert report["flows"] and report["protected_holdings"]
+    readable = accord(
+        "readable", "jpn-analyst", "--at", "2019-12-01T00:00:00+09:00", "--json", db=loaded
+    )
+    assert readable.returncode == 0
+    ids = json.loads(readable.stdout)
+    for item_id in ids:
+        single = accord(
+            "check",
+            "read",
+            item_id,
+            "--user",
+            "jpn-analyst",
+            "--at",
+            "2019-12-01T00:00:00+09:00",
+            db=loaded,
+        )
+        assert single.returncode == 0
