@@ -26,7 +26,7 @@ def require_aware(value: datetime, field: str) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:
         raise InvalidInput(
-            f"{field}: {value.isoformat()} is outside the representable range"
+            f"{field}: {value.isoformat()!r} is outside the representable range"
         ) from None
 
 
