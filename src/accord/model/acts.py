@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from accord.model.time import require_aware
+
 
 @dataclass(frozen=True, slots=True)
 class Release:
@@ -16,6 +18,9 @@ class Release:
     to_party: str
     via: str | None = None
     agreement: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", require_aware(self.at, f"release of {self.item}: at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +37,18 @@ class Consent:
     recipients: frozenset[str]
     granted: bool = True
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", require_aware(self.at, f"consent of {self.item}: at"))
+
 
 @dataclass(frozen=True, slots=True)
 class Destruction:
     at: datetime
     item: str
     party: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", require_aware(self.at, f"destruction of {self.item}: at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +59,6 @@ class Compromise:
     item: str
     party: str
     description: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", require_aware(self.at, f"compromise of {self.item}: at"))

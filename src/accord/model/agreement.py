@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from accord.errors import InvalidInput, UnknownReference
 from accord.model.party import Party
-from accord.model.time import Duration, zone
+from accord.model.time import Duration, require_aware, zone
 
 
 class Renewal(StrEnum):
@@ -128,6 +128,11 @@ class Agreement:
     title: str = ""
 
     def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "in_force_from",
+            require_aware(self.in_force_from, f"agreement {self.id}: in_force_from"),
+        )
         zone(self.timezone, f"agreement {self.id}: timezone")
         if len(self.terms.parties) < 2:
             raise InvalidInput(f"agreement {self.id}: parties must name at least two parties")
@@ -156,6 +161,11 @@ class TerminationNotice:
     by: str
     kind: str = "termination_notice"
 
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "at", require_aware(self.at, f"{self.kind} on {self.agreement}: at")
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class NoticeSuspended:
@@ -163,6 +173,11 @@ class NoticeSuspended:
     agreement: str
     by: str
     kind: str = "notice_suspended"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "at", require_aware(self.at, f"{self.kind} on {self.agreement}: at")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +190,13 @@ class SuspensionLifted:
     effective_at: datetime
     kind: str = "suspension_lifted"
 
+    def __post_init__(self) -> None:
+        where = f"{self.kind} on {self.agreement}"
+        object.__setattr__(self, "at", require_aware(self.at, f"{where}: at"))
+        object.__setattr__(
+            self, "effective_at", require_aware(self.effective_at, f"{where}: effective_at")
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class NoticeWithdrawn:
@@ -182,6 +204,11 @@ class NoticeWithdrawn:
     agreement: str
     by: str
     kind: str = "notice_withdrawn"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "at", require_aware(self.at, f"{self.kind} on {self.agreement}: at")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +222,11 @@ class Amendment:
     agreement: str
     changes: Mapping[str, object]
     kind: str = "amendment"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "at", require_aware(self.at, f"{self.kind} on {self.agreement}: at")
+        )
 
     def apply(self, terms: Terms) -> Terms:
         return replace(terms, **dict(self.changes))  # type: ignore[arg-type]

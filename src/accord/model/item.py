@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
+
+from accord.model.time import require_aware
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +27,14 @@ class Item:
     content: str = ""
     stix: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "created", require_aware(self.created, f"item {self.id}: created"))
 
-@dataclass(frozen=True, slots=True)
-class Holding:
+
+class Holding(NamedTuple):
     """A party's copy of an item, marked with its own level beside the originator's (R2).
+
+    An immutable named tuple: copies are made on the decision hot path.
 
     ``agreement`` is the agreement the copy was received under (None for the originator's own
     copy); ``via`` the hub it passed through, if any.

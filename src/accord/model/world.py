@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from accord.errors import DuplicateId, InvalidInput, OutOfOrder, UnknownReference
@@ -44,38 +44,45 @@ class World:
     compromises: list[Compromise] = field(default_factory=list)
     latest: datetime | None = None
     revision: int = 0
+    # agreement ids shared by two parties, sorted; cleared when membership changes
+    _between: dict[tuple[str, str], tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     # --- lookups -------------------------------------------------------------------------------
 
     def party(self, code: str) -> Party:
-        try:
-            return self.parties[code]
-        except KeyError:
-            raise UnknownReference(f"unknown party {code!r}") from None
+        party = self.parties.get(code)
+        if party is None:
+            raise UnknownReference(f"unknown party {code!r}")
+        return party
 
     def agreement(self, agreement_id: str) -> Agreement:
-        try:
-            return self.agreements[agreement_id]
-        except KeyError:
-            raise UnknownReference(f"unknown agreement {agreement_id!r}") from None
+        agreement = self.agreements.get(agreement_id)
+        if agreement is None:
+            raise UnknownReference(f"unknown agreement {agreement_id!r}")
+        return agreement
 
     def user(self, user_id: str) -> User:
-        try:
-            return self.users[user_id]
-        except KeyError:
-            raise UnknownReference(f"unknown user {user_id!r}") from None
+        user = self.users.get(user_id)
+        if user is None:
+            raise UnknownReference(f"unknown user {user_id!r}")
+        return user
 
     def item(self, item_id: str) -> Item:
-        try:
-            return self.items[item_id]
-        except KeyError:
-            raise UnknownReference(f"unknown item {item_id!r}") from None
+        item = self.items.get(item_id)
+        if item is None:
+            raise UnknownReference(f"unknown item {item_id!r}")
+        return item
 
     def holding(self, item_id: str, party: str, at: datetime) -> Holding | None:
         """The copy of ``item_id`` that ``party`` received most recently at or before ``at``."""
         copies = self.holdings.get((item_id, party))
         if not copies:
             return None
+        last = copies[-1]
+        if last.received_at <= at:  # the common case: one copy, received before ``at``
+            return last
         for copy in reversed(copies):
             if copy.received_at <= at:
                 return copy
@@ -94,8 +101,19 @@ class World:
         return answer
 
     def agreements_between(self, a: str, b: str) -> list[str]:
-        """Agreements that have ever had both parties as members, by id."""
-        return sorted(self.agreements_of.get(a, set()) & self.agreements_of.get(b, set()))
+        """Agreements that have ever had both parties as members, hub-less ones first."""
+        return list(self.agreement_ids_between(a, b))
+
+    def agreement_ids_between(self, a: str, b: str) -> tuple[str, ...]:
+        """``agreements_between`` as a tuple, cached until an agreement or membership changes."""
+        ids = self._between.get((a, b))
+        if ids is None:
+            shared = self.agreements_of.get(a, set()) & self.agreements_of.get(b, set())
+            # agreements without a hub first: a direct flow is recorded under the pair's own
+            # agreement rather than under an arrangement that happens to include the hub
+            ids = tuple(sorted(shared, key=lambda i: (self.agreements[i].hub is not None, i)))
+            self._between[(a, b)] = ids
+        return ids
 
     # --- additions -----------------------------------------------------------------------------
 
@@ -134,6 +152,7 @@ class World:
         self.agreement_events[agreement.id] = []
         for party in agreement.terms.parties:
             self.agreements_of[party].add(agreement.id)
+        self._between.clear()
         self._touch()
 
     def add_agreement_event(self, event: AgreementEvent) -> None:
@@ -142,6 +161,7 @@ class World:
         if isinstance(event, Amendment):
             for party in event.changes.get("parties", frozenset()):  # type: ignore[attr-defined]
                 self.agreements_of[party].add(event.agreement)
+            self._between.clear()
         self._touch(event.at)
 
     def add_user(self, user: User) -> None:
@@ -191,7 +211,7 @@ class World:
         copies = self.holdings.get((destruction.item, destruction.party), [])
         for index in range(len(copies) - 1, -1, -1):
             if copies[index].held_at(destruction.at):
-                copies[index] = replace(copies[index], destroyed_at=destruction.at)
+                copies[index] = copies[index]._replace(destroyed_at=destruction.at)
                 break
         else:
             raise InvalidInput(

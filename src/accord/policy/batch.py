@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 import numpy.typing as npt
 
+from accord.model.time import require_aware
 from accord.model.world import World
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -48,21 +49,26 @@ class HoldingIndex:
             for item in world.items_held_by.get(party_code, [])
             for h in world.holdings[(item, party_code)]
         ]
-        topics = np.zeros((len(rows), words), dtype=np.uint64)
-        for row, holding in enumerate(rows):
-            for name in world.items[holding.item].topics:
-                word, bit = bits[name]
-                topics[row, word] |= np.uint64(1 << bit)
+        masks: dict[str, list[int]] = {}  # item -> its topic bitmask, one int per word
+        for holding in rows:
+            if holding.item not in masks:
+                mask = [0] * words
+                for name in world.items[holding.item].topics:
+                    word, bit = bits[name]
+                    mask[word] |= 1 << bit
+                masks[holding.item] = mask
+        topics = np.array([masks[h.item] for h in rows], dtype=np.uint64).reshape(len(rows), words)
+        ranks = {level: rank for rank, level in enumerate(party.levels)}
         return cls(
             party=party_code,
             revision=world.revision,
             items=[h.item for h in rows],
-            rank=np.array([party.rank(h.level) for h in rows], dtype=np.int32),
-            received=np.array([micros(h.received_at) for h in rows], dtype=np.int64),
-            destroyed=np.array(
-                [NEVER if h.destroyed_at is None else micros(h.destroyed_at) for h in rows],
-                dtype=np.int64,
+            rank=np.array(
+                [ranks[h.level] if h.level in ranks else party.rank(h.level) for h in rows],
+                dtype=np.int32,
             ),
+            received=np.array([micros(h.received_at) for h in rows], dtype=np.int64),
+            destroyed=np.array(_ends(world, party_code), dtype=np.int64),
             topics=topics,
             bits=bits,
         )
@@ -83,6 +89,20 @@ class HoldingIndex:
         return result
 
 
+def _ends(world: World, party: str) -> list[int]:
+    """When each copy stops counting: its destruction, or the next copy's arrival (a read looks
+    at the latest copy received, as ``decide_read`` does)."""
+    ends: list[int] = []
+    for item in world.items_held_by.get(party, []):
+        copies = world.holdings[(item, party)]
+        for index, copy in enumerate(copies):
+            end = NEVER if copy.destroyed_at is None else micros(copy.destroyed_at)
+            if index + 1 < len(copies):
+                end = min(end, micros(copies[index + 1].received_at))
+            ends.append(end)
+    return ends
+
+
 class ReadableIndex:
     """Per-party holding indexes over a world, rebuilt when its revision changes."""
 
@@ -99,6 +119,7 @@ class ReadableIndex:
 
     def readable(self, user_id: str, at: datetime) -> list[str]:
         """Ids of the items ``user_id`` may read at ``at``, in the index's order."""
+        at = require_aware(at, "at")
         user = self.world.user(user_id)
         index = self.index(user.party)
         rank = self.world.parties[user.party].rank(user.clearance)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from accord.model.agreement import Terms
+from accord.model.time import require_aware
 from accord.model.world import World
 from accord.policy.lifecycle import AgreementState, Status, Timeline
 
@@ -15,8 +16,20 @@ class Facts:
     def __init__(self, world: World) -> None:
         self.world = world
         self._timelines: dict[str, tuple[int, Timeline]] = {}
+        self._ranks: dict[str, dict[str, int]] = {}
+
+    def ranks(self, party: str) -> dict[str, int]:
+        """``party``'s levels by rank (0 is the lowest); parties never change once added."""
+        table = self._ranks.get(party)
+        if table is None:
+            levels = self.world.party(party).levels
+            table = {level: rank for rank, level in enumerate(levels)}
+            self._ranks[party] = table
+        return table
 
     def timeline(self, agreement_id: str) -> Timeline:
+        if agreement_id not in self.world.agreements:
+            self.world.agreement(agreement_id)  # raises UnknownReference
         events = self.world.agreement_events[agreement_id]
         cached = self._timelines.get(agreement_id)
         if cached is not None and cached[0] == len(events):
@@ -32,10 +45,13 @@ class Facts:
         return timeline
 
     def status_terms(self, agreement_id: str, at: datetime) -> tuple[Status, Terms]:
+        cached = self._timelines.get(agreement_id)
+        if cached is not None and cached[0] == len(self.world.agreement_events[agreement_id]):
+            return cached[1].status_terms(at)
         return self.timeline(agreement_id).status_terms(at)
 
     def state(self, agreement_id: str, at: datetime) -> AgreementState:
-        return self.timeline(agreement_id).state(at)
+        return self.timeline(agreement_id).state(require_aware(at, "at"))
 
 
 class LapsedFacts(Facts):

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from accord.model.item import Holding
+from accord.model.time import require_aware
 from accord.policy.facts import Facts, LapsedFacts
 from accord.policy.lifecycle import AgreementState
 from accord.policy.reasons import Code, Decision
-from accord.policy.release import decide_release
+from accord.policy.release import covering_agreement, decide_release
 from accord.policy.requests import ReleaseRequest
 
 # a copy the recipient already has does not make the flow itself unlawful
@@ -54,44 +55,38 @@ def _effective(decision: Decision) -> tuple[bool, set[Code]]:
 
 
 def _outcome(facts: Facts, item: str, sender: str, recipient: str, at: datetime) -> Outcome:
+    """The route a flow like this one would still have at ``at``; details never name the item,
+    so that flows of the same kind group together."""
     world = facts.world
-    direct = decide_release(facts, ReleaseRequest(item, sender, recipient), at)
-    ok, codes = _effective(direct)
+    direct = ReleaseRequest(item, sender, recipient)
+    ok, codes = _effective(decide_release(facts, direct, at))
     if ok:
-        agreement = direct.reasons[0].agreement if direct.allowed else None
-        return Outcome(
-            "still-flows",
-            agreement,
-            None,
-            "directly" + (f" under {agreement}" if agreement else ""),
-        )
+        agreement = covering_agreement(facts, direct, at)
+        return Outcome("still-flows", agreement, None, f"directly under {agreement}")
     consent_route: Outcome | None = None
     for agreement_id in world.agreements_between(sender, recipient):
         hub = world.agreements[agreement_id].hub
         if hub is None or hub in (sender, recipient):
             continue
-        routed = decide_release(facts, ReleaseRequest(item, sender, recipient, hub), at)
-        ok, route_codes = _effective(routed)
+        routed = ReleaseRequest(item, sender, recipient, hub)
+        ok, route_codes = _effective(decide_release(facts, routed, at))
         if ok:
             return Outcome("still-flows", agreement_id, hub, f"through {hub} under {agreement_id}")
         if route_codes == {Code.NO_ORIGINATOR_CONSENT} and consent_route is None:
-            missing = "; ".join(
-                r.message for r in routed.reasons if r.code is Code.NO_ORIGINATOR_CONSENT
-            )
-            consent_route = Outcome(
-                "needs-consent",
-                agreement_id,
-                hub,
-                f"through {hub} under {agreement_id} once {missing.replace('has no consent from', 'has consent from')}",
-            )
+            originator = world.items[item].originator
+            hops = [(sender, hub)] if sender != originator else []
+            hops.append((hub, recipient))
+            needed = " and ".join(f"{holder} to pass it to {to}" for holder, to in hops)
+            detail = f"through {hub} under {agreement_id}, with {originator}'s consent for {needed}"
+            consent_route = Outcome("needs-consent", agreement_id, hub, detail)
     if consent_route is not None:
         return consent_route
-    why = ", ".join(sorted(c.value for c in codes))
-    return Outcome("blocked", None, None, why)
+    return Outcome("blocked", None, None, ", ".join(sorted(c.value for c in codes)))
 
 
 def impact(facts: Facts, agreement_id: str, at: datetime) -> ImpactReport:
     """Suppose ``agreement_id`` is not in force from ``at`` on; re-decide every flow it carried."""
+    at = require_aware(at, "at")
     world = facts.world
     world.agreement(agreement_id)
     lapsed = LapsedFacts(facts, agreement_id, at)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from accord.model.item import Holding
 
@@ -96,8 +96,7 @@ SUMMARY: dict[Code, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(NamedTuple):
     """One reason of a decision: a stable code, the rule it applies, and a sentence."""
 
     code: Code
@@ -117,8 +116,7 @@ class Reason:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """Allowed or not, with every reason that applies (R11: default deny)."""
 
     allowed: bool

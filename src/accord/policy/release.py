@@ -1,84 +1,159 @@
-"""R1, R2, R4, R5, R8: may a party release an item to another, at an instant, and how is it marked."""
+"""R1, R2, R4, R5, R8: may a party release an item to another, at an instant, and how is it marked.
+
+This is the decision hot path (see bench/): lookups go straight to the world's dictionaries and
+fall back to the raising accessors only to produce their errors, and a reason's message is
+formatted only when the reason applies.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from accord.errors import InvalidInput
 from accord.model.agreement import Terms
 from accord.model.item import Holding, Item
-from accord.model.time import iso
+from accord.model.time import iso, require_aware
+from accord.model.world import World
 from accord.policy.facts import Facts
 from accord.policy.lifecycle import Status
-from accord.policy.reasons import Code, Decision, Reason, allow, deny
+from accord.policy.reasons import Code, Decision, Reason
 from accord.policy.requests import ReleaseRequest
 
 IN_FORCE = (Status.IN_FORCE, Status.NOTICE_PENDING)
 
+# Codes bound once: in Python 3.11 reading an Enum member through its class (``Code.X``)
+# costs about four globals, because ``EnumType`` defines ``__getattr__``.
+AGREEMENT_NOT_IN_FORCE = Code.AGREEMENT_NOT_IN_FORCE
+ALREADY_HELD = Code.ALREADY_HELD
+DESTROYED = Code.DESTROYED
+LEVEL_NOT_COVERED = Code.LEVEL_NOT_COVERED
+NOT_HELD = Code.NOT_HELD
+NOT_RELEASABLE_TO = Code.NOT_RELEASABLE_TO
+NO_AGREEMENT = Code.NO_AGREEMENT
+NO_HUB_ROUTE = Code.NO_HUB_ROUTE
+NO_ORIGINATOR_CONSENT = Code.NO_ORIGINATOR_CONSENT
+RELEASE_ALLOWED = Code.RELEASE_ALLOWED
+TOPIC_OUT_OF_SCOPE = Code.TOPIC_OUT_OF_SCOPE
+
 
 def decide_release(facts: Facts, request: ReleaseRequest, at: datetime) -> Decision:
     """Allow only if every rule allows; otherwise deny with every reason that applies."""
+    if at.tzinfo is not UTC:
+        at = require_aware(at, "at")
     world = facts.world
-    item = world.item(request.item)
+    item = world.items.get(request.item)
+    if item is None:
+        item = world.item(request.item)  # raises UnknownReference
     sender, recipient, hub = request.from_party, request.to_party, request.via
-    for code in (sender, recipient, hub):
-        if code is not None:
-            world.party(code)
+    parties = world.parties
+    if (
+        sender not in parties
+        or recipient not in parties
+        or (hub is not None and hub not in parties)
+    ):
+        _unknown_party(world, (sender, recipient, hub))
     if sender == recipient or hub in (sender, recipient):
         raise InvalidInput(
             f"release of {item.id}: sender, hub and recipient must be different parties"
         )
+    item_id, originator = item.id, item.originator
+    holdings = world.holdings
     reasons: list[Reason] = []
-    holding = world.holding(item.id, sender, at)
-    if holding is None:
-        reasons.append(Reason(Code.NOT_HELD, f"{sender} holds no copy of {item.id} at {iso(at)}"))
-    elif holding.destroyed_at is not None and holding.destroyed_at <= at:
-        reasons.append(
-            Reason(Code.DESTROYED, f"{sender} destroyed its copy at {iso(holding.destroyed_at)}")
-        )
-    level = (
-        holding.level
-        if holding is not None
-        else (item.level if sender == item.originator else None)
+    # World.holding, with its common case inline: the last copy was received before ``at``
+    copies = holdings.get((item_id, sender))
+    holding = (
+        (copies[-1] if copies[-1].received_at <= at else world.holding(item_id, sender, at))
+        if copies
+        else None
     )
-    _caveat_and_consent(facts, item, sender, recipient, hub, at, reasons)
-    current = world.holding(item.id, recipient, at)
-    if current is not None and current.held_at(at):
-        reasons.append(Reason(Code.ALREADY_HELD, f"{recipient} already holds {item.id}"))
+    if holding is None:
+        reasons.append(Reason(NOT_HELD, f"{sender} holds no copy of {item_id} at {iso(at)}"))
+        level = item.level if sender == originator else None
+    else:
+        if holding.destroyed_at is not None and holding.destroyed_at <= at:
+            reasons.append(
+                Reason(DESTROYED, f"{sender} destroyed its copy at {iso(holding.destroyed_at)}")
+            )
+        level = holding.level
+    releasable = item.releasable_to
+    if hub is None:
+        if sender != originator or (recipient not in releasable and recipient != originator):
+            _caveat_and_consent(world, item, sender, recipient, at, reasons)
+    else:
+        _caveat_and_consent(world, item, sender, hub, at, reasons)
+        _caveat_and_consent(world, item, hub, recipient, at, reasons)
+    copies = holdings.get((item_id, recipient))
+    if copies:
+        current = (
+            copies[-1] if copies[-1].received_at <= at else world.holding(item_id, recipient, at)
+        )
+        if current is not None and (current.destroyed_at is None or at < current.destroyed_at):
+            reasons.append(Reason(ALREADY_HELD, f"{recipient} already holds {item_id}"))
     if hub is None:
         return _direct(facts, item, sender, recipient, level, at, reasons)
     return _through_hub(facts, item, sender, hub, recipient, level, at, reasons)
 
 
-def _caveat_and_consent(
-    facts: Facts,
-    item: Item,
-    sender: str,
-    recipient: str,
-    hub: str | None,
-    at: datetime,
-    reasons: list[Reason],
-) -> None:
-    """R5 for every party that would hold a copy; R4 for every hop a non-originator makes."""
-    hops = [(sender, recipient)] if hub is None else [(sender, hub), (hub, recipient)]
-    for holder, to in hops:
-        if to not in item.releasable_to and to != item.originator:
-            reasons.append(
-                Reason(
-                    Code.NOT_RELEASABLE_TO,
-                    f"{item.originator} has not made {item.id} releasable to {to}",
-                )
-            )
+def covering_agreement(facts: Facts, request: ReleaseRequest, at: datetime) -> str | None:
+    """The agreement that carries this route at ``at`` under R1 and R8 (in force, level and
+    topics covered), whatever the item-level reasons (copies, caveat, consent); None if none."""
+    world = facts.world
+    item = world.item(request.item)
+    sender, recipient, hub = request.from_party, request.to_party, request.via
+    holding = world.holding(item.id, sender, at)
+    level = (
+        holding.level
+        if holding is not None
+        else (item.level if sender == item.originator else None)
+    )
+    members = {sender, recipient} if hub is None else {sender, hub, recipient}
+    targets = (recipient,) if hub is None else (hub, recipient)
+    for agreement_id in world.agreement_ids_between(sender, recipient):
+        arrangement_hub = world.agreements[agreement_id].hub
         if (
-            holder != item.originator
-            and facts.world.consent_at(item.id, holder, to, at) is not True
+            hub is None
+            and arrangement_hub is not None
+            and arrangement_hub not in (sender, recipient)
         ):
-            reasons.append(
-                Reason(
-                    Code.NO_ORIGINATOR_CONSENT,
-                    f"{holder} has no consent from {item.originator} to pass {item.id} to {to}",
-                )
+            continue
+        if hub is not None and arrangement_hub != hub:
+            continue
+        status, terms = facts.status_terms(agreement_id, at)
+        if (
+            members <= terms.parties
+            and _levels(item, status, terms, sender, targets, level) is not None
+        ):
+            return agreement_id
+    return None
+
+
+def _unknown_party(world: World, codes: tuple[str | None, ...]) -> None:
+    """Raise UnknownReference for the first code that names no party."""
+    for code in codes:
+        if code is not None:
+            world.party(code)
+
+
+def _caveat_and_consent(
+    world: World, item: Item, holder: str, to: str, at: datetime, reasons: list[Reason]
+) -> None:
+    """One hop: R5 for the party that would hold a copy, R4 when a non-originator passes it on."""
+    originator = item.originator
+    if to not in item.releasable_to and to != originator:
+        reasons.append(
+            Reason(NOT_RELEASABLE_TO, f"{originator} has not made {item.id} releasable to {to}")
+        )
+    if (
+        holder != originator
+        and to != originator
+        and world.consent_at(item.id, holder, to, at) is not True
+    ):
+        reasons.append(
+            Reason(
+                NO_ORIGINATOR_CONSENT,
+                f"{holder} has no consent from {originator} to pass {item.id} to {to}",
             )
+        )
 
 
 def _direct(
@@ -91,39 +166,39 @@ def _direct(
     reasons: list[Reason],
 ) -> Decision:
     world = facts.world
-    blocking: list[Reason] = []
-    hub_only: list[str] = []
-    for agreement_id in world.agreements_between(sender, recipient):
+    uncovered: list[tuple[str, Status, Terms]] = []  # their reasons are written only if needed
+    hub_only: list[tuple[str, str]] = []
+    for agreement_id in world.agreement_ids_between(sender, recipient):
         status, terms = facts.status_terms(agreement_id, at)
-        if sender not in terms.parties or recipient not in terms.parties:
+        members = terms.parties
+        if sender not in members or recipient not in members:
             continue
         hub = world.agreements[agreement_id].hub
         if hub is not None and hub not in (sender, recipient):
-            hub_only.append(f"{agreement_id} (through {hub} only)")
+            hub_only.append((agreement_id, hub))
             continue
-        found = _coverage(item, status, terms, sender, (recipient,), level, agreement_id, at)
-        if isinstance(found, list):
-            blocking.extend(found)
+        found = _levels(item, status, terms, sender, (recipient,), level)
+        if found is None:
+            uncovered.append((agreement_id, status, terms))
             continue
         if reasons:
-            return deny(reasons)
-        copy = Holding(item.id, recipient, found[0], item.originator, item.level, at, agreement_id)
-        return allow(
-            Code.RELEASE_ALLOWED,
-            f"{agreement_id} is in force and covers {sender} {level} = {recipient} {found[0]}",
-            agreement_id,
-            (copy,),
+            return Decision(False, tuple(reasons))
+        copy = Holding(
+            item.id, recipient, found[0], item.originator, item.level, at, agreement_id, None
         )
+        message = f"{agreement_id} is in force and covers {sender} {level} = {recipient} {found[0]}"
+        return Decision(True, (Reason(RELEASE_ALLOWED, message, agreement_id),), (copy,))
+    blocking = _uncovered(item, uncovered, sender, (recipient,), level, at)
     if not blocking:
-        routes = "; ".join(hub_only)
+        routes = "; ".join(f"{agreement_id} (through {hub} only)" for agreement_id, hub in hub_only)
         detail = f" (arrangements: {routes})" if routes else ""
         blocking.append(
             Reason(
-                Code.NO_AGREEMENT,
+                NO_AGREEMENT,
                 f"no agreement covers a direct release {sender}→{recipient}{detail}",
             )
         )
-    return deny(reasons + blocking)
+    return Decision(False, (*reasons, *blocking))
 
 
 def _through_hub(
@@ -137,45 +212,91 @@ def _through_hub(
     reasons: list[Reason],
 ) -> Decision:
     world = facts.world
-    blocking: list[Reason] = []
-    for agreement_id in world.agreements_between(sender, recipient):
+    uncovered: list[tuple[str, Status, Terms]] = []  # their reasons are written only if needed
+    for agreement_id in world.agreement_ids_between(sender, recipient):
         if world.agreements[agreement_id].hub != hub:
             continue
         status, terms = facts.status_terms(agreement_id, at)
-        if not {sender, hub, recipient} <= terms.parties:
+        members = terms.parties
+        if sender not in members or hub not in members or recipient not in members:
             continue
-        found = _coverage(item, status, terms, sender, (hub, recipient), level, agreement_id, at)
-        if isinstance(found, list):
-            blocking.extend(found)
+        found = _levels(item, status, terms, sender, (hub, recipient), level)
+        if found is None:
+            uncovered.append((agreement_id, status, terms))
             continue
         if reasons:
-            return deny(reasons)
+            return Decision(False, tuple(reasons))
         copies = []
         current = world.holding(item.id, hub, at)
         if current is None or not current.held_at(at):
             copies.append(
-                Holding(item.id, hub, found[0], item.originator, item.level, at, agreement_id)
+                Holding(item.id, hub, found[0], item.originator, item.level, at, agreement_id, None)
             )
         copies.append(
             Holding(
                 item.id, recipient, found[1], item.originator, item.level, at, agreement_id, hub
             )
         )
-        return allow(
-            Code.RELEASE_ALLOWED,
+        message = (
             f"{agreement_id} routes {sender}→{hub}→{recipient}: {sender} {level} = {hub} {found[0]}"
-            f" = {recipient} {found[1]}",
-            agreement_id,
-            tuple(copies),
+            f" = {recipient} {found[1]}"
         )
+        return Decision(True, (Reason(RELEASE_ALLOWED, message, agreement_id),), tuple(copies))
+    blocking = _uncovered(item, uncovered, sender, (hub, recipient), level, at)
     if not blocking:
         blocking.append(
-            Reason(Code.NO_HUB_ROUTE, f"no arrangement routes {sender}→{recipient} through {hub}")
+            Reason(NO_HUB_ROUTE, f"no arrangement routes {sender}→{recipient} through {hub}")
         )
-    return deny(reasons + blocking)
+    return Decision(False, (*reasons, *blocking))
 
 
-def _coverage(
+def _levels(
+    item: Item,
+    status: Status,
+    terms: Terms,
+    sender: str,
+    targets: tuple[str, ...],
+    level: str | None,
+) -> tuple[str, ...] | None:
+    """R1 for one agreement: the targets' equivalent levels, or None if it does not cover.
+
+    With no level (the sender holds no copy; a reason already says so) only the agreement's
+    state and topics count, and the answer is ``()``. ``_reasons`` says why it does not cover.
+    """
+    if status not in IN_FORCE:
+        return None
+    scope = terms.topics.topics  # None: all topics (TopicScope.covers)
+    if scope is not None and not item.topics <= scope:
+        return None
+    if level is None:
+        return ()
+    equivalent = terms.equivalence.equivalent
+    levels = []
+    for target in targets:
+        other = equivalent(sender, level, target)
+        if other is None:
+            return None
+        levels.append(other)
+    return tuple(levels)
+
+
+def _uncovered(
+    item: Item,
+    uncovered: list[tuple[str, Status, Terms]],
+    sender: str,
+    targets: tuple[str, ...],
+    level: str | None,
+    at: datetime,
+) -> list[Reason]:
+    """Why each of these agreements does not cover the release, in their order."""
+    return [
+        reason
+        for agreement_id, status, terms in uncovered
+        for reason in _reasons(item, status, terms, sender, targets, level, agreement_id, at)
+    ]
+
+
+def _reasons(
     item: Item,
     status: Status,
     terms: Terms,
@@ -184,37 +305,35 @@ def _coverage(
     level: str | None,
     agreement_id: str,
     at: datetime,
-) -> tuple[str, ...] | list[Reason]:
-    """R1 for one agreement: the targets' equivalent levels, or the reasons it does not cover."""
+) -> list[Reason]:
+    """Every reason one agreement does not cover the release (R1); empty when it does."""
     found: list[Reason] = []
     if status not in IN_FORCE:
         found.append(
             Reason(
-                Code.AGREEMENT_NOT_IN_FORCE,
+                AGREEMENT_NOT_IN_FORCE,
                 f"{agreement_id} is {status.value} at {iso(at)}",
                 agreement_id,
             )
         )
-    levels: list[str] = []
     if level is not None:
+        equivalent = terms.equivalence.equivalent
         for target in targets:
-            other = terms.equivalence.equivalent(sender, level, target)
-            if other is None:
+            if equivalent(sender, level, target) is None:
                 found.append(
                     Reason(
-                        Code.LEVEL_NOT_COVERED,
+                        LEVEL_NOT_COVERED,
                         f"{agreement_id} has no {target} equivalent for {sender} {level}",
                         agreement_id,
                     )
                 )
-            else:
-                levels.append(other)
-    if not terms.topics.covers(item.topics):
+    scope = terms.topics.topics
+    if scope is not None and not item.topics <= scope:
         found.append(
             Reason(
-                Code.TOPIC_OUT_OF_SCOPE,
+                TOPIC_OUT_OF_SCOPE,
                 f"{agreement_id} does not cover topics of {item.id}",
                 agreement_id,
             )
         )
-    return found if found else tuple(levels)
+    return found

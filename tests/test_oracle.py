@@ -1,0 +1,328 @@
+"""Property test: ``accord.policy`` agrees with the reference oracle in ``tests/oracle.py``.
+
+Hypothesis draws a random world (``tests.worlds.world_specs``), then a random history in time
+order — termination notices, suspensions, lifts, withdrawals, release attempts, consents and
+destructions, at instants that include the exact term ends, notice deadlines and expiry
+instants and the microseconds around them — and records each act in both the production world
+and the oracle's log only when both agree it is allowed. Afterwards it asks both, at instants
+picked from the same landmarks, for every agreement's status, every release question (direct
+and through every possible hub) and every read, and compares allow/deny, the set of reason
+codes, the agreement used and the holdings (R2 marking) an allowed release would create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from accord.model.agreement import (
+    AgreementEvent,
+    NoticeSuspended,
+    NoticeWithdrawn,
+    SuspensionLifted,
+    TerminationNotice,
+)
+from accord.policy.lifecycle import Status
+from accord.policy.reasons import Decision
+from tests import oracle
+from tests.worlds import US, Exchange, Route, build, routes, world_specs
+
+DELTAS = (
+    timedelta(0),
+    US,
+    timedelta(hours=1),
+    timedelta(hours=7),
+    timedelta(days=1),
+    timedelta(days=30),
+    timedelta(days=91),
+    timedelta(days=200),
+    timedelta(days=400),
+)
+KINDS = ("lifecycle",) * 3 + ("release",) * 3 + ("hub-release",) * 2 + ("consent", "destroy")
+
+
+def landmarks(spec: Mapping[str, Any], acts: list[oracle.Act], after: datetime) -> list[datetime]:
+    """Instants that matter for R6 from ``after`` on: term ends, notice deadlines, expiries."""
+    found = {after + d for d in DELTAS[:-1]}
+    for aid, a in spec["agreements"].items():
+        found.update({a["start"], a["start"] - US})
+        if a["term"] is not None:
+            for end in oracle.term_ends(a):
+                if end > after:
+                    found.update({end, end - US, end + US})
+                    if a["notice"] is not None:
+                        last = oracle.deadline(a, end)
+                        found.update({last, last - US, last + US, last + timedelta(days=1)})
+                    break
+        end = oracle.end_as_of(a, aid, acts, after)
+        if end is not None:
+            found.update({end, end - US})
+    return sorted(t for t in found if t >= after)
+
+
+def query_instants(spec: Mapping[str, Any], acts: list[oracle.Act]) -> list[datetime]:
+    found: set[datetime] = set()
+    horizon = max([a[1] for a in acts] + [i["created"] for i in spec["items"].values()])
+    horizon += timedelta(days=800)
+    for aid, a in spec["agreements"].items():
+        found.update({a["start"] - US, a["start"]})
+        if a["term"] is not None:
+            for k, end in enumerate(oracle.term_ends(a)):
+                if end > horizon or k > 40:
+                    break
+                found.update({end - US, end, end + US})
+        end = oracle.end_as_of(a, aid, acts, horizon)
+        if end is not None:
+            found.update({end - US, end, end + US})
+    for act in acts:
+        found.update({act[1] - US, act[1], act[1] + US})
+        if act[0] == "lift":
+            found.update({act[4] - US, act[4]})
+    for item in spec["items"].values():
+        found.update({item["created"] - US, item["created"]})
+    return sorted(found)
+
+
+def production_event(act: oracle.Act) -> AgreementEvent:
+    kind, at, aid, by = act[:4]
+    if kind == "notice":
+        return TerminationNotice(at, aid, by)
+    if kind == "suspend":
+        return NoticeSuspended(at, aid, by)
+    if kind == "lift":
+        return SuspensionLifted(at, aid, by, act[4])
+    return NoticeWithdrawn(at, aid, by)
+
+
+def compare_release(
+    ex: Exchange, spec: Mapping[str, Any], acts: list[oracle.Act], r: Route, at: datetime
+) -> tuple[Decision, oracle.Verdict]:
+    got = ex.check_release(r.item, r.frm, r.to, at, r.via)
+    want = oracle.decide_release(spec, acts, r.item, r.frm, r.to, r.via, at)
+    where = f"release {r} at {at.isoformat()}: production {got.as_dict()}, oracle {want}"
+    assert got.allowed == want.allowed, where
+    assert set(got.codes) == want.codes, where
+    if want.allowed:
+        assert got.reasons[0].agreement == want.agreement, where
+        made = {(h.party, h.level, h.received_at, h.via) for h in got.holdings}
+        assert made == {(c.party, c.level, c.received, c.via) for c in want.copies}, where
+        item = spec["items"][r.item]
+        for h in got.holdings:  # R2: the originator's name and level travel with every copy
+            assert (h.originator, h.originator_level) == (item["originator"], item["level"])
+    return got, want
+
+
+def compare_everything(
+    ex: Exchange, spec: Mapping[str, Any], acts: list[oracle.Act], at: datetime
+) -> None:
+    for aid, a in spec["agreements"].items():
+        state = ex.facts.state(aid, at)
+        want = oracle.status(spec, acts, aid, at)
+        assert state.status.value == want, f"{aid} at {at.isoformat()}: {state.as_dict()}"
+        event(f"queried status {want}")
+        if state.status in (Status.IN_FORCE, Status.NOTICE_PENDING):
+            assert state.expires_at == oracle.end_as_of(a, aid, acts, at), state.as_dict()
+    for r in routes(spec):
+        compare_release(ex, spec, acts, r, at)
+    for uid in spec["users"]:
+        for iid in spec["items"]:
+            got = ex.read(uid, iid, at)
+            want = oracle.decide_read(spec, acts, uid, iid, at)
+            where = f"read {uid} {iid} at {at.isoformat()}: {got.as_dict()} vs {want}"
+            assert got.allowed == want.allowed, where
+            assert set(got.codes) == want.codes, where
+
+
+def holders(spec: Mapping[str, Any], acts: list[oracle.Act], iid: str, at: datetime) -> list[str]:
+    return [c for c in spec["parties"] if oracle.live(oracle.copy_at(spec, acts, iid, c, at), at)]
+
+
+def lifecycle_step(
+    data: st.DataObject, ex: Exchange, spec: Mapping[str, Any], acts: list[oracle.Act], at: datetime
+) -> None:
+    aid = data.draw(st.sampled_from(sorted(spec["agreements"])))
+    notice = oracle.notice_as_of(acts, aid, at)
+    # mostly the events that make sense now, sometimes any (to see both sides refuse)
+    if notice is None:
+        likely = ["notice"] * 4
+    elif notice.suspended:
+        likely = ["lift", "lift", "withdraw"]
+    else:
+        likely = ["suspend", "suspend", "withdraw"]
+    kind = data.draw(st.sampled_from([*likely, "notice", "suspend", "lift", "withdraw"]))
+    codes = list(spec["parties"])
+    by = data.draw(st.sampled_from([notice.by] * 3 + codes if notice else codes))
+    act: oracle.Act = (kind, at, aid, by)
+    if kind == "lift":
+        act += (at + data.draw(st.sampled_from(DELTAS)),)
+    production = production_event(act)
+    allowed = oracle.event_allowed(spec, acts, act)
+    got = ex.check_event(production)
+    assert got.allowed == allowed, f"{act}: production {got.as_dict()}"
+    event(f"{kind} {'recorded' if allowed else 'refused'}")
+    if allowed:
+        ex.world.add_agreement_event(production)
+        acts.append(act)
+
+
+def random_route(
+    data: st.DataObject, spec: Mapping[str, Any], acts: list[oracle.Act], at: datetime
+) -> Route:
+    """A release question leaning towards ones that could be allowed."""
+    codes = list(spec["parties"])
+    iid = data.draw(st.sampled_from(sorted(spec["items"])))
+    item = spec["items"][iid]
+    frm = data.draw(st.sampled_from(holders(spec, acts, iid, at) * 6 + codes))
+    partners = [
+        c
+        for a in spec["agreements"].values()
+        if frm in a["parties"]
+        for c in a["parties"]
+        if c != frm and (c in item["releasable"] or c == item["originator"])
+    ]
+    to = data.draw(st.sampled_from(partners * 2 + [c for c in codes if c != frm]))
+    others = [c for c in codes if c not in (frm, to)]
+    return Route(iid, frm, to, data.draw(st.sampled_from([None, None, *others])))
+
+
+def hub_routes(spec: Mapping[str, Any], acts: list[oracle.Act], at: datetime) -> list[Route]:
+    """Releases through a hub by a party that holds the item to another member (R8)."""
+    found = []
+    for a in spec["agreements"].values():
+        if a["hub"] is None:
+            continue
+        for iid in spec["items"]:
+            for frm in holders(spec, acts, iid, at):
+                if frm == a["hub"] or frm not in a["parties"]:
+                    continue
+                found.extend(
+                    Route(iid, frm, to, a["hub"])
+                    for to in a["parties"]
+                    if to not in (frm, a["hub"])
+                )
+    return found
+
+
+def release_step(
+    data: st.DataObject,
+    ex: Exchange,
+    spec: Mapping[str, Any],
+    acts: list[oracle.Act],
+    at: datetime,
+    through_hub: bool,
+) -> None:
+    candidates = hub_routes(spec, acts, at) if through_hub else []
+    r = data.draw(st.sampled_from(candidates)) if candidates else random_route(data, spec, acts, at)
+    item = spec["items"][r.item]
+    if r.via is not None and r.to in item["releasable"] and data.draw(st.booleans()):
+        # the originator's consent for the hub's hop, given just before (R4, R8)
+        assert ex.consent(r.item, r.via, [r.to], at).allowed
+        acts.append(("consent", at, r.item, r.via, frozenset({r.to}), True))
+    got, want = compare_release(ex, spec, acts, r, at)
+    event(f"release {'through a hub ' if r.via else ''}{'recorded' if got.allowed else 'denied'}")
+    if got.allowed:
+        for holding in got.holdings:
+            ex.world.add_holding(holding)
+        acts.append(("release", at, r.item, r.frm, r.to, r.via, want.copies))
+
+
+def consent_step(
+    data: st.DataObject, ex: Exchange, spec: Mapping[str, Any], acts: list[oracle.Act], at: datetime
+) -> None:
+    iid = data.draw(st.sampled_from(sorted(spec["items"])))
+    item = spec["items"][iid]
+    hubs = [a["hub"] for a in spec["agreements"].values() if a["hub"] is not None]
+    candidates = [c for c in [*spec["parties"], *hubs, *hubs] if c != item["originator"]]
+    holder = data.draw(st.sampled_from(candidates))
+    targets = [c for c in item["releasable"] if c != holder]
+    if targets:
+        to = frozenset(data.draw(st.lists(st.sampled_from(targets), min_size=1, unique=True)))
+        granted = data.draw(st.sampled_from([True, True, True, False]))
+        got = ex.consent(iid, holder, sorted(to), at, granted=granted)
+        assert got.allowed, got.as_dict()
+        acts.append(("consent", at, iid, holder, to, granted))
+
+
+def destroy_step(
+    data: st.DataObject, ex: Exchange, spec: Mapping[str, Any], acts: list[oracle.Act], at: datetime
+) -> None:
+    iid = data.draw(st.sampled_from(sorted(spec["items"])))
+    keepers = [c for c in holders(spec, acts, iid, at) if c != spec["items"][iid]["originator"]]
+    party = data.draw(st.sampled_from(keepers * 3 + list(spec["parties"])))
+    allowed = oracle.live(oracle.copy_at(spec, acts, iid, party, at), at)
+    got = ex.destroy(iid, party, at)
+    assert got.allowed == allowed, f"destroy {iid} {party} at {at}: {got.as_dict()}"
+    event(f"destroy {'recorded' if allowed else 'refused'}")
+    if allowed:
+        acts.append(("destroy", at, iid, party))
+
+
+def step(
+    data: st.DataObject, ex: Exchange, spec: Mapping[str, Any], acts: list[oracle.Act], at: datetime
+) -> None:
+    """Attempt one random act at ``at``; record it on both sides when both allow it."""
+    kind = data.draw(st.sampled_from(KINDS))
+    if kind == "lifecycle":
+        lifecycle_step(data, ex, spec, acts, at)
+    elif kind in ("release", "hub-release"):
+        release_step(data, ex, spec, acts, at, kind == "hub-release")
+    elif kind == "consent":
+        consent_step(data, ex, spec, acts, at)
+    else:
+        destroy_step(data, ex, spec, acts, at)
+
+
+@settings(
+    max_examples=250,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(spec=world_specs() | world_specs(hub=True), data=st.data())
+def test_policy_agrees_with_the_oracle(spec: dict[str, Any], data: st.DataObject) -> None:
+    ex = build(spec)
+    acts: list[oracle.Act] = []
+    first = min(a["start"] for a in spec["agreements"].values())
+    at = first - timedelta(days=data.draw(st.integers(0, 60)))
+    for _ in range(data.draw(st.integers(6, 24))):
+        at = data.draw(st.sampled_from(landmarks(spec, acts, at)))
+        step(data, ex, spec, acts, at)
+    event(f"history of {len(acts) // 4 * 4}+ acts")
+    instants = query_instants(spec, acts)
+    chosen = data.draw(st.lists(st.sampled_from(instants), min_size=1, max_size=5, unique=True))
+    for at in chosen:
+        compare_everything(ex, spec, acts, at)
+
+
+def test_oracle_reads_the_2019_case_like_design_md() -> None:
+    """The oracle itself, on the facts DESIGN.md states (so it is checked against text too)."""
+    from tests.worlds import T
+
+    gsomia = {
+        "parties": ["JPN", "KOR"],
+        "hub": None,
+        "tz": "Asia/Seoul",
+        "start": T("2016-11-23T00:00:00+09:00"),
+        "term": (12, 0),
+        "renewal": True,
+        "notice": (0, 90),
+        "topics": None,
+        "rows": [{"KOR": "K2", "JPN": "J2"}],
+    }
+    spec = {"agreements": {"g": gsomia}}
+    lapse = T("2019-11-23T00:00:00+09:00")
+    notice: oracle.Act = ("notice", T("2019-08-23T15:25:00+09:00"), "g", "KOR")
+    assert oracle.status(spec, [notice], "g", lapse - US) == "notice_pending"
+    assert oracle.status(spec, [notice], "g", lapse) == "terminated"
+    suspended = [notice, ("suspend", T("2019-11-22T18:00:00+09:00"), "g", "KOR")]
+    assert oracle.status(spec, suspended, "g", lapse) == "in_force"
+    late: oracle.Act = ("notice", T("2019-08-26T00:00:00+09:00"), "g", "KOR")
+    assert oracle.status(spec, [late], "g", lapse) == "notice_pending"
+    assert oracle.status(spec, [late], "g", T("2020-11-23T00:00:00+09:00")) == "terminated"
+    assert oracle.deadline(gsomia, lapse) == T("2019-08-25T00:00:00+09:00")
+    ny = dict(gsomia, tz="America/New_York", start=T("2020-07-01T00:00:00-04:00"), term=(6, 0))
+    assert next(oracle.term_ends(ny)) == T("2021-01-01T00:00:00-05:00")
