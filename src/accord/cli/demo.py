@@ -9,7 +9,7 @@ from rich.table import Table
 
 from accord.cli.context import env, json_option
 from accord.cli.queries import impact_as_dict, impact_tables
-from accord.cli.render import codes, console, emit_json, span, verdict, when
+from accord.cli.render import codes, console, emit_json, span, verdict, wall
 from accord.model.time import iso
 from accord.policy.lifecycle import AgreementState
 from accord.scenario import builtin_scenario_path, load_scenario
@@ -42,23 +42,25 @@ def _states_table(report: DemoReport) -> Table:
         table.add_column(column)
     for row in report.states:
         table.add_row(
-            when(row.at, SEOUL),
+            wall(row.at, SEOUL),
             row.label,
             _state(row.actual),
-            f"{when(row.actual.expires_at, SEOUL)}\n{_countdown(row.actual)}",
+            f"{wall(row.actual.expires_at, SEOUL)}\n{_countdown(row.actual)}",
             _state(row.without_suspension),
-            f"{when(row.without_suspension.expires_at, SEOUL)}\n{_countdown(row.without_suspension)}",
+            f"{wall(row.without_suspension.expires_at, SEOUL)}\n{_countdown(row.without_suspension)}",
         )
     return table
 
 
 def _decisions_table(report: DemoReport) -> Table:
-    table = Table(title="releases around midnight, 23 November 2019 (KST)", title_justify="left")
+    table = Table(
+        title="releases around midnight, 23 November 2019 (instants in KST)", title_justify="left"
+    )
     for column in ("instant (KST)", "release", "as it happened", "without the suspension"):
         table.add_column(column)
     for row in report.decisions:
         table.add_row(
-            when(row.at, SEOUL),
+            wall(row.at, SEOUL),
             row.label,
             f"{verdict(row.actual)} {codes(row.actual) if not row.actual.allowed else row.actual.reasons[0].agreement}",
             f"{verdict(row.without_suspension)} "

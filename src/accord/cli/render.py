@@ -27,6 +27,11 @@ def when(instant: datetime | None, tz: ZoneInfo | None) -> str:
     return iso(instant, tz) if tz is not None else iso(instant)
 
 
+def wall(instant: datetime | None, tz: ZoneInfo) -> str:
+    """An instant as a wall-clock time in ``tz`` (the table says which zone), to the second."""
+    return "-" if instant is None else instant.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def span(delta: timedelta | None) -> str:
     """A countdown such as ``6h 00m 00s`` or ``90d 08h 35m``."""
     if delta is None:
