@@ -374,3 +374,35 @@ def test_impact_and_readable(loaded: Path) -> None:
             db=loaded,
         )
         assert single.returncode == 0
+
+
+def test_load_is_all_or_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    assert accord("topic", "add", "seed", db=db).returncode == 0
+    before = rows(db)
+    refused = tmp_path / "refused.yaml"
+    refused.write_text(
+        readme_scenario()
+        + "  - {at: 2020-01-01T00:00:00+09:00, check: agreement, agreement: rok-japan-gsomia,"
+        " status: terminated}\n",
+        encoding="utf-8",
+    )
+    # a release after the lapse is refused by policy: the whole load is refused
+    text = refused.read_text(encoding="utf-8").replace(
+        "expect:\n",
+        "  - {at: 2019-12-02T09:00:00+09:00, type: release, item: report-1, from: KOR, to: JPN}\nexpect:\n",
+    )
+    refused.write_text(text, encoding="utf-8")
+    result = accord("load", str(refused), db=db)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "refused.yaml:" in result.stderr and "agreement-not-in-force" in result.stderr
+    assert rows(db) == before
+    invalid = tmp_path / "invalid.yaml"
+    invalid.write_text(
+        readme_scenario().replace("2016-11-23T00:00:00+09:00", "2016-11-23T00:00:00"),
+        encoding="utf-8",
+    )
+    result = accord("load", str(invalid), db=db)
+    assert result.returncode == 2
+    assert "invalid.yaml:" in result.stderr and "2016-11-23T00:00:00" in result.stderr
+    assert rows(db) == before

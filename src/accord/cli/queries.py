@@ -82,11 +82,14 @@ def read(item_id: str, user_id: str, at_text: str | None, as_json: bool) -> None
 @json_option
 def status(agreement_id: str, at_text: str | None, as_json: bool) -> None:
     """State, term end, expiry instant and time left at --at."""
-    state = env().exchange.agreement_state(agreement_id, env().at(at_text))
+    exchange = env().exchange
+    state = exchange.agreement_state(agreement_id, env().at(at_text))
     if as_json:
         emit_json(state.as_dict())
-    else:
-        console.print(state_table(state, env().settings.tz))
+        return
+    # shown in the viewer's zone if given, else in the agreement's own reference zone
+    zone = env().settings.tz or ZoneInfo(exchange.snapshot().agreements[agreement_id].timezone)
+    console.print(state_table(state, zone))
 
 
 def impact_as_dict(report_: ImpactReport) -> dict[str, object]:
@@ -178,10 +181,13 @@ def impact(agreement_id: str, at_text: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(impact_as_dict(result))
         return
-    console.print(
-        f"actual status of {agreement_id} at {when(result.at, env().settings.tz)}: {result.state.status.value}"
+    zone = env().settings.tz or ZoneInfo(
+        env().exchange.snapshot().agreements[agreement_id].timezone
     )
-    for table in impact_tables(result, env().settings.tz):
+    console.print(
+        f"actual status of {agreement_id} at {when(result.at, zone)}: {result.state.status.value}"
+    )
+    for table in impact_tables(result, zone):
         console.print(table)
 
 
