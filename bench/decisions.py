@@ -25,11 +25,11 @@ from typing import Any
 
 import cedarpy
 
+from accord.model.requests import ReadRequest
 from accord.model.world import World
 from accord.policy.batch import ReadableIndex
 from accord.policy.read import decide_read
 from accord.policy.release import decide_release
-from accord.policy.requests import ReadRequest
 from bench.world import BenchWorld, build, read_requests, release_requests
 
 CEDAR_POLICY = """\

@@ -35,6 +35,7 @@ from accord.model.agreement import (
 )
 from accord.model.item import Item
 from accord.model.party import Party
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import Duration, parse_instant
 from accord.model.user import User
 from accord.model.world import World
@@ -42,7 +43,6 @@ from accord.policy.acts import decide_consent
 from accord.policy.facts import Facts
 from accord.policy.reasons import Decision
 from accord.policy.release import decide_release
-from accord.policy.requests import ReadRequest, ReleaseRequest
 
 KOR_LEVELS = ("군사III급비밀", "군사II급비밀", "군사I급비밀")
 JPN_LEVELS = ("秘", "極秘", "機密")

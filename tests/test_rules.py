@@ -18,6 +18,7 @@ from accord.model.agreement import (
     TopicScope,
 )
 from accord.model.item import Item
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import parse_instant, require_aware
 from accord.model.user import User
 from accord.policy.batch import ReadableIndex
@@ -25,7 +26,6 @@ from accord.policy.impact import impact
 from accord.policy.read import decide_read
 from accord.policy.reasons import RULE, SUMMARY, Code, Decision, deny
 from accord.policy.release import decide_release
-from accord.policy.requests import ReadRequest, ReleaseRequest
 from tests.worlds import (
     JPN2,
     JPN3,

@@ -21,11 +21,10 @@ from accord.model.agreement import (
     TerminationNotice,
     TopicScope,
 )
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import Duration
 from accord.policy.reasons import Code
 from accord.scenario import (
-    ReadCheck,
-    ReleaseCheck,
     Scenario,
     builtin_scenario_path,
     load_scenario,
@@ -330,14 +329,14 @@ def test_expectations_are_typed_in_file_order() -> None:
         "  - {at: 2019-11-23T00:00:00+09:00, check: agreement, agreement: rok-japan-gsomia, status: terminated}\n"
     )
     release, read, agreement = scenario.expectations
-    assert release.request == ReleaseCheck("report-1", "KOR", "JPN", "USA")
+    assert release.request == ReleaseRequest("report-1", "KOR", "JPN", "USA")
     assert (release.decision, release.reason, release.status) == (
         "deny",
         "no-originator-consent",
         None,
     )
     assert release.line == BASE_LINES + 2
-    assert read.request == ReadCheck("jpn-analyst", "report-1")
+    assert read.request == ReadRequest("jpn-analyst", "report-1")
     assert (read.check, read.decision, read.reason) == ("read", "allow", None)
     assert agreement.request == "rok-japan-gsomia"
     assert (agreement.status, agreement.decision) == ("terminated", None)

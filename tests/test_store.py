@@ -24,10 +24,10 @@ from accord.model.agreement import (
 )
 from accord.model.item import Item
 from accord.model.party import Party
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import Duration, parse_instant
 from accord.model.user import User
 from accord.model.world import World
-from accord.policy.requests import ReadRequest, ReleaseRequest
 from accord.service import Exchange
 from accord.store import schema
 

@@ -26,6 +26,7 @@ from accord.model.agreement import (
 )
 from accord.model.item import Item
 from accord.model.party import Party
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import Duration, parse_instant, require_aware
 from accord.model.user import User
 from accord.model.world import World
@@ -34,7 +35,6 @@ from accord.policy.facts import Facts
 from accord.policy.read import decide_read
 from accord.policy.reasons import Decision
 from accord.policy.release import decide_release
-from accord.policy.requests import ReadRequest, ReleaseRequest
 
 US = timedelta(microseconds=1)
 

@@ -18,9 +18,9 @@ from accord.model.agreement import (
     SuspensionLifted,
     TerminationNotice,
 )
+from accord.model.requests import ReleaseRequest
 from accord.model.time import parse_instant
 from accord.policy.reasons import Decision
-from accord.policy.requests import ReleaseRequest
 
 
 def report(title: str, decision: Decision, as_json: bool) -> None:

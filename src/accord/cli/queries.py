@@ -11,9 +11,9 @@ from accord.cli.acts import report
 from accord.cli.context import at_option, env, json_option
 from accord.cli.define import agreement
 from accord.cli.render import console, emit_json, state_table, when
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import iso
 from accord.policy.impact import ImpactReport
-from accord.policy.requests import ReadRequest, ReleaseRequest
 
 
 @click.group()

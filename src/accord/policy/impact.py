@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from accord.model.item import Holding
+from accord.model.requests import ReleaseRequest
 from accord.model.time import require_aware
 from accord.policy.facts import Facts, LapsedFacts
 from accord.policy.lifecycle import AgreementState
 from accord.policy.reasons import Code, Decision
 from accord.policy.release import covering_agreement, decide_release
-from accord.policy.requests import ReleaseRequest
 
 # a copy the recipient already has does not make the flow itself unlawful
 _IGNORED = {Code.ALREADY_HELD}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from accord.model.requests import ReadRequest
 from accord.model.time import iso, require_aware
 from accord.policy.facts import Facts
 from accord.policy.reasons import Code, Decision, Reason
-from accord.policy.requests import ReadRequest
 
 # Codes bound once: in Python 3.11 reading an Enum member through its class (``Code.X``)
 # costs about four globals, because ``EnumType`` defines ``__getattr__``.

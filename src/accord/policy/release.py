@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from accord.errors import InvalidInput
 from accord.model.agreement import Terms
 from accord.model.item import Holding, Item
+from accord.model.requests import ReleaseRequest
 from accord.model.time import iso, require_aware
 from accord.model.world import World
 from accord.policy.facts import Facts
 from accord.policy.lifecycle import Status
 from accord.policy.reasons import Code, Decision, Reason
-from accord.policy.requests import ReleaseRequest
 
 IN_FORCE = (Status.IN_FORCE, Status.NOTICE_PENDING)
 

@@ -13,8 +13,6 @@ from accord.scenario.spec import (
     STATUSES,
     Act,
     Expectation,
-    ReadCheck,
-    ReleaseCheck,
     Scenario,
     ScenarioEvent,
 )
@@ -26,8 +24,6 @@ __all__ = [
     "STATUSES",
     "Act",
     "Expectation",
-    "ReadCheck",
-    "ReleaseCheck",
     "Scenario",
     "ScenarioEvent",
     "builtin_scenario_path",

@@ -6,9 +6,10 @@ answer is a denial (``not-held``).
 
 from __future__ import annotations
 
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.scenario.entry import Entry
 from accord.scenario.references import References
-from accord.scenario.spec import Expectation, ReadCheck, ReleaseCheck
+from accord.scenario.spec import Expectation
 
 
 def expectations(entries: list[Entry], refs: References) -> tuple[Expectation, ...]:
@@ -29,17 +30,17 @@ def expectation(entry: Entry, refs: References) -> Expectation:
             expires_at=entry.optional_instant("expires_at"),
             term_end=entry.optional_instant("term_end"),
         )
-    request: ReleaseCheck | ReadCheck
+    request: ReleaseRequest | ReadRequest
     if check == "release":
         via = refs.optional_party(entry, "via")
-        request = ReleaseCheck(
+        request = ReleaseRequest(
             item=refs.item(entry).id,
             from_party=refs.party(entry, "from").code,
             to_party=refs.party(entry, "to").code,
             via=via.code if via is not None else None,
         )
     else:
-        request = ReadCheck(user=refs.user(entry).id, item=refs.item(entry).id)
+        request = ReadRequest(user=refs.user(entry).id, item=refs.item(entry).id)
     return Expectation(
         line=entry.line,
         at=at,

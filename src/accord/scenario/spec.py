@@ -2,7 +2,7 @@
 
 These are the spec models; ``accord.scenario.codec`` turns YAML into them. Requests in
 expectations are the scenario's own small types (the scenario layer does not import policy);
-their field names match ``accord.policy.requests`` so a runner converts them field for field.
+their field names match ``accord.model.requests`` so a runner converts them field for field.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
 from accord.model.item import Item
 from accord.model.party import Party
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.user import User
 
 Act: TypeAlias = AgreementEvent | Release | Consent | Destruction | Compromise
@@ -23,24 +24,6 @@ EVENT_OUTCOMES = ("allow", "deny")
 DECISIONS = ("allow", "deny")
 CHECKS = ("release", "read", "agreement")
 STATUSES = ("in_force", "notice_pending", "terminated", "not_yet_in_force")
-
-
-@dataclass(frozen=True, slots=True)
-class ReleaseCheck:
-    """May ``from_party`` give ``item`` to ``to_party`` (through the hub ``via``, if given)?"""
-
-    item: str
-    from_party: str
-    to_party: str
-    via: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReadCheck:
-    """May ``user`` read their party's copy of ``item``?"""
-
-    user: str
-    item: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +47,7 @@ class ScenarioEvent:
 class Expectation:
     """A question asked at ``at`` and the answer the scenario expects.
 
-    ``check`` is ``release`` or ``read`` (``request`` is a ``ReleaseCheck`` or ``ReadCheck`` and
+    ``check`` is ``release`` or ``read`` (``request`` is a ``ReleaseRequest`` or ``ReadRequest`` and
     ``decision`` is set) or ``agreement`` (``request`` is the agreement id and ``status`` is
     set; ``expires_at`` and ``term_end`` are checked only when given).
     """
@@ -72,7 +55,7 @@ class Expectation:
     line: int | None
     at: datetime
     check: str
-    request: ReleaseCheck | ReadCheck | str
+    request: ReleaseRequest | ReadRequest | str
     decision: str | None = None
     reason: str | None = None
     status: str | None = None

@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from accord.model.agreement import NoticeSuspended, NoticeWithdrawn, SuspensionLifted
+from accord.model.requests import ReleaseRequest
 from accord.model.time import parse_instant
 from accord.policy.impact import ImpactReport
 from accord.policy.lifecycle import AgreementState
 from accord.policy.reasons import Decision
-from accord.policy.requests import ReleaseRequest
 from accord.scenario import Scenario
 from accord.service.exchange import Exchange
 from accord.service.scenarios import apply_scenario

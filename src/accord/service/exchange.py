@@ -6,12 +6,14 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from accord.errors import InvalidInput
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
 from accord.model.item import Item
 from accord.model.party import Party
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import iso, require_aware
 from accord.model.user import User
 from accord.model.world import World
@@ -23,10 +25,10 @@ from accord.policy.lifecycle import AgreementState
 from accord.policy.read import decide_read
 from accord.policy.reasons import Decision
 from accord.policy.release import decide_release
-from accord.policy.requests import ReadRequest, ReleaseRequest
 from accord.store.sql import SqlStore, StoreTx
 
 Act = AgreementEvent | Release | Consent | Destruction | Compromise
+ItemAct = TypeVar("ItemAct", Consent, Destruction, Compromise)
 
 
 def system_clock() -> datetime:
@@ -166,30 +168,42 @@ class Exchange:
             return decision
 
     def consent(self, consent: Consent) -> Decision:
-        with self._writer() as s:
-            self._check_item_time(s.world, consent.item, consent.at, "consent")
-            decision = decide_consent(s.facts, consent)
-            if decision.allowed:
-                s.world.add_consent(consent)
-                s.tx.add_consent(consent)
-            return decision
+        """The originator's answer on onward release (R4)."""
+        return self._item_act(
+            consent, "consent", decide_consent, World.add_consent, StoreTx.add_consent
+        )
 
     def destroy(self, act: Destruction) -> Decision:
-        with self._writer() as s:
-            self._check_item_time(s.world, act.item, act.at, "destruction")
-            decision = decide_destruction(s.facts, act)
-            if decision.allowed:
-                s.world.add_destruction(act)
-                s.tx.add_destruction(act)
-            return decision
+        """Destroy a party's copy (R10)."""
+        return self._item_act(
+            act, "destruction", decide_destruction, World.add_destruction, StoreTx.add_destruction
+        )
 
     def report_compromise(self, report: Compromise) -> Decision:
+        """Report loss or compromise of a copy to its originator (R9)."""
+        return self._item_act(
+            report,
+            "compromise report",
+            decide_compromise,
+            World.add_compromise,
+            StoreTx.add_compromise,
+        )
+
+    def _item_act(
+        self,
+        act: ItemAct,
+        what: str,
+        decide: Callable[[Facts, ItemAct], Decision],
+        remember: Callable[[World, ItemAct], None],
+        store: Callable[[StoreTx, ItemAct], None],
+    ) -> Decision:
+        """Decide an act on an item at its instant; record it in the world and the store if allowed."""
         with self._writer() as s:
-            self._check_item_time(s.world, report.item, report.at, "compromise report")
-            decision = decide_compromise(s.facts, report)
+            self._check_item_time(s.world, act.item, act.at, what)
+            decision = decide(s.facts, act)
             if decision.allowed:
-                s.world.add_compromise(report)
-                s.tx.add_compromise(report)
+                remember(s.world, act)
+                store(s.tx, act)
             return decision
 
     def apply(self, act: Act) -> Decision:

@@ -12,10 +12,10 @@ from datetime import datetime
 from accord.errors import AccordError, Refused, ScenarioInvalid
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.item import Item
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import iso
 from accord.policy.reasons import Decision
-from accord.policy.requests import ReadRequest, ReleaseRequest
-from accord.scenario import Expectation, ReadCheck, ReleaseCheck, Scenario, ScenarioEvent
+from accord.scenario import Expectation, Scenario, ScenarioEvent
 from accord.service.exchange import Act, Exchange
 from accord.store.sql import SqlStore
 
@@ -131,10 +131,8 @@ def _check(exchange: Exchange, expectation: Expectation, file: str) -> Failure |
             expectation.line,
             f"agreement {request} at {iso(at)}: expected " + "; expected ".join(problems),
         )
-    if isinstance(request, ReleaseCheck):
-        decision = exchange.check_release(
-            ReleaseRequest(request.item, request.from_party, request.to_party, request.via), at
-        )
+    if isinstance(request, ReleaseRequest):
+        decision = exchange.check_release(request, at)
         route = (
             f"{request.from_party}→{request.via}→{request.to_party}"
             if request.via
@@ -142,8 +140,8 @@ def _check(exchange: Exchange, expectation: Expectation, file: str) -> Failure |
         )
         what = f"release {request.item} {route}"
     else:
-        assert isinstance(request, ReadCheck)
-        decision = exchange.check_read(ReadRequest(request.user, request.item), at)
+        assert isinstance(request, ReadRequest)
+        decision = exchange.check_read(request, at)
         what = f"read {request.item} by {request.user}"
     verdict = "allow" if decision.allowed else "deny"
     if verdict == expectation.decision and (
