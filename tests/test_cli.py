@@ -406,3 +406,13 @@ def test_load_is_all_or_nothing(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "invalid.yaml:" in result.stderr and "2016-11-23T00:00:00" in result.stderr
     assert rows(db) == before
+
+
+def test_instants_are_shown_in_the_agreements_zone_or_the_viewers(loaded: Path) -> None:
+    args = ("agreement", "status", "rok-japan-gsomia", "--at", "2019-11-22T17:59:59+09:00")
+    own = accord(*args, db=loaded)
+    assert own.returncode == 0 and "2019-11-23T00:00:00+09:00" in own.stdout
+    viewer = accord(*args, "--tz", "America/New_York", db=loaded)
+    assert viewer.returncode == 0 and "2019-11-22T10:00:00-05:00" in viewer.stdout
+    bad = accord(*args, "--tz", "Mars/Olympus", db=loaded)
+    assert bad.returncode == 2 and "Mars/Olympus" in bad.stderr

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
 
 from accord.cli.settings import Settings
-from accord.model.time import parse_instant
+from accord.model.time import parse_instant, zone
 from accord.service import Exchange
 
 
@@ -22,6 +23,14 @@ class Env:
         if self._exchange is None:
             self._exchange = Exchange.open(self.settings.db_url)
         return self._exchange
+
+    def zone(self, tz_text: str | None, default: str | None = None) -> ZoneInfo | None:
+        """The zone to show instants in: the command's --tz, the global --tz, else ``default``."""
+        if tz_text:
+            return zone(tz_text, "--tz")
+        if self.settings.tz is not None:
+            return self.settings.tz
+        return zone(default, "timezone") if default else None
 
     def at(self, text: str | None, name: str = "--at") -> datetime:
         """``--at`` as an aware instant; now (from the service's clock) when omitted."""
@@ -43,5 +52,8 @@ def names(text: str | None) -> frozenset[str]:
 
 at_option = click.option(
     "--at", "at_text", metavar="INSTANT", help="ISO 8601 instant with offset (default: now)."
+)
+tz_option = click.option(
+    "--tz", "tz_text", metavar="ZONE", default=None, help="Show instants in this IANA zone."
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from accord.cli.acts import report
-from accord.cli.context import at_option, env, json_option
+from accord.cli.context import at_option, env, json_option, tz_option
 from accord.cli.define import agreement
 from accord.cli.render import console, emit_json, state_table, when
 from accord.model.requests import ReadRequest, ReleaseRequest
@@ -79,17 +79,17 @@ def read(item_id: str, user_id: str, at_text: str | None, as_json: bool) -> None
 @agreement.command("status")
 @click.argument("agreement_id")
 @at_option
+@tz_option
 @json_option
-def status(agreement_id: str, at_text: str | None, as_json: bool) -> None:
-    """State, term end, expiry instant and time left at --at."""
+def status(agreement_id: str, at_text: str | None, tz_text: str | None, as_json: bool) -> None:
+    """State, term end, expiry instant and time left at --at (shown in the agreement's zone)."""
     exchange = env().exchange
     state = exchange.agreement_state(agreement_id, env().at(at_text))
     if as_json:
         emit_json(state.as_dict())
         return
-    # shown in the viewer's zone if given, else in the agreement's own reference zone
-    zone = env().settings.tz or ZoneInfo(exchange.snapshot().agreements[agreement_id].timezone)
-    console.print(state_table(state, zone))
+    reference = exchange.snapshot().agreements[agreement_id].timezone
+    console.print(state_table(state, env().zone(tz_text, reference)))
 
 
 def impact_as_dict(report_: ImpactReport) -> dict[str, object]:
@@ -174,20 +174,20 @@ def impact_tables(report_: ImpactReport, tz: ZoneInfo | None) -> list[Table]:
 @click.command()
 @click.argument("agreement_id")
 @at_option
+@tz_option
 @json_option
-def impact(agreement_id: str, at_text: str | None, as_json: bool) -> None:
+def impact(agreement_id: str, at_text: str | None, tz_text: str | None, as_json: bool) -> None:
     """What a lapse at --at would do to the flows this agreement has carried."""
-    result = env().exchange.impact(agreement_id, env().at(at_text))
+    exchange = env().exchange
+    result = exchange.impact(agreement_id, env().at(at_text))
     if as_json:
         emit_json(impact_as_dict(result))
         return
-    zone = env().settings.tz or ZoneInfo(
-        env().exchange.snapshot().agreements[agreement_id].timezone
-    )
+    shown = env().zone(tz_text, exchange.snapshot().agreements[agreement_id].timezone)
     console.print(
-        f"actual status of {agreement_id} at {when(result.at, zone)}: {result.state.status.value}"
+        f"actual status of {agreement_id} at {when(result.at, shown)}: {result.state.status.value}"
     )
-    for table in impact_tables(result, zone):
+    for table in impact_tables(result, shown):
         console.print(table)
 
 
