@@ -416,3 +416,130 @@ def test_instants_are_shown_in_the_agreements_zone_or_the_viewers(loaded: Path) 
     assert viewer.returncode == 0 and "2019-11-22T10:00:00-05:00" in viewer.stdout
     bad = accord(*args, "--tz", "Mars/Olympus", db=loaded)
     assert bad.returncode == 2 and "Mars/Olympus" in bad.stderr
+
+
+def test_an_event_whose_end_is_beyond_the_calendar_is_refused_and_writes_nothing(
+    loaded: Path,
+) -> None:
+    before = rows(loaded)
+    result = accord(
+        "agreement",
+        "notice",
+        "rok-japan-gsomia",
+        "--by",
+        "JPN",
+        "--at",
+        "9999-10-01T00:00:00Z",
+        db=loaded,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "beyond year 9999" in result.stderr
+    assert rows(loaded) == before
+    later = accord(
+        "agreement",
+        "status",
+        "rok-japan-gsomia",
+        "--at",
+        "2019-12-01T00:00:00Z",
+        "--json",
+        db=loaded,
+    )
+    assert later.returncode == 0 and json.loads(later.stdout)["status"] == "in_force"
+
+
+def test_short_and_huge_terms(tmp_path: Path) -> None:
+    db = tmp_path / "terms.db"
+    assert (
+        accord(
+            "party", "add", "AAA", "--name", "A", "--timezone", "UTC", "--levels", "L", db=db
+        ).returncode
+        == 0
+    )
+    assert (
+        accord(
+            "party", "add", "BBB", "--name", "B", "--timezone", "UTC", "--levels", "M", db=db
+        ).returncode
+        == 0
+    )
+    common = (
+        "--parties",
+        "AAA,BBB",
+        "--in-force-from",
+        "2020-01-01T00:00:00Z",
+        "--timezone",
+        "UTC",
+        "--equivalence",
+        "AAA=L,BBB=M",
+    )
+    assert accord("agreement", "add", "hourly", *common, "--term", "PT1H", db=db).returncode == 0
+    status = accord(
+        "agreement", "status", "hourly", "--at", "2035-01-01T00:30:00Z", "--json", db=db
+    )
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["term_end"] == "2035-01-01T01:00:00Z"
+    huge = accord("agreement", "add", "huge", *common, "--term", "P9000Y", db=db)
+    assert huge.returncode == 2 and "P9000Y" in huge.stderr
+
+
+def test_user_text_is_shown_as_stored_never_as_markup(tmp_path: Path) -> None:
+    db = tmp_path / "markup.db"
+    made = accord(
+        "party",
+        "add",
+        "FRA",
+        "--name",
+        "France [/]",
+        "--timezone",
+        "Europe/Paris",
+        "--levels",
+        "DR,secret [rel usa]",
+        db=db,
+    )
+    assert made.returncode == 0
+    listing = accord("party", "list", db=db)
+    assert (
+        listing.returncode == 0
+        and "France [/]" in listing.stdout
+        and "secret [rel usa]" in listing.stdout
+    )
+
+
+def test_duplicate_topics_and_binary_content_are_bad_input(tmp_path: Path) -> None:
+    db = tmp_path / "dup.db"
+    assert accord("topic", "add", "a,b", db=db).returncode == 0
+    before = rows(db)
+    again = accord("topic", "add", "c,a", db=db)
+    assert again.returncode == 2 and "'a'" in again.stderr
+    assert rows(db) == before
+    assert (
+        accord(
+            "party",
+            "add",
+            "KOR",
+            "--name",
+            "K",
+            "--timezone",
+            "Asia/Seoul",
+            "--levels",
+            "III,II",
+            db=db,
+        ).returncode
+        == 0
+    )
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(bytes(range(128, 256)))
+    item = accord(
+        "item",
+        "add",
+        "x",
+        "--originator",
+        "KOR",
+        "--level",
+        "II",
+        "--topics",
+        "a",
+        "--content-file",
+        str(binary),
+        db=db,
+    )
+    assert item.returncode == 2 and "UTF-8" in item.stderr

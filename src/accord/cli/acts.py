@@ -8,6 +8,7 @@ from accord.cli.context import at_option, env, json_option, names
 from accord.cli.define import agreement, duration, equivalence_rows, topic_scope
 from accord.cli.exits import DENIED
 from accord.cli.render import console, decision_table, emit_json
+from accord.errors import InvalidInput
 from accord.model.acts import Compromise, Consent, Destruction
 from accord.model.agreement import (
     AgreementEvent,
@@ -156,7 +157,10 @@ def consent() -> None:
 def _consent(
     item_id: str, by: str, holder: str, to: str, at_text: str | None, as_json: bool, granted: bool
 ) -> None:
-    act = Consent(env().at(at_text), item_id, by, holder, names(to), granted)
+    recipients = names(to)
+    if not recipients:
+        raise InvalidInput("--to: name at least one recipient party")
+    act = Consent(env().at(at_text), item_id, by, holder, recipients, granted)
     report(f"consent on {item_id}", env().exchange.consent(act), as_json)
 
 

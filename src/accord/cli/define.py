@@ -47,8 +47,10 @@ def topic() -> None:
 @topic.command("add")
 @click.argument("names_text", metavar="NAME[,NAME...]")
 def topic_add(names_text: str) -> None:
-    for name in sorted(names(names_text)):
-        env().exchange.add_topic(name)
+    exchange = env().exchange
+    with exchange.batch():
+        for name in sorted(names(names_text)):
+            exchange.add_topic(name)
 
 
 @click.group()
@@ -130,7 +132,10 @@ def item_add(
 ) -> None:
     if content is not None and content_file is not None:
         raise InvalidInput("give --content or --content-file, not both")
-    body = content_file.read_text(encoding="utf-8") if content_file else (content or "")
+    try:
+        body = content_file.read_text(encoding="utf-8") if content_file else (content or "")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"--content-file: {content_file} is not UTF-8 text") from None
     created = env().at(created_text, "--created")
     env().exchange.add_item(
         Item(

@@ -106,6 +106,6 @@ def demo(as_json: bool) -> None:
         return
     console.print(_states_table(report))
     console.print(_decisions_table(report))
-    console.print("[bold]what would have stopped at midnight without the suspension[/bold]")
+    console.print("what would have stopped at midnight without the suspension")
     for table in impact_tables(report.impact, SEOUL):
         console.print(table)

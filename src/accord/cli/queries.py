@@ -72,7 +72,7 @@ def read(item_id: str, user_id: str, at_text: str | None, as_json: bool) -> None
             }
         )
         return
-    console.print(f"[bold]{result.item.title or result.item.id}[/bold]  ({holding_reason.message})")
+    console.print(f"{result.item.title or result.item.id}  ({holding_reason.message})")
     click.echo(result.item.content)
 
 
@@ -139,16 +139,14 @@ def impact_tables(report_: ImpactReport, tz: ZoneInfo | None) -> list[Table]:
         title=f"flows under {report_.agreement} if it is not in force from {when(report_.at, tz)}",
         title_justify="left",
     )
-    colour = {"still-flows": "green", "needs-consent": "yellow", "blocked": "red"}
     for f in report_.flows:
-        mark = colour[f.outcome.verdict]
         flows.add_row(
             f.originator,
             f"{f.sender} → {f.recipient}",
             f.level,
             ", ".join(sorted(f.topics)),
             str(len(f.items)),
-            f"[{mark}]{f.outcome.verdict}[/{mark}]",
+            f.outcome.verdict,
             f.outcome.detail,
         )
     kept = Table(

@@ -13,7 +13,8 @@ from accord.model.time import iso
 from accord.policy.lifecycle import AgreementState
 from accord.policy.reasons import Decision
 
-console = Console(highlight=False, soft_wrap=False, width=140)
+# markup off: ids, titles and level names are shown exactly as stored, never read as markup
+console = Console(highlight=False, soft_wrap=False, width=140, markup=False)
 
 
 def emit_json(data: object) -> None:
@@ -48,7 +49,7 @@ def span(delta: timedelta | None) -> str:
 
 
 def verdict(decision: Decision) -> str:
-    return "[green]ALLOW[/green]" if decision.allowed else "[red]DENY[/red]"
+    return "ALLOW" if decision.allowed else "DENY"
 
 
 def codes(decision: Decision) -> str:

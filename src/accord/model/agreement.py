@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from accord.errors import InvalidInput, UnknownReference
+from accord.model.ids import check_id
 from accord.model.party import Party
 from accord.model.time import Duration, require_aware, zone
 
@@ -128,6 +129,7 @@ class Agreement:
     title: str = ""
 
     def __post_init__(self) -> None:
+        check_id(self.id, "agreement")
         object.__setattr__(
             self,
             "in_force_from",

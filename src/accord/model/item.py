@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from accord.model.ids import check_id
 from accord.model.time import require_aware
 
 
@@ -28,6 +29,7 @@ class Item:
     stix: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
+        check_id(self.id, "item")
         object.__setattr__(self, "created", require_aware(self.created, f"item {self.id}: created"))
 
 

@@ -47,6 +47,11 @@ def zone(name: str, field: str) -> ZoneInfo:
         raise InvalidInput(f"{field}: {name!r} is not an IANA time zone") from None
 
 
+MAX_YEARS = 1000
+MAX_MONTHS = 12 * MAX_YEARS
+MAX_EXACT = timedelta(days=366 * MAX_YEARS)
+
+
 @dataclass(frozen=True, slots=True)
 class Duration:
     """An ISO 8601 duration: calendar months plus an exact part (days and time)."""
@@ -59,7 +64,7 @@ class Duration:
     def parse(cls, text: str, field: str) -> Duration:
         try:
             parsed = isodate.parse_duration(text)
-        except (isodate.ISO8601Error, ValueError, TypeError):
+        except (isodate.ISO8601Error, ValueError, TypeError, OverflowError):
             raise InvalidInput(
                 f"{field}: {text!r} is not an ISO 8601 duration such as P1Y or P90D"
             ) from None
@@ -72,14 +77,22 @@ class Duration:
             exact = parsed.tdelta
         if months < 0 or exact < timedelta(0) or (months == 0 and exact == timedelta(0)):
             raise InvalidInput(f"{field}: {text!r} must be a positive duration")
+        if months > MAX_MONTHS or exact > MAX_EXACT:
+            raise InvalidInput(f"{field}: {text!r} is longer than {MAX_YEARS} years")
         return cls(text, months, exact)
 
     def times(self, k: int) -> isodate.Duration:
         return isodate.Duration(months=self.months * k) + self.exact * k
 
-    def approx(self) -> timedelta:
-        """A lower bound of the duration's length, for estimating how many fit in an interval."""
-        return timedelta(days=28 * self.months) + self.exact
+
+class BeyondCalendar(InvalidInput):
+    """Date arithmetic that leaves the calendar accord can represent (years 1 to 9999)."""
+
+    code = "beyond-calendar"
+
+
+def _localize(shifted: datetime, tz: ZoneInfo) -> datetime:
+    return shifted.replace(tzinfo=tz).astimezone(UTC)
 
 
 def add_on_wall_clock(instant: datetime, duration: Duration, tz: ZoneInfo, k: int = 1) -> datetime:
@@ -88,16 +101,24 @@ def add_on_wall_clock(instant: datetime, duration: Duration, tz: ZoneInfo, k: in
     Month arithmetic clamps to the month's last day (31 Jan + P1M = 28/29 Feb). A wall time
     that does not exist (a spring-forward gap) is read with the offset in force before the gap.
     """
-    local = instant.astimezone(tz).replace(tzinfo=None)
-    shifted: datetime = local + duration.times(k)
-    return shifted.replace(tzinfo=tz).astimezone(UTC)
+    try:
+        local = instant.astimezone(tz).replace(tzinfo=None)
+        shifted: datetime = local + duration.times(k)
+        return _localize(shifted, tz)
+    except (OverflowError, ValueError):
+        raise BeyondCalendar(
+            f"{iso(instant)} + {k} × {duration.text} is beyond year 9999"
+        ) from None
 
 
 def subtract_on_wall_clock(instant: datetime, duration: Duration, tz: ZoneInfo) -> datetime:
     """``instant - duration`` on ``tz``'s wall clock, returned in UTC."""
-    local = instant.astimezone(tz).replace(tzinfo=None)
-    shifted: datetime = local - duration.times(1)
-    return shifted.replace(tzinfo=tz).astimezone(UTC)
+    try:
+        local = instant.astimezone(tz).replace(tzinfo=None)
+        shifted: datetime = local - duration.times(1)
+        return _localize(shifted, tz)
+    except (OverflowError, ValueError):
+        raise BeyondCalendar(f"{iso(instant)} − {duration.text} is before year 1") from None
 
 
 def iso(instant: datetime, tz: ZoneInfo | None = None) -> str:

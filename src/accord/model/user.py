@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accord.model.ids import check_id
+
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -11,3 +13,6 @@ class User:
     party: str
     clearance: str
     need_to_know: frozenset[str]
+
+    def __post_init__(self) -> None:
+        check_id(self.id, "user")

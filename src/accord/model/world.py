@@ -135,6 +135,8 @@ class World:
             raise InvalidInput(
                 f"topic {topic!r} must be a non-empty name without surrounding spaces"
             )
+        if topic in self.topics:
+            raise DuplicateId(f"topic {topic!r} is already defined")
         self.topics.add(topic)
         self._touch()
 

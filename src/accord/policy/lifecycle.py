@@ -18,7 +18,7 @@ Decisions where R6 is silent, made here and documented in docs/semantics.md:
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -38,10 +38,14 @@ from accord.model.agreement import (
     Terms,
 )
 from accord.model.party import Party
-from accord.model.time import Duration, add_on_wall_clock, iso, subtract_on_wall_clock
+from accord.model.time import (
+    BeyondCalendar,
+    Duration,
+    add_on_wall_clock,
+    iso,
+    subtract_on_wall_clock,
+)
 from accord.policy.reasons import Code, Decision, Reason, allow, deny
-
-MAX_TERMS_SCANNED = 100_000
 
 
 class Status(StrEnum):
@@ -65,14 +69,33 @@ class Schedule:
 
     def index_after(self, t: datetime) -> int:
         """The smallest k >= 1 whose boundary is after ``t``."""
-        assert self.term is not None
-        longest = timedelta(days=31 * self.term.months + 1) + self.term.exact
-        k = max(1, (t - self.anchor) // longest) if t > self.anchor else 1
-        for _ in range(MAX_TERMS_SCANNED):
-            if self.boundary(k) > t:
-                return k
-            k += 1
-        raise AccordError("term schedule scan exceeded its bound")
+        return self.first(1, lambda end: end > t)
+
+    def first(self, start: int, holds: Callable[[datetime], bool]) -> int:
+        """The smallest k >= ``start`` whose boundary satisfies ``holds``, a condition that stays
+        true once true (boundaries only move forward). Galloping, then bisection: O(log k)
+        boundaries, whatever the ratio of the interval to the term. A boundary beyond the
+        calendar counts as satisfying it."""
+
+        def ok(k: int) -> bool:
+            try:
+                return holds(self.boundary(k))
+            except BeyondCalendar:
+                return True
+
+        if ok(start):
+            return start
+        low, step = start, 1
+        while not ok(low + step):
+            low, step = low + step, step * 2
+        high = low + step  # ok(high) and not ok(low)
+        while high - low > 1:
+            middle = (low + high) // 2
+            if ok(middle):
+                high = middle
+            else:
+                low = middle
+        return high
 
     def next_after(self, t: datetime) -> datetime | None:
         return None if self.term is None else self.boundary(self.index_after(t))
@@ -153,14 +176,11 @@ def _notice_end(schedule: Schedule, terms: Terms, notice: Notice) -> datetime:
             return notice.delivered_at
         return add_on_wall_clock(notice.delivered_at, notice.period, schedule.tz)
     k = schedule.index_after(notice.delivered_at)
-    for _ in range(MAX_TERMS_SCANNED):
-        end = schedule.boundary(k)
-        if notice.period is None:
-            return end
-        if notice.delivered_at <= subtract_on_wall_clock(end, notice.period, schedule.tz):
-            return end
-        k += 1
-    raise AccordError("notice end scan exceeded its bound")
+    period = notice.period
+    if period is not None:
+        delivered, tz = notice.delivered_at, schedule.tz
+        k = schedule.first(k, lambda end: delivered <= subtract_on_wall_clock(end, period, tz))
+    return schedule.boundary(k)
 
 
 def _end(

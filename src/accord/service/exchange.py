@@ -148,6 +148,8 @@ class Exchange:
             if decision.allowed:
                 s.world.add_agreement_event(event)
                 s.tx.add_agreement_event(event)
+                # work out the new state now: an end beyond the calendar refuses the event here
+                s.facts.timeline(event.agreement)
             return decision
 
     def release(self, request: ReleaseRequest, at: datetime) -> Decision:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from accord.errors import AccordError, Refused, ScenarioInvalid
+from accord.errors import AccordError, InvalidInput, Refused, ScenarioInvalid
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.item import Item
 from accord.model.requests import ReadRequest, ReleaseRequest
@@ -104,7 +104,11 @@ def apply_scenario(
             if isinstance(entry, Item):
                 exchange.add_item(entry)
                 continue
-            failure = _event_outcome(entry, exchange.apply(entry.act), scenario.file)
+            try:
+                decision = exchange.apply(entry.act)
+            except InvalidInput as error:
+                raise ScenarioInvalid(error.message, file=scenario.file, line=entry.line) from None
+            failure = _event_outcome(entry, decision, scenario.file)
             if failure is not None and strict:
                 raise Refused(str(failure).removeprefix("FAIL "), ())
             outcomes.append((entry, failure))

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, select,
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from accord.errors import StoreError
+from accord.errors import AccordError, StoreError
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
 from accord.model.item import Holding, Item
@@ -60,9 +60,9 @@ class SqlStore:
                     )
                 elif version != t.SCHEMA_VERSION:
                     raise StoreError(
-                        f"store at {url} has schema version {version}, expected {t.SCHEMA_VERSION}"
+                        f"store at {_redacted(url)} has schema version {version}, expected {t.SCHEMA_VERSION}"
                     )
-        except SQLAlchemyError:
+        except (SQLAlchemyError, ImportError, ValueError):
             raise StoreError(f"cannot open the store at {_redacted(url)}") from None
 
     @contextmanager
@@ -72,7 +72,7 @@ class SqlStore:
             with self.engine.begin() as conn:
                 yield StoreTx(conn)
         except SQLAlchemyError:
-            raise StoreError("the store refused the write; nothing was changed") from None
+            raise StoreError("the store failed; nothing was changed") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -214,6 +214,15 @@ class StoreTx:
     # --- the world ------------------------------------------------------------------------------
 
     def load_world(self) -> World:
+        """Rebuild the world; rows that do not make a valid world mean the store is unreadable."""
+        try:
+            return self._load_world()
+        except (AccordError, KeyError, ValueError, TypeError):
+            raise StoreError(
+                "the store holds rows accord cannot read (was it edited by hand?)"
+            ) from None
+
+    def _load_world(self) -> World:
         """Rebuild the world from rows, definitions first, then acts in the order recorded."""
         world = World()
         rows = self.conn.execute
