@@ -490,7 +490,8 @@ class TestR9Compromise:
         ex.release("report-1", "KOR", "JPN", BEFORE)
         d = ex.compromise("report-1", "JPN", LATER, "lost in transit")
         assert d.allowed
-        assert d.codes == ("event-allowed",)
+        assert d.codes == ("compromise-recorded",)
+        assert d.reasons[0].rule == "R9"
         (report,) = ex.world.compromises
         assert (report.item, report.party, report.at) == ("report-1", "JPN", T(LATER))
         assert report.description == "lost in transit"

@@ -32,7 +32,7 @@ def decide_consent(facts: Facts, consent: Consent) -> Decision:
         return deny(reasons)
     verb = "may" if consent.granted else "may not"
     return allow(
-        Code.EVENT_ALLOWED,
+        Code.CONSENT_RECORDED,
         f"{consent.holder} {verb} pass {item.id} to {', '.join(sorted(consent.recipients))}",
     )
 
@@ -53,7 +53,7 @@ def decide_destruction(facts: Facts, act: Destruction) -> Decision:
     return (
         deny(reasons)
         if reasons
-        else allow(Code.EVENT_ALLOWED, f"{act.party} destroys its copy of {act.item}")
+        else allow(Code.DESTRUCTION_RECORDED, f"{act.party} destroys its copy of {act.item}")
     )
 
 
@@ -64,5 +64,5 @@ def decide_compromise(facts: Facts, report: Compromise) -> Decision:
     return (
         deny(reasons)
         if reasons
-        else allow(Code.EVENT_ALLOWED, f"{report.party} reports compromise of {report.item}")
+        else allow(Code.COMPROMISE_RECORDED, f"{report.party} reports compromise of {report.item}")
     )

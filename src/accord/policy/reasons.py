@@ -13,6 +13,9 @@ class Code(StrEnum):
     RELEASE_ALLOWED = "release-allowed"
     READ_ALLOWED = "read-allowed"
     EVENT_ALLOWED = "event-allowed"
+    CONSENT_RECORDED = "consent-recorded"
+    DESTRUCTION_RECORDED = "destruction-recorded"
+    COMPROMISE_RECORDED = "compromise-recorded"
     # release and read denials
     NO_AGREEMENT = "no-agreement"
     AGREEMENT_NOT_IN_FORCE = "agreement-not-in-force"
@@ -43,6 +46,9 @@ RULE: dict[Code, str] = {
     Code.RELEASE_ALLOWED: "R1",
     Code.READ_ALLOWED: "R3",
     Code.EVENT_ALLOWED: "R6",
+    Code.CONSENT_RECORDED: "R4",
+    Code.DESTRUCTION_RECORDED: "R10",
+    Code.COMPROMISE_RECORDED: "R9",
     Code.NO_AGREEMENT: "R1",
     Code.AGREEMENT_NOT_IN_FORCE: "R1",
     Code.LEVEL_NOT_COVERED: "R1",
@@ -71,6 +77,9 @@ SUMMARY: dict[Code, str] = {
     Code.RELEASE_ALLOWED: "an agreement in force covers the item's level and topics",
     Code.READ_ALLOWED: "the user's clearance and need-to-know cover the holding",
     Code.EVENT_ALLOWED: "the event is valid for the agreement's state",
+    Code.CONSENT_RECORDED: "the originator's answer on onward release is recorded",
+    Code.DESTRUCTION_RECORDED: "the copy is destroyed and unreadable from now on",
+    Code.COMPROMISE_RECORDED: "the report of loss or compromise is recorded for the originator",
     Code.NO_AGREEMENT: "no agreement covers a direct release between these parties",
     Code.AGREEMENT_NOT_IN_FORCE: "the agreement is not in force at this instant",
     Code.LEVEL_NOT_COVERED: "the agreement's equivalence table does not cover the level",
