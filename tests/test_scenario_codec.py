@@ -788,3 +788,13 @@ def test_scenario_layer_imports_only_errors_and_model() -> None:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     assert not alias.name.startswith("accord") or alias.name.startswith(allowed)
+
+
+def test_aliases_that_expand_without_bound_are_refused() -> None:
+    rows = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for previous, name in zip("abcdefg", "bcdefgh", strict=True):
+        rows.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]")
+    with pytest.raises(ScenarioInvalid) as caught:
+        parse_scenario("\n".join(rows) + "\n", "bomb.yaml")
+    assert caught.value.file == "bomb.yaml"
+    assert "more than 1,000,000 values" in str(caught.value)

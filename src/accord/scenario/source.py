@@ -103,6 +103,10 @@ def _malformed(error: yaml.YAMLError, file: str, text: str) -> ScenarioInvalid:
     return ScenarioInvalid("malformed YAML", file=file)
 
 
+# a scenario is written by hand: far fewer values than this; aliases must not expand past it
+MAX_VALUES = 1_000_000
+
+
 class _Builder:
     """Walks a composed node tree into plain data, recording each value's line."""
 
@@ -111,8 +115,14 @@ class _Builder:
         self.file = file
         self.lines: dict[Path, int] = {}
         self.active: set[int] = set()
+        self.built = 0
 
     def value(self, node: Node, path: Path) -> Any:
+        self.built += 1
+        if self.built > MAX_VALUES:
+            raise self._fail(
+                f"the file expands to more than {MAX_VALUES:,} values (aliases?)", node, path
+            )
         self.lines[path] = node.start_mark.line + 1
         if id(node) in self.active:
             raise self._fail("an alias refers to a value that contains it", node, path)
