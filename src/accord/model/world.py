@@ -100,12 +100,9 @@ class World:
             answer = record.granted
         return answer
 
-    def agreements_between(self, a: str, b: str) -> list[str]:
-        """Agreements that have ever had both parties as members, hub-less ones first."""
-        return list(self.agreement_ids_between(a, b))
-
-    def agreement_ids_between(self, a: str, b: str) -> tuple[str, ...]:
-        """``agreements_between`` as a tuple, cached until an agreement or membership changes."""
+    def agreements_between(self, a: str, b: str) -> tuple[str, ...]:
+        """Agreements that have ever had both parties as members, hub-less ones first, then by
+        id; cached until an agreement or a membership changes."""
         ids = self._between.get((a, b))
         if ids is None:
             shared = self.agreements_of.get(a, set()) & self.agreements_of.get(b, set())

@@ -108,7 +108,7 @@ def covering_agreement(facts: Facts, request: ReleaseRequest, at: datetime) -> s
     )
     members = {sender, recipient} if hub is None else {sender, hub, recipient}
     targets = (recipient,) if hub is None else (hub, recipient)
-    for agreement_id in world.agreement_ids_between(sender, recipient):
+    for agreement_id in world.agreements_between(sender, recipient):
         arrangement_hub = world.agreements[agreement_id].hub
         if (
             hub is None
@@ -164,7 +164,7 @@ def _direct(
     world = facts.world
     uncovered: list[tuple[str, Status, Terms]] = []  # their reasons are written only if needed
     hub_only: list[tuple[str, str]] = []
-    for agreement_id in world.agreement_ids_between(sender, recipient):
+    for agreement_id in world.agreements_between(sender, recipient):
         status, terms = facts.status_terms(agreement_id, at)
         members = terms.parties
         if sender not in members or recipient not in members:
@@ -209,7 +209,7 @@ def _through_hub(
 ) -> Decision:
     world = facts.world
     uncovered: list[tuple[str, Status, Terms]] = []  # their reasons are written only if needed
-    for agreement_id in world.agreement_ids_between(sender, recipient):
+    for agreement_id in world.agreements_between(sender, recipient):
         if world.agreements[agreement_id].hub != hub:
             continue
         status, terms = facts.status_terms(agreement_id, at)

@@ -7,8 +7,9 @@ known instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from accord.model.agreement import Agreement, EquivalenceTable, TopicScope
 from accord.model.item import Item
@@ -19,6 +20,18 @@ from accord.scenario.entry import Entry
 from accord.scenario.source import show
 
 ALL_TOPICS = "all"
+T = TypeVar("T")
+
+
+def _named(entry: Entry, key: str, table: Mapping[str, T], kind: str) -> T:
+    """The ``kind`` that ``entry[key]`` names; an unknown name fails at the entry's line."""
+    name = entry.text(key)
+    found = table.get(name)
+    if found is None:
+        raise entry.fail(
+            f"{entry.where(key)}: unknown {kind} {show(name)} ({kind}s: {_known(table)})", key
+        )
+    return found
 
 
 def _known(names: Iterable[str]) -> str:
@@ -95,34 +108,10 @@ class References:
             return EquivalenceTable(tuple(rows))
 
     def item(self, entry: Entry, key: str = "item") -> Item:
-        item_id = entry.text(key)
-        item = self.world.items.get(item_id)
-        if item is None:
-            raise entry.fail(
-                f"{entry.where(key)}: unknown item {show(item_id)}"
-                f" (items: {_known(self.world.items)})",
-                key,
-            )
-        return item
+        return _named(entry, key, self.world.items, "item")
 
     def user(self, entry: Entry, key: str = "user") -> User:
-        user_id = entry.text(key)
-        user = self.world.users.get(user_id)
-        if user is None:
-            raise entry.fail(
-                f"{entry.where(key)}: unknown user {show(user_id)}"
-                f" (users: {_known(self.world.users)})",
-                key,
-            )
-        return user
+        return _named(entry, key, self.world.users, "user")
 
     def agreement(self, entry: Entry, key: str = "agreement") -> Agreement:
-        agreement_id = entry.text(key)
-        agreement = self.world.agreements.get(agreement_id)
-        if agreement is None:
-            raise entry.fail(
-                f"{entry.where(key)}: unknown agreement {show(agreement_id)}"
-                f" (agreements: {_known(self.world.agreements)})",
-                key,
-            )
-        return agreement
+        return _named(entry, key, self.world.agreements, "agreement")
