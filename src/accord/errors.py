@@ -75,3 +75,43 @@ class StoreError(AccordError):
     """The store could not be opened or written."""
 
     code = "store-error"
+
+
+class Unauthenticated(AccordError):
+    """Credentials that are missing, malformed, unknown, revoked or expired (never says which)."""
+
+    code = "unauthenticated"
+
+
+class KeyUnavailable(AccordError):
+    """The master key is missing, or its file or variable cannot be read as a key."""
+
+    code = "key-unavailable"
+
+
+class KeyMismatch(AccordError):
+    """The master key given does not open this exchange's keys."""
+
+    code = "key-mismatch"
+
+
+class IntegrityError(AccordError):
+    """Stored data failed its cryptographic check: a ciphertext, a signature or the audit log.
+
+    Crypto failures are one opaque error: the message says what was being checked, never why the
+    primitive failed.
+    """
+
+    code = "integrity"
+
+
+class ProofInvalid(AccordError):
+    """A Merkle inclusion or consistency proof that does not verify against the given tree."""
+
+    code = "proof-invalid"
+
+
+class CheckpointInvalid(AccordError):
+    """A log checkpoint that cannot be parsed or whose signature does not verify."""
+
+    code = "checkpoint-invalid"

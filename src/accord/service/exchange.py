@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -252,6 +252,19 @@ class Exchange:
         with self._reader() as s:
             decision = decide_read(s.facts, request, require_aware(at, "at"))
             return ReadResult(decision, s.world.items[request.item] if decision.allowed else None)
+
+    def read_many(self, user_id: str, item_ids: Sequence[str], at: datetime) -> list[ReadResult]:
+        """Reads of several items by one user at one instant, in one transaction; each result
+        carries the item only when its read is allowed."""
+        at = require_aware(at, "at")
+        with self._reader() as s:
+            results = []
+            for item_id in item_ids:
+                decision = decide_read(s.facts, ReadRequest(user_id, item_id), at)
+                results.append(
+                    ReadResult(decision, s.world.items[item_id] if decision.allowed else None)
+                )
+            return results
 
     def readable(self, user_id: str, at: datetime) -> list[str]:
         with self._reader() as s:
