@@ -1,0 +1,196 @@
+"""Merkle trees of RFC 9162 §2.1: a root function, a compact frontier and a tree with its levels.
+
+All three work on leaf hashes (``hasher.leaf_hash`` of each entry), never on entries, and agree
+with the RFC's recursive definition of MTH, where D[n] splits at k, the largest power of two
+smaller than n. Hashing level by level and moving an odd last node up unchanged gives exactly
+that split, without recursion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from accord.audit.hasher import EMPTY_ROOT, HASH_SIZE, hash_pairs, node_hash
+from accord.audit.proofs import consistency_path, inclusion_path
+from accord.errors import InvalidInput
+
+
+def root_of(leaf_hashes: Sequence[bytes]) -> bytes:
+    """MTH(D[n]) of RFC 9162 §2.1.1 over hashed leaves; ``EMPTY_ROOT`` for none."""
+    _check_hashes(leaf_hashes)
+    if not leaf_hashes:
+        return EMPTY_ROOT
+    level = list(leaf_hashes)
+    while len(level) > 1:
+        carried = level[-1] if len(level) % 2 else None
+        level = hash_pairs(level)
+        if carried is not None:
+            level.append(carried)
+    return level[0]
+
+
+class Frontier:
+    """The compact range [0, size) of a growing log: one subtree hash per set bit of the size.
+
+    ``hashes`` holds MTH of each complete subtree of the size's binary decomposition, largest
+    (leftmost) first — O(log n) state that is enough to append and to compute the root
+    (RFC 9162 §2.1.1; transparency-dev/merkle calls it a compact range).
+    """
+
+    __slots__ = ("_hashes", "_size")
+
+    def __init__(self) -> None:
+        self._size = 0
+        self._hashes: list[bytes] = []
+
+    @classmethod
+    def from_state(cls, size: int, hashes: Sequence[bytes]) -> Frontier:
+        """The frontier persisted as ``(size, hashes)``; refuses a state that cannot be one."""
+        _check_size(size, "frontier size")
+        _check_hashes(hashes)
+        if len(hashes) != size.bit_count():
+            raise InvalidInput(
+                f"a frontier of size {size} holds {size.bit_count()} hashes, not {len(hashes)}"
+            )
+        frontier = cls()
+        frontier._size = size
+        frontier._hashes = list(hashes)
+        return frontier
+
+    @property
+    def size(self) -> int:
+        """The number of leaves appended so far."""
+        return self._size
+
+    @property
+    def hashes(self) -> tuple[bytes, ...]:
+        """The state to persist beside ``size``."""
+        return tuple(self._hashes)
+
+    def append(self, leaf_hash: bytes) -> None:
+        """Add one leaf: merge it with every subtree it completes (a binary carry)."""
+        _check_hash(leaf_hash)
+        h, n = leaf_hash, self._size
+        while n & 1:
+            h = node_hash(self._hashes.pop(), h)
+            n >>= 1
+        self._hashes.append(h)
+        self._size += 1
+
+    def extend(self, leaf_hashes: Iterable[bytes]) -> None:
+        """``append`` each leaf hash in turn."""
+        for h in leaf_hashes:
+            self.append(h)
+
+    def root(self) -> bytes:
+        """MTH(D[size]): the subtrees folded right to left."""
+        if not self._hashes:
+            return EMPTY_ROOT
+        h = self._hashes[-1]
+        for left in reversed(self._hashes[:-1]):
+            h = node_hash(left, h)
+        return h
+
+    def __repr__(self) -> str:
+        return f"Frontier(size={self._size})"
+
+
+class MerkleTree:
+    """Every leaf hash and every complete subtree above them, for roots and proofs of any size.
+
+    Level j holds MTH of each aligned run of 2**j leaves (about 2n hashes in all), so the hash
+    of any subtree the RFC 9162 §2.1 recursion names — for the tree's size or any smaller one —
+    is one lookup, or a fold of O(log n) of them for a subtree cut short by the size asked for.
+    """
+
+    __slots__ = ("_levels",)
+
+    def __init__(self, leaf_hashes: Sequence[bytes] = ()) -> None:
+        _check_hashes(leaf_hashes)
+        self._levels: list[list[bytes]] = [list(leaf_hashes)]
+        level = self._levels[0]
+        while len(level) > 1:
+            level = hash_pairs(level)
+            self._levels.append(level)
+
+    @property
+    def size(self) -> int:
+        """The number of leaves."""
+        return len(self._levels[0])
+
+    def leaf(self, index: int) -> bytes:
+        """The hash of leaf ``index``."""
+        _check_size(index, "leaf index")
+        if index >= self.size:
+            raise InvalidInput(f"entry {index} is not in a tree of {self.size}")
+        return self._levels[0][index]
+
+    def append(self, leaf_hash: bytes) -> None:
+        """Add one leaf and every complete subtree it closes, O(log n)."""
+        _check_hash(leaf_hash)
+        levels = self._levels
+        levels[0].append(leaf_hash)
+        j = 0
+        while len(levels[j]) % 2 == 0:
+            if j + 1 == len(levels):
+                levels.append([])
+            levels[j + 1].append(node_hash(levels[j][-2], levels[j][-1]))
+            j += 1
+
+    def root(self, size: int | None = None) -> bytes:
+        """MTH(D[size]), the root the tree had at ``size`` leaves (default: now)."""
+        size = self._size_arg(size)
+        return self._subtree(0, size) if size else EMPTY_ROOT
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """PATH(index, D[size]), RFC 9162 §2.1.3.1, for any size up to the tree's."""
+        _check_size(index, "leaf index")
+        return inclusion_path(index, self._size_arg(size), self._subtree)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """PROOF(old_size, D[new_size]), RFC 9162 §2.1.4.1; empty if old is 0 or equals new."""
+        old_size = self._size_arg(old_size)
+        return consistency_path(old_size, self._size_arg(new_size), self._subtree)
+
+    def _subtree(self, lo: int, hi: int) -> bytes:
+        """MTH(D[lo:hi]) for a range that starts at a multiple of its largest power of two."""
+        hashes: list[bytes] = []
+        pos, rest = lo, hi - lo
+        while rest:
+            j = rest.bit_length() - 1  # the largest complete subtree left in the range
+            hashes.append(self._levels[j][pos >> j])
+            pos += 1 << j
+            rest -= 1 << j
+        h = hashes.pop()
+        while hashes:
+            h = node_hash(hashes.pop(), h)
+        return h
+
+    def _size_arg(self, size: int | None) -> int:
+        if size is None:
+            return self.size
+        _check_size(size, "tree size")
+        if size > self.size:
+            raise InvalidInput(f"tree size {size} is beyond the {self.size} leaves of the log")
+        return size
+
+    def __repr__(self) -> str:
+        return f"MerkleTree(size={self.size})"
+
+
+def _check_size(value: int, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"{what} must be a non-negative integer, not {value!r}")
+
+
+def _check_hash(value: bytes) -> None:
+    if not isinstance(value, bytes) or len(value) != HASH_SIZE:
+        raise InvalidInput(f"a leaf hash is {HASH_SIZE} bytes, not {value!r:.80}")
+
+
+def _check_hashes(values: Sequence[bytes]) -> None:
+    if isinstance(values, bytes | str) or not isinstance(values, Sequence):
+        raise InvalidInput("leaf hashes come as a sequence of bytes")
+    if set(map(type, values)) - {bytes} or set(map(len, values)) - {HASH_SIZE}:
+        bad = next(v for v in values if not isinstance(v, bytes) or len(v) != HASH_SIZE)
+        raise InvalidInput(f"a leaf hash is {HASH_SIZE} bytes, not {bad!r:.80}")
