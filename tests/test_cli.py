@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -10,13 +11,23 @@ from pathlib import Path
 
 import pytest
 
+from accord.service import MasterKey
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN = ROOT / "src" / "accord" / "scenario" / "builtin" / "gsomia-2019.yaml"
 SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
 
 
-def accord(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
+# one master key for the whole test session, given as a user would: in the environment
+MASTER_KEY = MasterKey.generate().text()
+
+
+def accord(
+    *args: str, db: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     prefix = ["--db", str(db)] if db is not None else []
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    environment["ACCORD_MASTER_KEY"] = MASTER_KEY
     return subprocess.run(
         [sys.executable, "-m", "accord", *prefix, *args],
         capture_output=True,
@@ -24,7 +35,15 @@ def accord(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[st
         timeout=120,
         check=False,
         stdin=subprocess.DEVNULL,
+        env={**environment, **(env or {})},
     )
+
+
+def new_db(path: Path) -> Path:
+    """A store with its keys made, as `accord keys init` makes them."""
+    result = accord("keys", "init", db=path)
+    assert result.returncode == 0, result.stderr
+    return path
 
 
 def rows(db: Path) -> dict[str, int]:
@@ -35,7 +54,7 @@ def rows(db: Path) -> dict[str, int]:
 
 @pytest.fixture
 def loaded(tmp_path: Path) -> Path:
-    db = tmp_path / "exchange.db"
+    db = new_db(tmp_path / "exchange.db")
     result = accord("load", str(BUILTIN), db=db)
     assert result.returncode == 0, result.stderr
     return db
@@ -176,7 +195,7 @@ def test_status_check_and_read_on_a_loaded_exchange(loaded: Path) -> None:
 
 
 def test_read_prints_content_only_when_allowed(tmp_path: Path) -> None:
-    db = tmp_path / "x.db"
+    db = new_db(tmp_path / "x.db")
     assert accord("topic", "add", "nk-missile", db=db).returncode == 0
     assert (
         accord(
@@ -330,7 +349,7 @@ def test_bad_input_exits_2_names_the_value_and_writes_nothing(
     assert rows(loaded) == before
 
 
-def test_a_refused_act_exits_1_and_writes_nothing(loaded: Path) -> None:
+def test_a_refused_act_exits_1_and_writes_only_its_record(loaded: Path) -> None:
     before = rows(loaded)
     result = accord(
         "release",
@@ -346,7 +365,9 @@ def test_a_refused_act_exits_1_and_writes_nothing(loaded: Path) -> None:
     )
     assert result.returncode == 1
     assert "level-not-covered" in {r["code"] for r in json.loads(result.stdout)["reasons"]}
-    assert rows(loaded) == before
+    after = rows(loaded)
+    assert after.pop("audit_entries") == before.pop("audit_entries") + 1  # the refusal (R12)
+    assert after == before
 
 
 def test_impact_and_readable(loaded: Path) -> None:
@@ -377,7 +398,7 @@ def test_impact_and_readable(loaded: Path) -> None:
 
 
 def test_load_is_all_or_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "x.db"
+    db = new_db(tmp_path / "x.db")
     assert accord("topic", "add", "seed", db=db).returncode == 0
     before = rows(db)
     refused = tmp_path / "refused.yaml"
@@ -448,7 +469,7 @@ def test_an_event_whose_end_is_beyond_the_calendar_is_refused_and_writes_nothing
 
 
 def test_short_and_huge_terms(tmp_path: Path) -> None:
-    db = tmp_path / "terms.db"
+    db = new_db(tmp_path / "terms.db")
     assert (
         accord(
             "party", "add", "AAA", "--name", "A", "--timezone", "UTC", "--levels", "L", db=db
@@ -482,7 +503,7 @@ def test_short_and_huge_terms(tmp_path: Path) -> None:
 
 
 def test_user_text_is_shown_as_stored_never_as_markup(tmp_path: Path) -> None:
-    db = tmp_path / "markup.db"
+    db = new_db(tmp_path / "markup.db")
     made = accord(
         "party",
         "add",
@@ -505,7 +526,7 @@ def test_user_text_is_shown_as_stored_never_as_markup(tmp_path: Path) -> None:
 
 
 def test_duplicate_topics_and_binary_content_are_bad_input(tmp_path: Path) -> None:
-    db = tmp_path / "dup.db"
+    db = new_db(tmp_path / "dup.db")
     assert accord("topic", "add", "a,b", db=db).returncode == 0
     before = rows(db)
     again = accord("topic", "add", "c,a", db=db)

@@ -21,7 +21,7 @@ class Env:
     @property
     def exchange(self) -> Exchange:
         if self._exchange is None:
-            self._exchange = Exchange.open(self.settings.db_url)
+            self._exchange = Exchange.open(self.settings.db_url, master=self.settings.master_key)
         return self._exchange
 
     def zone(self, tz_text: str | None, default: str | None = None) -> ZoneInfo | None:

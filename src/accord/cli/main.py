@@ -8,10 +8,12 @@ import sys
 import click
 
 from accord import __version__
-from accord.cli import acts, define, queries, scenarios
+from accord.cli import acts, audit, define, keys, queries, scenarios
+from accord.cli import tokens as _tokens  # noqa: F401  (registers user token/revoke)
 from accord.cli.context import Env
 from accord.cli.demo import demo
 from accord.cli.exits import INTERNAL, exit_code
+from accord.cli.serve import serve
 from accord.cli.settings import Settings
 from accord.errors import AccordError
 
@@ -27,10 +29,16 @@ from accord.errors import AccordError
 @click.option(
     "--tz", default=None, metavar="ZONE", help="Show instants in this IANA zone (default: UTC)."
 )
+@click.option(
+    "--key-file",
+    default=None,
+    metavar="PATH",
+    help="The master key file (default: $ACCORD_KEY_FILE, else the key in $ACCORD_MASTER_KEY).",
+)
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, tz: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, tz: str | None, key_file: str | None) -> None:
     """accord: share intelligence only as security agreements allow, at the instant they allow it."""
-    ctx.obj = Env(Settings.build(db, tz))
+    ctx.obj = Env(Settings.build(db, tz, key_file))
 
 
 for command in (
@@ -50,6 +58,9 @@ for command in (
     scenarios.test,
     scenarios.load,
     demo,
+    serve,
+    keys.keys,
+    audit.audit,
 ):
     cli.add_command(command)
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from accord.errors import InvalidInput
+from accord.audit import parse_signed_checkpoint
+from accord.crypto import EXCHANGE, MasterKey
+from accord.errors import InvalidInput, KeyUnavailable
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
-from accord.model.item import Item
+from accord.model.item import Holding, Item
 from accord.model.party import Party
 from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import iso, require_aware
@@ -23,8 +26,10 @@ from accord.policy.facts import Facts
 from accord.policy.impact import ImpactReport, impact
 from accord.policy.lifecycle import AgreementState
 from accord.policy.read import decide_read
-from accord.policy.reasons import Decision
+from accord.policy.reasons import Code, Decision, Reason
 from accord.policy.release import decide_release
+from accord.service import auditor, journal
+from accord.service.vault import Vault
 from accord.store.sql import SqlStore, StoreTx
 
 Act = AgreementEvent | Release | Consent | Destruction | Compromise
@@ -37,14 +42,23 @@ def system_clock() -> datetime:
 
 @dataclass
 class _Session:
-    """The store transaction and the facts it sees."""
+    """The store transaction, the facts it sees and the log entries it will append."""
 
     tx: StoreTx
     facts: Facts
+    revision: int
+    pending: journal.Pending = field(default_factory=journal.Pending)
+    changed: bool = False
 
     @property
     def world(self) -> World:
         return self.facts.world
+
+
+def no_master_key() -> MasterKey:
+    raise KeyUnavailable(
+        "no master key: give --key-file PATH, or set $ACCORD_KEY_FILE or $ACCORD_MASTER_KEY"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +69,37 @@ class ReadResult:
 
 class Exchange:
     """The operations of one exchange over a store. Time comes from ``clock`` only when a
-    caller gives no ``at``."""
+    caller gives no ``at``. ``master`` gives the master key when keys are first needed; an
+    in-memory store without one gets a fresh key and its key sets at once (nothing outlives it)."""
 
-    def __init__(self, store: SqlStore, clock: Callable[[], datetime] = system_clock) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        clock: Callable[[], datetime] = system_clock,
+        master: Callable[[], MasterKey] | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self._facts: Facts | None = None
         self._revision = -1
         self._readable: ReadableIndex | None = None
         self._open: _Session | None = None
+        ephemeral = master is None and store.in_memory
+        if ephemeral:
+            key = MasterKey.generate()
+            master = lambda: key  # noqa: E731
+        self.vault = Vault(master or no_master_key)
+        if ephemeral:
+            self.init_keys()
 
     @classmethod
-    def open(cls, url: str, clock: Callable[[], datetime] = system_clock) -> Exchange:
-        return cls(SqlStore(url), clock)
+    def open(
+        cls,
+        url: str,
+        clock: Callable[[], datetime] = system_clock,
+        master: Callable[[], MasterKey] | None = None,
+    ) -> Exchange:
+        return cls(SqlStore(url), clock, master)
 
     def instant(self, at: datetime | None) -> datetime:
         """``at`` in UTC, or now; naive datetimes are refused."""
@@ -83,13 +115,37 @@ class Exchange:
                 if self._facts is None or revision != self._revision:
                     self._facts = Facts(tx.load_world())
                     self._revision = revision
-                session = _Session(tx, self._facts)
+                session = _Session(tx, self._facts, revision)
                 yield session
                 if write:
-                    self._revision = tx.bump_revision()
+                    self._commit(session)
         except BaseException:
             self._facts = None  # the in-memory world may hold what the store rolled back
+            self.vault.forget()
             raise
+
+    def _commit(self, s: _Session) -> None:
+        """Append the session's log entries and sign the log; a changed world bumps the revision
+        (reads only append entries, so other processes keep their cached world)."""
+        if s.pending.bodies:
+            journal.flush(s.tx, s.pending, self.vault.keyring(s.tx, s.revision))
+        if s.changed:
+            self._revision = s.tx.bump_revision()
+            self.vault.keep(self._revision)
+
+    def _log(
+        self,
+        s: _Session,
+        kind: str,
+        at: datetime,
+        subject: Mapping[str, object],
+        decision: Decision | None = None,
+    ) -> None:
+        changes = s.tx.take_changes()
+        s.changed = s.changed or bool(changes)
+        s.pending.bodies.append(
+            journal.entry_body(kind, at, self.instant(None), subject, decision, changes)
+        )
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -107,40 +163,93 @@ class Exchange:
     def _reader(self) -> AbstractContextManager[_Session]:
         return nullcontext(self._open) if self._open is not None else self._session(write=False)
 
+    # --- keys -----------------------------------------------------------------------------------
+
+    def init_keys(self) -> str:
+        """Create the exchange's key set and one per party; returns the log's origin."""
+        with self._writer() as s:
+            if self.vault.has_keys(s.tx):
+                raise InvalidInput("this exchange already has keys (see `accord keys rotate`)")
+            now = self.instant(None)
+            origin = journal.origin_of(str(uuid.uuid4()))
+            s.tx.set_meta(journal.ORIGIN, origin)
+            self.vault.create(s.tx, EXCHANGE, now)
+            for code in sorted(s.world.parties):
+                self.vault.create(s.tx, code, now)
+            self._log(s, "keys-init", now, {"origin": origin, "owners": self._owners(s)})
+            return origin
+
+    def rotate_keys(self, owner: str) -> tuple[int, int]:
+        """A new key version for a party (or ``@exchange``); its copies' keys are rewrapped."""
+        with self._writer() as s:
+            if owner != EXCHANGE:
+                s.world.party(owner)
+            now = self.instant(None)
+            keyring = self.vault.keyring(s.tx, s.revision)
+            version, rewrapped = self.vault.rotate(
+                s.tx, keyring, owner, now, lambda item, party: _live_copy(s.world, item, party)
+            )
+            self._log(s, "keys-rotate", now, {"owner": owner, "version": version})
+            return version, rewrapped
+
+    def rotate_master(self, new: MasterKey) -> int:
+        """Seal every key set under a new master key (the old one must open them all)."""
+        with self._writer() as s:
+            count = self.vault.reseal_all(s.tx, new)
+            self._log(s, "master-key-rotate", self.instant(None), {"key_id": new.key_id})
+            return count
+
+    def _owners(self, s: _Session) -> list[str]:
+        return sorted({row.owner for row in s.tx.key_sets()})
+
     # --- definitions ----------------------------------------------------------------------------
 
     def add_topic(self, name: str) -> None:
         with self._writer() as s:
             s.world.add_topic(name)
             s.tx.add_topic(name)
+            self._log(s, "topic", self.instant(None), {"topic": name})
 
     def add_party(self, party: Party) -> None:
+        """A party, with its own key set."""
         with self._writer() as s:
+            self.vault.keyring(s.tx, s.revision)  # refuses an exchange without keys
             s.world.add_party(party)
             s.tx.add_party(party)
+            now = self.instant(None)
+            self.vault.create(s.tx, party.code, now)
+            self._log(s, "party", now, {"party": party.code})
 
     def add_agreement(self, agreement: Agreement) -> None:
         with self._writer() as s:
             s.world.add_agreement(agreement)
             s.tx.add_agreement(agreement)
+            self._log(s, "agreement", self.instant(None), {"agreement": agreement.id})
 
     def add_user(self, user: User) -> None:
         with self._writer() as s:
             s.world.add_user(user)
             s.tx.add_user(user)
+            self._log(s, "user", self.instant(None), {"user": user.id})
 
     def add_item(self, item: Item) -> None:
-        """Create an item; its originator holds it from ``item.created``."""
+        """Create an item, encrypted and signed by its originator, who holds it from
+        ``item.created``. The world keeps its metadata only; the content is in the envelope."""
         with self._writer() as s:
             require_aware(item.created, f"item {item.id}: created")
             s.world.check_order(item.created, f"item {item.id}")
-            s.world.add_item(item)
-            s.tx.add_item(item)
+            keyring = self.vault.keyring(s.tx, s.revision)
+            bare = replace(item, title="", content="", stix=None)
+            s.world.add_item(bare)
+            own = s.world.holding(item.id, item.originator, item.created)
+            assert own is not None
+            self.vault.seal(s.tx, keyring, item, own)
+            self._log(s, "item", item.created, {"item": item.id, "originator": item.originator})
 
     # --- acts -----------------------------------------------------------------------------------
 
     def record(self, event: AgreementEvent) -> Decision:
-        """A diplomatic event; refused events change nothing."""
+        """A diplomatic event; refused events change nothing (the refusal is logged)."""
         with self._writer() as s:
             self._check_time(s.world, event.at, f"{event.kind} on {event.agreement}")
             timeline = s.facts.timeline(event.agreement)
@@ -150,14 +259,20 @@ class Exchange:
                 s.tx.add_agreement_event(event)
                 # work out the new state now: an end beyond the calendar refuses the event here
                 s.facts.timeline(event.agreement)
+            self._log(s, event.kind, event.at, {"agreement": event.agreement}, decision)
             return decision
 
     def release(self, request: ReleaseRequest, at: datetime) -> Decision:
-        """Release an item if policy allows; the recipient's copy is marked per R2."""
+        """Release an item if policy allows; the recipient's copy is marked per R2 and gets the
+        item's data key wrapped to the recipient's own key."""
         with self._writer() as s:
             at = self._check_item_time(s.world, request.item, at, "release")
             decision = decide_release(s.facts, request, at)
             if decision.allowed:
+                keyring = self.vault.keyring(s.tx, s.revision)
+                sender = s.world.holding(request.item, request.from_party, at)
+                assert sender is not None  # policy allowed it: the sender holds a live copy
+                data_key = self.vault.data_key(s.tx, keyring, sender)
                 agreement = decision.reasons[0].agreement
                 release = Release(
                     at, request.item, request.from_party, request.to_party, request.via, agreement
@@ -165,8 +280,16 @@ class Exchange:
                 for holding in decision.holdings:
                     s.world.add_holding(holding)
                     s.tx.add_holding(holding)
+                    self.vault.share(s.tx, keyring, data_key, holding)
                 s.world.add_release(release)
                 s.tx.add_release(release)
+            subject = {
+                "item": request.item,
+                "from": request.from_party,
+                "to": request.to_party,
+                "via": request.via,
+            }
+            self._log(s, "release", at, subject, decision)
             return decision
 
     def consent(self, consent: Consent) -> Decision:
@@ -176,10 +299,13 @@ class Exchange:
         )
 
     def destroy(self, act: Destruction) -> Decision:
-        """Destroy a party's copy (R10)."""
-        return self._item_act(
-            act, "destruction", decide_destruction, World.add_destruction, StoreTx.add_destruction
-        )
+        """Destroy a party's copy (R10): the record, and its wrapped data key deleted."""
+
+        def shred(tx: StoreTx, done: Destruction) -> None:
+            tx.add_destruction(done)
+            self.vault.shred(tx, done.item, done.party)
+
+        return self._item_act(act, "destruction", decide_destruction, World.add_destruction, shred)
 
     def report_compromise(self, report: Compromise) -> Decision:
         """Report loss or compromise of a copy to its originator (R9)."""
@@ -206,6 +332,8 @@ class Exchange:
             if decision.allowed:
                 remember(s.world, act)
                 store(s.tx, act)
+            subject = {"item": act.item, **_act_subject(act)}
+            self._log(s, what.replace(" ", "-"), act.at, subject, decision)
             return decision
 
     def apply(self, act: Act) -> Decision:
@@ -248,23 +376,47 @@ class Exchange:
             return decide_read(s.facts, request, require_aware(at, "at"))
 
     def read(self, request: ReadRequest, at: datetime) -> ReadResult:
-        """The item's content, only when the read is allowed."""
-        with self._reader() as s:
-            decision = decide_read(s.facts, request, require_aware(at, "at"))
-            return ReadResult(decision, s.world.items[request.item] if decision.allowed else None)
+        """The item's content, only when the read is allowed; the read is logged either way."""
+        return self.read_many(request.user, [request.item], at)[0]
 
     def read_many(self, user_id: str, item_ids: Sequence[str], at: datetime) -> list[ReadResult]:
-        """Reads of several items by one user at one instant, in one transaction; each result
-        carries the item only when its read is allowed."""
+        """Reads of several items by one user at one instant, in one transaction and one log
+        entry; each result carries the item (decrypted, its signature checked) only when its read
+        is allowed."""
         at = require_aware(at, "at")
-        with self._reader() as s:
-            results = []
-            for item_id in item_ids:
-                decision = decide_read(s.facts, ReadRequest(user_id, item_id), at)
-                results.append(
-                    ReadResult(decision, s.world.items[item_id] if decision.allowed else None)
-                )
+        with self._writer() as s:
+            results = [self._read_one(s, ReadRequest(user_id, item_id), at) for item_id in item_ids]
+            subject = {
+                "user": user_id,
+                "items": [
+                    {
+                        "item": item_id,
+                        "allowed": r.decision.allowed,
+                        "reasons": list(r.decision.codes),
+                    }
+                    for item_id, r in zip(item_ids, results, strict=True)
+                ],
+            }
+            self._log(s, "read", at, subject)
             return results
+
+    def _read_one(self, s: _Session, request: ReadRequest, at: datetime) -> ReadResult:
+        decision = decide_read(s.facts, request, at)
+        if not decision.allowed:
+            return ReadResult(decision, None)
+        world = s.world
+        party = world.users[request.user].party
+        holding = world.holding(request.item, party, at)
+        assert holding is not None
+        if holding.destroyed_at is not None:  # a read as of before the copy was destroyed
+            shredded = Reason(
+                Code.DESTROYED,
+                f"{party} destroyed its copy at {iso(holding.destroyed_at)}; its key is gone (R10)",
+            )
+            return ReadResult(Decision(False, (shredded,)), None)
+        keyring = self.vault.keyring(s.tx, s.revision)
+        item = self.vault.open(s.tx, keyring, world.items[request.item], holding)
+        return ReadResult(decision, item)
 
     def readable(self, user_id: str, at: datetime) -> list[str]:
         with self._reader() as s:
@@ -281,7 +433,71 @@ class Exchange:
         with self._reader() as s:
             return impact(s.facts, agreement_id, require_aware(at, "at"))
 
+    # --- the record (R12) ------------------------------------------------------------------------
+
+    def audit_verify(self, verifier_key: str | None = None) -> auditor.VerifyReport:
+        """Recompute the log, check every checkpoint, replay the entries against the store."""
+        with self._reader() as s:
+            return auditor.verify(s.tx, verifier_key)
+
+    def audit_prove(self, seq: int, size: int | None = None) -> dict[str, object]:
+        with self._reader() as s:
+            return auditor.prove(s.tx, seq, size)
+
+    def audit_consistency(self, old: int, new: int | None = None) -> dict[str, object]:
+        with self._reader() as s:
+            return auditor.consistency(s.tx, old, new)
+
+    def verifier_key(self) -> str:
+        with self._reader() as s:
+            return auditor.exchange_verifier_key(s.tx)
+
+    def publish_checkpoint(self) -> str:
+        """Publish the exchange's latest signed checkpoint (kept for parties to countersign)."""
+        with self._writer() as s:
+            note = s.tx.meta(journal.LATEST)
+            if note is None:
+                raise InvalidInput("the log is empty: there is nothing to checkpoint")
+            size = parse_signed_checkpoint(note).checkpoint.size
+            s.tx.publish_checkpoint(size, s.tx.checkpoint(size) or note)
+            return s.tx.checkpoint(size) or note
+
+    def countersign(self, size: int, party: str) -> str:
+        """``party`` checks the published checkpoint at ``size`` (its signature and the root of
+        the first ``size`` entries, recomputed) and adds its own signature."""
+        with self._writer() as s:
+            s.world.party(party)
+            note = s.tx.checkpoint(size)
+            if note is None:
+                raise InvalidInput(f"no checkpoint was published at size {size}")
+            auditor.verify(s.tx)
+            keyring = self.vault.keyring(s.tx, s.revision)
+            signed = parse_signed_checkpoint(note).countersign(
+                journal.signer_name(party), keyring.current(party).ed25519
+            )
+            s.tx.publish_checkpoint(size, signed.text())
+            return signed.text()
+
     def snapshot(self) -> World:
         """The current world, for listings. Treat it as read-only."""
         with self._reader() as s:
             return s.world
+
+
+def _act_subject(act: Consent | Destruction | Compromise) -> dict[str, object]:
+    if isinstance(act, Consent):
+        return {
+            "by": act.by,
+            "holder": act.holder,
+            "recipients": sorted(act.recipients),
+            "granted": act.granted,
+        }
+    return {"party": act.party}
+
+
+def _live_copy(world: World, item_id: str, party: str) -> Holding:
+    """``party``'s copy of an item that is not destroyed (the one whose key is in the store)."""
+    for copy in reversed(world.holdings.get((item_id, party), [])):
+        if copy.destroyed_at is None:
+            return copy
+    raise InvalidInput(f"{party} holds no live copy of {item_id}")

@@ -14,7 +14,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -23,7 +25,7 @@ from sqlalchemy import (
 
 from accord.model.time import require_aware
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -102,9 +104,11 @@ items = Table(
     Column("topics", JSON, nullable=False),
     Column("releasable_to", JSON, nullable=False),
     Column("created", Instant, nullable=False),
-    Column("title", Text, nullable=False),
-    Column("content", Text, nullable=False),
-    Column("stix", JSON, nullable=True),
+    # title, content and STIX object, encrypted under the item's own data key (AES-256-GCM, the
+    # metadata above bound as associated data); the originator's signature over both
+    Column("payload", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("signer_version", Integer, nullable=False),
 )
 
 # copies received from another party; the originator's own copy is implied by the item
@@ -164,4 +168,62 @@ compromises = Table(
     Column("item", String(200), ForeignKey("items.id"), nullable=False),
     Column("party", String(32), nullable=False),
     Column("description", Text, nullable=False),
+)
+
+# one row per party and key version: public keys in clear, private keys sealed under the master key
+key_sets = Table(
+    "key_sets",
+    metadata,
+    Column("owner", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("x25519_public", LargeBinary, nullable=False),
+    Column("ed25519_public", LargeBinary, nullable=False),
+    Column("sealed_private", LargeBinary, nullable=False),
+    Column("created_at", Instant, nullable=False),
+    PrimaryKeyConstraint("owner", "version"),
+)
+
+# the item's data key wrapped for each party that holds a live copy; destruction deletes the row
+wrapped_keys = Table(
+    "wrapped_keys",
+    metadata,
+    Column("item", String(200), ForeignKey("items.id"), nullable=False),
+    Column("party", String(32), nullable=False),
+    Column("key_version", Integer, nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("item", "party"),
+)
+
+# the RFC 9162 log: entry ``seq`` is leaf index ``seq``; ``leaf`` is the entry's exact bytes
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("leaf", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary, nullable=False),
+)
+
+# checkpoints the exchange published (signed notes, with any parties' countersignatures)
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("note", Text, nullable=False),
+)
+
+# tables whose rows the audit log must explain (every other table is bookkeeping)
+AUDITED = (
+    topics,
+    parties,
+    agreements,
+    agreement_events,
+    users,
+    items,
+    holdings,
+    releases,
+    consents,
+    destructions,
+    compromises,
+    key_sets,
+    wrapped_keys,
 )

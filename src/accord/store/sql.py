@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -17,8 +29,29 @@ from accord.model.item import Holding, Item
 from accord.model.party import Party
 from accord.model.user import User
 from accord.model.world import World
+from accord.store import credentials as _credentials  # noqa: F401  (registers its tables)
 from accord.store import schema as t
 from accord.store.codec import event_body, event_from_row, terms_from_json, terms_to_json
+from accord.store.images import Change, Image, image, stored_images
+
+
+class SealedItem(NamedTuple):
+    """What the store keeps of an item's content: the envelope and the originator's signature."""
+
+    payload: bytes
+    signature: bytes
+    signer_version: int
+
+
+class KeySetRow(NamedTuple):
+    """A party's (or the exchange's) key set of one version: public keys, sealed private keys."""
+
+    owner: str
+    version: int
+    x25519_public: bytes
+    ed25519_public: bytes
+    sealed_private: bytes
+    created_at: datetime
 
 
 def _engine(url: str) -> Engine:
@@ -65,6 +98,11 @@ class SqlStore:
         except (SQLAlchemyError, ImportError, ValueError):
             raise StoreError(f"cannot open the store at {_redacted(url)}") from None
 
+    @property
+    def in_memory(self) -> bool:
+        """A store that lives and dies with this process (``sqlite://``)."""
+        return self.url in ("sqlite://", "sqlite:///:memory:")
+
     @contextmanager
     def transaction(self) -> Iterator[StoreTx]:
         """One all-or-nothing unit of work."""
@@ -91,6 +129,7 @@ class StoreTx:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.changes: list[Change] = []
 
     # --- revision: lets a cached world tell whether it is current ------------------------------
 
@@ -107,109 +146,280 @@ class StoreTx:
         )
         return revision
 
-    # --- writes ---------------------------------------------------------------------------------
+    # --- writes: every row written is kept as a change for the audit log ----------------------
+
+    def take_changes(self) -> list[Change]:
+        """The rows written since the last call, in order; the service logs them with the act."""
+        changes, self.changes = self.changes, []
+        return changes
+
+    def _insert(self, table: Table, values: dict[str, Any]) -> None:
+        result = self.conn.execute(insert(table).values(**values))
+        row = dict(values)
+        for column, key in zip(
+            table.primary_key.columns, result.inserted_primary_key or (), strict=False
+        ):
+            row.setdefault(column.name, key)
+        self.changes.append(Change(table.name, "insert", image(table, row)))
+
+    def _update(self, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
+        where = [table.c[name] == value for name, value in key.items()]
+        self.conn.execute(update(table).where(*where).values(**values))
+        row = self.conn.execute(select(table).where(*where)).mappings().one()
+        self.changes.append(Change(table.name, "update", image(table, row)))
+
+    def _delete(self, table: Table, key: dict[str, Any]) -> None:
+        where = [table.c[name] == value for name, value in key.items()]
+        row = self.conn.execute(select(table).where(*where)).mappings().one()
+        self.conn.execute(delete(table).where(*where))
+        self.changes.append(Change(table.name, "delete", image(table, row)))
 
     def add_topic(self, name: str) -> None:
-        self.conn.execute(insert(t.topics).values(name=name))
+        self._insert(t.topics, {"name": name})
 
     def add_party(self, party: Party) -> None:
-        self.conn.execute(
-            insert(t.parties).values(
-                code=party.code, name=party.name, timezone=party.timezone, levels=list(party.levels)
-            )
+        self._insert(
+            t.parties,
+            {
+                "code": party.code,
+                "name": party.name,
+                "timezone": party.timezone,
+                "levels": list(party.levels),
+            },
         )
 
     def add_agreement(self, agreement: Agreement) -> None:
-        self.conn.execute(
-            insert(t.agreements).values(
-                id=agreement.id,
-                title=agreement.title,
-                hub=agreement.hub,
-                in_force_from=agreement.in_force_from,
-                timezone=agreement.timezone,
-                terms=terms_to_json(agreement.terms),
-            )
+        self._insert(
+            t.agreements,
+            {
+                "id": agreement.id,
+                "title": agreement.title,
+                "hub": agreement.hub,
+                "in_force_from": agreement.in_force_from,
+                "timezone": agreement.timezone,
+                "terms": terms_to_json(agreement.terms),
+            },
         )
 
     def add_agreement_event(self, event: AgreementEvent) -> None:
-        self.conn.execute(
-            insert(t.agreement_events).values(
-                agreement=event.agreement, at=event.at, kind=event.kind, body=event_body(event)
-            )
+        self._insert(
+            t.agreement_events,
+            {
+                "agreement": event.agreement,
+                "at": event.at,
+                "kind": event.kind,
+                "body": event_body(event),
+            },
         )
 
     def add_user(self, user: User) -> None:
-        self.conn.execute(
-            insert(t.users).values(
-                id=user.id,
-                party=user.party,
-                clearance=user.clearance,
-                need_to_know=sorted(user.need_to_know),
-            )
+        self._insert(
+            t.users,
+            {
+                "id": user.id,
+                "party": user.party,
+                "clearance": user.clearance,
+                "need_to_know": sorted(user.need_to_know),
+            },
         )
 
-    def add_item(self, item: Item) -> None:
-        self.conn.execute(
-            insert(t.items).values(
-                id=item.id,
-                originator=item.originator,
-                level=item.level,
-                topics=sorted(item.topics),
-                releasable_to=sorted(item.releasable_to),
-                created=item.created,
-                title=item.title,
-                content=item.content,
-                stix=item.stix,
-            )
+    def add_item(self, item: Item, sealed: SealedItem) -> None:
+        """An item's metadata in clear, its title, content and STIX object only as ``sealed``."""
+        self._insert(
+            t.items,
+            {
+                "id": item.id,
+                "originator": item.originator,
+                "level": item.level,
+                "topics": sorted(item.topics),
+                "releasable_to": sorted(item.releasable_to),
+                "created": item.created,
+                "payload": sealed.payload,
+                "signature": sealed.signature,
+                "signer_version": sealed.signer_version,
+            },
         )
+
+    def sealed_item(self, item_id: str) -> SealedItem:
+        row = self.conn.execute(
+            select(t.items.c.payload, t.items.c.signature, t.items.c.signer_version).where(
+                t.items.c.id == item_id
+            )
+        ).one()
+        return SealedItem(bytes(row.payload), bytes(row.signature), int(row.signer_version))
 
     def add_holding(self, holding: Holding) -> None:
-        self.conn.execute(
-            insert(t.holdings).values(
-                item=holding.item,
-                party=holding.party,
-                level=holding.level,
-                originator=holding.originator,
-                originator_level=holding.originator_level,
-                received_at=holding.received_at,
-                agreement=holding.agreement,
-                via=holding.via,
-            )
+        self._insert(
+            t.holdings,
+            {
+                "item": holding.item,
+                "party": holding.party,
+                "level": holding.level,
+                "originator": holding.originator,
+                "originator_level": holding.originator_level,
+                "received_at": holding.received_at,
+                "agreement": holding.agreement,
+                "via": holding.via,
+            },
         )
 
     def add_release(self, release: Release) -> None:
-        self.conn.execute(
-            insert(t.releases).values(
-                at=release.at,
-                item=release.item,
-                from_party=release.from_party,
-                to_party=release.to_party,
-                via=release.via,
-                agreement=release.agreement,
-            )
+        self._insert(
+            t.releases,
+            {
+                "at": release.at,
+                "item": release.item,
+                "from_party": release.from_party,
+                "to_party": release.to_party,
+                "via": release.via,
+                "agreement": release.agreement,
+            },
         )
 
     def add_consent(self, consent: Consent) -> None:
-        self.conn.execute(
-            insert(t.consents).values(
-                at=consent.at,
-                item=consent.item,
-                by=consent.by,
-                holder=consent.holder,
-                recipients=sorted(consent.recipients),
-                granted=consent.granted,
-            )
+        self._insert(
+            t.consents,
+            {
+                "at": consent.at,
+                "item": consent.item,
+                "by": consent.by,
+                "holder": consent.holder,
+                "recipients": sorted(consent.recipients),
+                "granted": consent.granted,
+            },
         )
 
     def add_destruction(self, act: Destruction) -> None:
-        self.conn.execute(insert(t.destructions).values(at=act.at, item=act.item, party=act.party))
+        self._insert(t.destructions, {"at": act.at, "item": act.item, "party": act.party})
 
     def add_compromise(self, report: Compromise) -> None:
-        self.conn.execute(
-            insert(t.compromises).values(
-                at=report.at, item=report.item, party=report.party, description=report.description
-            )
+        self._insert(
+            t.compromises,
+            {
+                "at": report.at,
+                "item": report.item,
+                "party": report.party,
+                "description": report.description,
+            },
         )
+
+    # --- keys -----------------------------------------------------------------------------------
+
+    def add_key_set(self, row: KeySetRow) -> None:
+        self._insert(t.key_sets, row._asdict())
+
+    def reseal_key_set(self, owner: str, version: int, sealed_private: bytes) -> None:
+        self._update(
+            t.key_sets, {"owner": owner, "version": version}, {"sealed_private": sealed_private}
+        )
+
+    def key_sets(self) -> list[KeySetRow]:
+        query = select(t.key_sets).order_by(t.key_sets.c.owner, t.key_sets.c.version)
+        return [
+            KeySetRow(
+                r.owner,
+                int(r.version),
+                bytes(r.x25519_public),
+                bytes(r.ed25519_public),
+                bytes(r.sealed_private),
+                r.created_at,
+            )
+            for r in self.conn.execute(query)
+        ]
+
+    def put_wrapped_key(self, item_id: str, party: str, key_version: int, wrapped: bytes) -> None:
+        self._insert(
+            t.wrapped_keys,
+            {"item": item_id, "party": party, "key_version": key_version, "wrapped": wrapped},
+        )
+
+    def rewrap_key(self, item_id: str, party: str, key_version: int, wrapped: bytes) -> None:
+        self._update(
+            t.wrapped_keys,
+            {"item": item_id, "party": party},
+            {"key_version": key_version, "wrapped": wrapped},
+        )
+
+    def delete_wrapped_key(self, item_id: str, party: str) -> None:
+        self._delete(t.wrapped_keys, {"item": item_id, "party": party})
+
+    def wrapped_key(self, item_id: str, party: str) -> tuple[int, bytes] | None:
+        row = self.conn.execute(
+            select(t.wrapped_keys.c.key_version, t.wrapped_keys.c.wrapped).where(
+                t.wrapped_keys.c.item == item_id, t.wrapped_keys.c.party == party
+            )
+        ).one_or_none()
+        return None if row is None else (int(row.key_version), bytes(row.wrapped))
+
+    def wrapped_keys_of(self, party: str) -> list[tuple[str, int, bytes]]:
+        query = (
+            select(t.wrapped_keys.c.item, t.wrapped_keys.c.key_version, t.wrapped_keys.c.wrapped)
+            .where(t.wrapped_keys.c.party == party)
+            .order_by(t.wrapped_keys.c.item)
+        )
+        return [(r.item, int(r.key_version), bytes(r.wrapped)) for r in self.conn.execute(query)]
+
+    # --- bookkeeping (not audited: it is how the log and the cache are kept) -------------------
+
+    def meta(self, key: str) -> str | None:
+        value = self.conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar()
+        return None if value is None else str(value)
+
+    def set_meta(self, key: str, value: str) -> None:
+        done = self.conn.execute(update(t.meta).where(t.meta.c.key == key).values(value=value))
+        if done.rowcount == 0:
+            self.conn.execute(insert(t.meta).values(key=key, value=value))
+
+    # --- the audit log --------------------------------------------------------------------------
+
+    def append_entries(self, entries: list[tuple[int, bytes, bytes]]) -> None:
+        """Entries as (seq, leaf, leaf hash), appended in the caller's transaction."""
+        if entries:
+            self.conn.execute(
+                insert(t.audit_entries),
+                [{"seq": seq, "leaf": leaf, "leaf_hash": h} for seq, leaf, h in entries],
+            )
+
+    def entries(
+        self, start: int = 0, stop: int | None = None
+    ) -> Iterator[tuple[int, bytes, bytes]]:
+        """Stored entries in ``seq`` order, as they are (a row may have been edited or removed)."""
+        c = t.audit_entries.c
+        query = select(c.seq, c.leaf, c.leaf_hash).where(c.seq >= start).order_by(c.seq)
+        if stop is not None:
+            query = query.where(c.seq < stop)
+        result = self.conn.execution_options(yield_per=10_000).execute(query)
+        for seq, leaf, leaf_hash in result:
+            yield int(seq), bytes(leaf), bytes(leaf_hash)
+
+    def entry(self, seq: int) -> tuple[bytes, bytes] | None:
+        c = t.audit_entries.c
+        row = self.conn.execute(select(c.leaf, c.leaf_hash).where(c.seq == seq)).one_or_none()
+        return None if row is None else (bytes(row.leaf), bytes(row.leaf_hash))
+
+    def entry_count(self) -> int:
+        return int(
+            self.conn.execute(select(func.count()).select_from(t.audit_entries)).scalar_one()
+        )
+
+    def publish_checkpoint(self, size: int, note: str) -> None:
+        done = self.conn.execute(
+            update(t.checkpoints).where(t.checkpoints.c.size == size).values(note=note)
+        )
+        if done.rowcount == 0:
+            self.conn.execute(insert(t.checkpoints).values(size=size, note=note))
+
+    def checkpoint(self, size: int) -> str | None:
+        query = select(t.checkpoints.c.note).where(t.checkpoints.c.size == size)
+        value = self.conn.execute(query).scalar()
+        return None if value is None else str(value)
+
+    def published_checkpoints(self) -> list[tuple[int, str]]:
+        query = select(t.checkpoints.c.size, t.checkpoints.c.note).order_by(t.checkpoints.c.size)
+        return [(int(size), str(note)) for size, note in self.conn.execute(query)]
+
+    def stored_images(self, table: Table) -> Iterator[Image]:
+        return stored_images(self.conn, table)
 
     # --- the world ------------------------------------------------------------------------------
 
@@ -245,7 +455,9 @@ class StoreTx:
             world.add_agreement_event(event_from_row(r["kind"], r["agreement"], r["at"], r["body"]))
         for r in rows(select(t.users)).mappings():
             world.add_user(User(r["id"], r["party"], r["clearance"], frozenset(r["need_to_know"])))
-        for r in rows(select(t.items).order_by(t.items.c.created, t.items.c.id)).mappings():
+        i = t.items.c
+        metadata = select(i.id, i.originator, i.level, i.topics, i.releasable_to, i.created)
+        for r in rows(metadata.order_by(i.created, i.id)).mappings():
             world.add_item(
                 Item(
                     r["id"],
@@ -254,9 +466,6 @@ class StoreTx:
                     frozenset(r["topics"]),
                     frozenset(r["releasable_to"]),
                     r["created"],
-                    r["title"],
-                    r["content"],
-                    r["stix"],
                 )
             )
         for r in rows(select(t.holdings).order_by(t.holdings.c.seq)).mappings():

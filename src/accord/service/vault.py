@@ -1,0 +1,227 @@
+"""Every copy under its own key: items sealed by their originator, keys wrapped per holding party.
+
+An item's title, content and STIX object are encrypted once under a fresh data key; its metadata
+(id, originator, level, topics, caveat, creation) is bound as associated data, so a marking
+changed in the store makes decryption fail. The data key is wrapped for each party holding a live
+copy, bound to that copy's marking (R2); destroying the copy deletes that wrapped key (R10). The
+originator signs the metadata with a digest of the payload; every read verifies it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from accord.crypto import (
+    EXCHANGE,
+    Keyring,
+    MasterKey,
+    PartyKeys,
+    SealedKeySet,
+    Signature,
+    WrappedKey,
+    canonical_json,
+    decrypt,
+    encrypt,
+    new_data_key,
+    open_keys,
+    reseal,
+    seal_keys,
+    sign_item,
+    unwrap,
+    verify_item,
+    wrap_for,
+    wrap_for_self,
+)
+from accord.errors import IntegrityError, KeyUnavailable
+from accord.model.item import Holding, Item
+from accord.model.time import iso
+from accord.store.sql import KeySetRow, SealedItem, StoreTx
+
+ITEM_AAD = b"accord item v1\n"
+COPY_AAD = b"accord copy v1\n"
+
+
+def binding(item: Item) -> dict[str, Any]:
+    """The metadata an item's envelope and signature are bound to."""
+    return {
+        "item": item.id,
+        "originator": item.originator,
+        "level": item.level,
+        "topics": sorted(item.topics),
+        "releasable_to": sorted(item.releasable_to),
+        "created": iso(item.created),
+    }
+
+
+def item_aad(item: Item) -> bytes:
+    return ITEM_AAD + canonical_json(binding(item))
+
+
+def copy_aad(holding: Holding) -> bytes:
+    """A wrapped data key is bound to the copy's marking: party, its level, originator's level."""
+    marking = {
+        "item": holding.item,
+        "party": holding.party,
+        "level": holding.level,
+        "originator": holding.originator,
+        "originator_level": holding.originator_level,
+    }
+    return COPY_AAD + canonical_json(marking)
+
+
+def payload_of(item: Item) -> bytes:
+    body = {"title": item.title, "content": item.content, "stix": item.stix}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _row(sealed: SealedKeySet, at: datetime) -> KeySetRow:
+    return KeySetRow(
+        sealed.owner,
+        sealed.version,
+        sealed.x25519_public,
+        sealed.ed25519_public,
+        sealed.sealed_private,
+        at,
+    )
+
+
+def _sealed(row: KeySetRow) -> SealedKeySet:
+    return SealedKeySet(
+        row.owner, row.version, row.x25519_public, row.ed25519_public, row.sealed_private
+    )
+
+
+class Vault:
+    """The exchange's keys during one process: opened from the store with the master key."""
+
+    def __init__(self, master: Callable[[], MasterKey]) -> None:
+        self._master_source = master
+        self._master: MasterKey | None = None
+        self._keyring: Keyring | None = None
+        self._revision = -1
+
+    @property
+    def master(self) -> MasterKey:
+        if self._master is None:
+            self._master = self._master_source()
+        return self._master
+
+    def keyring(self, tx: StoreTx, revision: int) -> Keyring:
+        """All key sets, unsealed; reopened when the store has changed since."""
+        if self._keyring is None or revision != self._revision:
+            rows = tx.key_sets()
+            if not any(row.owner == EXCHANGE for row in rows):
+                raise KeyUnavailable("this exchange has no keys yet: run `accord keys init`")
+            keyring = Keyring(self.master)
+            keyring.load(_sealed(row) for row in rows)
+            self._keyring, self._revision = keyring, revision
+        return self._keyring
+
+    def keep(self, revision: int) -> None:
+        """This process wrote revision ``revision``: the keyring it holds is still current."""
+        if self._keyring is not None:
+            self._revision = revision
+
+    def forget(self) -> None:
+        self._keyring = None
+
+    # --- key sets -------------------------------------------------------------------------------
+
+    def has_keys(self, tx: StoreTx) -> bool:
+        return any(row.owner == EXCHANGE for row in tx.key_sets())
+
+    def create(self, tx: StoreTx, owner: str, at: datetime, version: int = 1) -> PartyKeys:
+        keys = PartyKeys.generate(owner, version)
+        tx.add_key_set(_row(seal_keys(keys, self.master), at))
+        if self._keyring is not None:
+            self._keyring.add(keys)
+        return keys
+
+    def reseal_all(self, tx: StoreTx, new: MasterKey) -> int:
+        """Seal every key set under ``new``; the old master key must open them all first."""
+        rows = tx.key_sets()
+        for row in rows:
+            open_keys(_sealed(row), self.master)  # refuses a master key that does not open them
+            fresh = reseal(_sealed(row), self.master, new)
+            tx.reseal_key_set(row.owner, row.version, fresh.sealed_private)
+        self._master, self._keyring = new, None
+        return len(rows)
+
+    # --- items ----------------------------------------------------------------------------------
+
+    def seal(self, tx: StoreTx, keyring: Keyring, item: Item, own: Holding) -> None:
+        """Store ``item`` encrypted and signed, with its data key wrapped for its originator."""
+        payload = payload_of(item)
+        data_key = new_data_key()
+        envelope = encrypt(data_key, payload, item_aad(item))
+        signer = keyring.current(item.originator)
+        fields = {**binding(item), "payload_sha256": hashlib.sha256(payload).hexdigest()}
+        signature = sign_item(signer, fields)
+        tx.add_item(item, SealedItem(envelope, signature.to_bytes(), signature.key_version))
+        wrapped = wrap_for_self(signer, data_key, copy_aad(own))
+        tx.put_wrapped_key(item.id, item.originator, wrapped.key_version, wrapped.blob)
+
+    def data_key(self, tx: StoreTx, keyring: Keyring, holding: Holding) -> bytes:
+        """The data key of ``holding``'s item, unwrapped with its party's keys."""
+        stored = tx.wrapped_key(holding.item, holding.party)
+        what = f"item {holding.item}: {holding.party}'s copy"
+        if stored is None:
+            raise IntegrityError(f"{what} has no key in the store")
+        version, blob = stored
+        keys = keyring.get(holding.party, version)
+        return unwrap(keys, WrappedKey(version, blob), copy_aad(holding), what=what)
+
+    def share(self, tx: StoreTx, keyring: Keyring, data_key: bytes, copy: Holding) -> None:
+        """Wrap the data key for a new copy's party, to its current public key (R2 marking bound)."""
+        public = keyring.public(copy.party, keyring.current(copy.party).version)
+        wrapped = wrap_for(public, data_key, copy_aad(copy))
+        tx.put_wrapped_key(copy.item, copy.party, wrapped.key_version, wrapped.blob)
+
+    def shred(self, tx: StoreTx, item_id: str, party: str) -> None:
+        """R10: the party's wrapped key is deleted; nothing at that party can open the item."""
+        if tx.wrapped_key(item_id, party) is not None:
+            tx.delete_wrapped_key(item_id, party)
+
+    def open(self, tx: StoreTx, keyring: Keyring, item: Item, holding: Holding) -> Item:
+        """The item with its title, content and STIX object, after checking its signature."""
+        data_key = self.data_key(tx, keyring, holding)
+        sealed = tx.sealed_item(item.id)
+        what = f"item {item.id}"
+        payload = decrypt(data_key, sealed.payload, item_aad(item), what=what)
+        fields = {**binding(item), "payload_sha256": hashlib.sha256(payload).hexdigest()}
+        signature = Signature.from_bytes(sealed.signature, what=what)
+        if (signature.signer, signature.key_version) != (item.originator, sealed.signer_version):
+            raise IntegrityError(f"{what}: the signature is not its originator's")
+        signer = keyring.public(item.originator, signature.key_version)
+        verify_item(signer, fields, signature, what=f"{what}: the originator's signature")
+        body = json.loads(payload)
+        return replace(item, title=body["title"], content=body["content"], stix=body["stix"])
+
+    def rotate(
+        self,
+        tx: StoreTx,
+        keyring: Keyring,
+        owner: str,
+        at: datetime,
+        copy_of: Callable[[str, str], Holding],
+    ) -> tuple[int, int]:
+        """A new key version for ``owner``; its copies' data keys are rewrapped to it (each still
+        bound to its copy's marking, from ``copy_of(item, party)``). Older versions stay, sealed,
+        so that signatures made with them still verify."""
+        old = keyring.current(owner)
+        new = self.create(tx, owner, at, old.version + 1)
+        rewrapped = 0
+        for item_id, version, blob in tx.wrapped_keys_of(owner):
+            keys = keyring.get(owner, version)
+            what = f"item {item_id}: {owner}'s copy"
+            aad = copy_aad(copy_of(item_id, owner))
+            data_key = unwrap(keys, WrappedKey(version, blob), aad, what=what)
+            fresh = wrap_for_self(new, data_key, aad)
+            tx.rewrap_key(item_id, owner, fresh.key_version, fresh.blob)
+            rewrapped += 1
+        return new.version, rewrapped
