@@ -276,3 +276,54 @@ def test_any_changed_field_is_refused(kor: PartyKeys, field: str) -> None:
 def test_sign_item_refuses_fields_that_are_not_json(kor: PartyKeys) -> None:
     with pytest.raises(InvalidInput):
         sign_item(kor, {"size": float("nan")})
+
+
+# --- the fast path writes exactly what rfc8785 writes ------------------------------------------
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
+    | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_json)
+def test_canonical_json_equals_the_rfc8785_package(value: object) -> None:
+    """Any JSON value, the fast path's domain (BMP keys, exact integers, no floats) or not."""
+    import rfc8785
+
+    try:
+        expected = rfc8785.dumps(value)  # type: ignore[arg-type]
+    except (rfc8785.CanonicalizationError, UnicodeError):
+        with pytest.raises(InvalidInput):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\U0001f600": 1, "\ue000": 2},  # UTF-16 order differs from code point order here
+        {"a": "\ud800"},  # a lone surrogate
+        {"n": 2**53},
+        ['\u2028\u2029\x7f\x00\x1f"\\'],
+    ],
+)
+def test_canonical_json_edge_cases_match_rfc8785(value: object) -> None:
+    import rfc8785
+
+    try:
+        expected = rfc8785.dumps(value)  # type: ignore[arg-type]
+    except (rfc8785.CanonicalizationError, UnicodeError):
+        with pytest.raises(InvalidInput):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected

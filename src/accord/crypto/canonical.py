@@ -1,16 +1,49 @@
 """Canonical JSON (RFC 8785, the JSON Canonicalization Scheme) for hashing and signing.
 
-The bytes come from the ``rfc8785`` package; this module only turns its refusals into
+The bytes come from the ``rfc8785`` package, except on the fast path: for values made only of
+dicts with string keys below U+10000, lists, strings, bools, None and integers within ±(2**53 − 1)
+(what accord's own records are), RFC 8785 and the standard library's sorted, compact,
+non-ASCII-escaping ``json.dumps`` write the same bytes — keys sort the same by UTF-16 code unit
+and by code point below U+10000, strings escape the same characters the same way, integers print
+the same. ``tests/test_crypto_signing.py`` checks that against ``rfc8785`` with hypothesis.
+Anything else (floats, larger integers, other keys) goes to ``rfc8785``. Refusals become
 ``InvalidInput`` with a sentence of our own (never the package's exception text).
 """
 
 from __future__ import annotations
+
+import json
 
 import rfc8785
 
 from accord.errors import InvalidInput
 
 _TYPES = "dict with str keys, list, tuple, str, int, float, bool or None"
+
+
+_LIMIT = 2**53 - 1
+_BMP_END = "\U00010000"
+_encode = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+).encode
+
+
+def _plain(value: object, depth: int = 0) -> bool:
+    """Whether ``value`` is in the domain where ``json.dumps`` is RFC 8785 (see the module)."""
+    if value is None or value is True or value is False or type(value) is str:
+        return True
+    if type(value) is int:
+        return -_LIMIT <= value <= _LIMIT
+    if depth > 64:
+        return False
+    if type(value) is dict:
+        return all(
+            type(k) is str and (not k or max(k) < _BMP_END) and _plain(v, depth + 1)
+            for k, v in value.items()
+        )
+    if type(value) is list or type(value) is tuple:
+        return all(_plain(v, depth + 1) for v in value)
+    return False
 
 
 def canonical_json(value: object) -> bytes:
@@ -21,6 +54,11 @@ def canonical_json(value: object) -> bytes:
     (lone surrogates), keys that are not strings, any other type, and structures nested too
     deeply (or cyclic).
     """
+    if _plain(value):
+        try:
+            return _encode(value).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: not valid Unicode, refused below
+            pass
     try:
         return rfc8785.dumps(value)  # type: ignore[arg-type]
     except rfc8785.FloatDomainError:
