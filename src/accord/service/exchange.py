@@ -385,7 +385,7 @@ class Exchange:
         is allowed."""
         at = require_aware(at, "at")
         with self._writer() as s:
-            results = [self._read_one(s, ReadRequest(user_id, item_id), at) for item_id in item_ids]
+            results = self._read_all(s, user_id, item_ids, at)
             subject = {
                 "user": user_id,
                 "items": [
@@ -400,23 +400,36 @@ class Exchange:
             self._log(s, "read", at, subject)
             return results
 
-    def _read_one(self, s: _Session, request: ReadRequest, at: datetime) -> ReadResult:
-        decision = decide_read(s.facts, request, at)
-        if not decision.allowed:
-            return ReadResult(decision, None)
+    def _read_all(
+        self, s: _Session, user_id: str, item_ids: Sequence[str], at: datetime
+    ) -> list[ReadResult]:
+        """Decide each read; open (decrypt, check) the allowed ones together."""
+        results: list[ReadResult] = []
+        allowed: list[tuple[int, Item, Holding]] = []
         world = s.world
-        party = world.users[request.user].party
-        holding = world.holding(request.item, party, at)
-        assert holding is not None
-        if holding.destroyed_at is not None:  # a read as of before the copy was destroyed
-            shredded = Reason(
-                Code.DESTROYED,
-                f"{party} destroyed its copy at {iso(holding.destroyed_at)}; its key is gone (R10)",
-            )
-            return ReadResult(Decision(False, (shredded,)), None)
-        keyring = self.vault.keyring(s.tx, s.revision)
-        item = self.vault.open(s.tx, keyring, world.items[request.item], holding)
-        return ReadResult(decision, item)
+        for item_id in item_ids:
+            decision = decide_read(s.facts, ReadRequest(user_id, item_id), at)
+            results.append(ReadResult(decision, None))
+            if not decision.allowed:
+                continue
+            party = world.users[user_id].party
+            holding = world.holding(item_id, party, at)
+            assert holding is not None
+            if holding.destroyed_at is not None:  # a read as of before the copy was destroyed
+                shredded = Reason(
+                    Code.DESTROYED,
+                    f"{party} destroyed its copy at {iso(holding.destroyed_at)};"
+                    " its key is gone (R10)",
+                )
+                results[-1] = ReadResult(Decision(False, (shredded,)), None)
+                continue
+            allowed.append((len(results) - 1, world.items[item_id], holding))
+        if allowed:
+            keyring = self.vault.keyring(s.tx, s.revision)
+            opened = self.vault.open_many(s.tx, keyring, [(i, h) for _, i, h in allowed])
+            for (index, _, _), item in zip(allowed, opened, strict=True):
+                results[index] = ReadResult(results[index].decision, item)
+        return results
 
     def readable(self, user_id: str, at: datetime) -> list[str]:
         with self._reader() as s:

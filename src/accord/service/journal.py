@@ -16,7 +16,7 @@ from typing import Any
 
 from accord.audit import Checkpoint, Frontier, SignedCheckpoint, leaf_hash, sign_checkpoint
 from accord.crypto import EXCHANGE, Keyring, canonical_json
-from accord.errors import IntegrityError
+from accord.errors import IntegrityError, InvalidInput
 from accord.model.time import iso
 from accord.policy.reasons import Decision
 from accord.store.images import Change
@@ -87,8 +87,13 @@ def load_frontier(tx: StoreTx) -> Frontier:
     state = tx.meta(FRONTIER)
     if state is None:
         return Frontier()
-    data = json.loads(state)
-    return Frontier.from_state(int(data["size"]), [bytes.fromhex(h) for h in data["hashes"]])
+    try:
+        data = json.loads(state)
+        return Frontier.from_state(int(data["size"]), [bytes.fromhex(h) for h in data["hashes"]])
+    except (ValueError, KeyError, TypeError, InvalidInput):
+        raise IntegrityError(
+            "the log's stored frontier is malformed (was the store edited?)"
+        ) from None
 
 
 def flush(tx: StoreTx, pending: Pending, keyring: Keyring) -> SignedCheckpoint | None:

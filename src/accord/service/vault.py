@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -24,16 +24,16 @@ from accord.crypto import (
     SealedKeySet,
     Signature,
     WrappedKey,
-    canonical_json,
     decrypt,
     encrypt,
+    item_message,
     new_data_key,
     open_keys,
     reseal,
     seal_keys,
     sign_item,
     unwrap,
-    verify_item,
+    verify,
     wrap_for,
     wrap_for_self,
 )
@@ -42,8 +42,8 @@ from accord.model.item import Holding, Item
 from accord.model.time import iso
 from accord.store.sql import KeySetRow, SealedItem, StoreTx
 
-ITEM_AAD = b"accord item v1\n"
-COPY_AAD = b"accord copy v1\n"
+_CHUNK = 500  # ids per query
+_VERIFIED_MAX = 200_000  # signature checks remembered
 
 
 def binding(item: Item) -> dict[str, Any]:
@@ -59,19 +59,35 @@ def binding(item: Item) -> dict[str, Any]:
 
 
 def item_aad(item: Item) -> bytes:
-    return ITEM_AAD + canonical_json(binding(item))
+    """The envelope's associated data: the item's metadata as a JSON array (an injective,
+    deterministic encoding; only the signature needs RFC 8785's canonical object form)."""
+    fields = [
+        "accord item v1",
+        item.id,
+        item.originator,
+        item.level,
+        sorted(item.topics),
+        sorted(item.releasable_to),
+        iso(item.created),
+    ]
+    return _array(fields).encode("utf-8")
 
 
 def copy_aad(holding: Holding) -> bytes:
     """A wrapped data key is bound to the copy's marking: party, its level, originator's level."""
-    marking = {
-        "item": holding.item,
-        "party": holding.party,
-        "level": holding.level,
-        "originator": holding.originator,
-        "originator_level": holding.originator_level,
-    }
-    return COPY_AAD + canonical_json(marking)
+    return _array(
+        [
+            "accord copy v1",
+            holding.item,
+            holding.party,
+            holding.level,
+            holding.originator,
+            holding.originator_level,
+        ]
+    ).encode("utf-8")
+
+
+_array = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def payload_of(item: Item) -> bytes:
@@ -104,6 +120,7 @@ class Vault:
         self._master: MasterKey | None = None
         self._keyring: Keyring | None = None
         self._revision = -1
+        self._verified: set[bytes] = set()
 
     @property
     def master(self) -> MasterKey:
@@ -177,30 +194,74 @@ class Vault:
         return unwrap(keys, WrappedKey(version, blob), copy_aad(holding), what=what)
 
     def share(self, tx: StoreTx, keyring: Keyring, data_key: bytes, copy: Holding) -> None:
-        """Wrap the data key for a new copy's party, to its current public key (R2 marking bound)."""
-        public = keyring.public(copy.party, keyring.current(copy.party).version)
-        wrapped = wrap_for(public, data_key, copy_aad(copy))
-        tx.put_wrapped_key(copy.item, copy.party, wrapped.key_version, wrapped.blob)
+        """Give a new copy's party the data key: wrapped to its current X25519 key with HPKE for
+        the transfer, then, on receipt, opened by that party and kept under its own holding key
+        (as every party keeps its copies), bound to the copy's marking (R2)."""
+        recipient = keyring.current(copy.party)
+        aad = copy_aad(copy)
+        what = f"item {copy.item}: the key sent to {copy.party}"
+        sent = wrap_for(recipient.public(), data_key, aad)
+        kept = wrap_for_self(recipient, unwrap(recipient, sent, aad, what=what), aad)
+        tx.put_wrapped_key(copy.item, copy.party, kept.key_version, kept.blob)
 
     def shred(self, tx: StoreTx, item_id: str, party: str) -> None:
         """R10: the party's wrapped key is deleted; nothing at that party can open the item."""
         if tx.wrapped_key(item_id, party) is not None:
             tx.delete_wrapped_key(item_id, party)
 
-    def open(self, tx: StoreTx, keyring: Keyring, item: Item, holding: Holding) -> Item:
-        """The item with its title, content and STIX object, after checking its signature."""
-        data_key = self.data_key(tx, keyring, holding)
-        sealed = tx.sealed_item(item.id)
+    def open_many(
+        self, tx: StoreTx, keyring: Keyring, copies: Sequence[tuple[Item, Holding]]
+    ) -> list[Item]:
+        """Items with their title, content and STIX object, each decrypted with its copy's key
+        and its originator's signature checked (two queries for all of them)."""
+        opened: list[Item] = []
+        for start in range(0, len(copies), _CHUNK):
+            chunk = copies[start : start + _CHUNK]
+            ids = [item.id for item, _ in chunk]
+            sealed = tx.sealed_items(ids)
+            wrapped = tx.wrapped_keys_for(chunk[0][1].party, ids) if chunk else {}
+            opened += [self._open(keyring, item, h, sealed, wrapped) for item, h in chunk]
+        return opened
+
+    def _open(
+        self,
+        keyring: Keyring,
+        item: Item,
+        holding: Holding,
+        sealed_items: Mapping[str, SealedItem],
+        wrapped_keys: Mapping[str, tuple[int, bytes]],
+    ) -> Item:
         what = f"item {item.id}"
-        payload = decrypt(data_key, sealed.payload, item_aad(item), what=what)
-        fields = {**binding(item), "payload_sha256": hashlib.sha256(payload).hexdigest()}
+        stored, sealed = wrapped_keys.get(item.id), sealed_items.get(item.id)
+        if stored is None or sealed is None:
+            raise IntegrityError(f"{what}: {holding.party}'s copy has no key or no envelope")
+        keys = keyring.get(holding.party, stored[0])
+        copy = f"{what}: {holding.party}'s copy"
+        data_key = unwrap(keys, WrappedKey(*stored), copy_aad(holding), what=copy)
+        aad = item_aad(item)
+        payload = decrypt(data_key, sealed.payload, aad, what=what)
+        digest = hashlib.sha256(payload).hexdigest()
+        token = hashlib.sha256(b"\n".join((sealed.signature, aad, digest.encode()))).digest()
+        if token not in self._verified:
+            fields = {**binding(item), "payload_sha256": digest}
+            self._check_signature(keyring, item, sealed, item_message(fields), what)
+            if len(self._verified) >= _VERIFIED_MAX:
+                self._verified.clear()
+            self._verified.add(token)
+        body = json.loads(payload)
+        return replace(item, title=body["title"], content=body["content"], stix=body["stix"])
+
+    def _check_signature(
+        self, keyring: Keyring, item: Item, sealed: SealedItem, message: bytes, what: str
+    ) -> None:
+        """The originator's signature over ``message``. A check that passed is remembered by the
+        caller for this process, keyed by the signature, the metadata and the payload's digest:
+        Ed25519 verification is deterministic for the same key, message and signature."""
         signature = Signature.from_bytes(sealed.signature, what=what)
         if (signature.signer, signature.key_version) != (item.originator, sealed.signer_version):
             raise IntegrityError(f"{what}: the signature is not its originator's")
-        signer = keyring.public(item.originator, signature.key_version)
-        verify_item(signer, fields, signature, what=f"{what}: the originator's signature")
-        body = json.loads(payload)
-        return replace(item, title=body["title"], content=body["content"], stix=body["stix"])
+        public = keyring.public(item.originator, signature.key_version)
+        verify(public, message, signature, what=f"{what}: the originator's signature")
 
     def rotate(
         self,

@@ -53,11 +53,13 @@ def _value(column_type: object, value: Any) -> Any:
 
 def image(table: Table, values: Mapping[Any, Any]) -> Image:
     """The image of a row of ``table`` from its column values (missing columns are left out)."""
-    return {
-        column.name: _value(column.type, values[column.name])
-        for column in table.columns
-        if column.name in values
-    }
+    columns = _COLUMNS.get(table.name)
+    if columns is None:  # plain ``str`` names: SQLAlchemy's are a ``str`` subclass
+        columns = _COLUMNS[table.name] = [(f"{c.name}", c.type) for c in table.columns]
+    return {name: _value(kind, values[name]) for name, kind in columns if name in values}
+
+
+_COLUMNS: dict[str, list[tuple[str, object]]] = {}
 
 
 def key_of(table: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:

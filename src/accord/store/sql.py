@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -124,6 +124,9 @@ def _redacted(url: str) -> str:
     return f"{scheme}://***@{rest.split('@', 1)[1]}"
 
 
+_INSERTS: dict[str, Any] = {}  # one compiled-once INSERT per table
+
+
 class StoreTx:
     """Reads and writes inside one transaction."""
 
@@ -154,25 +157,29 @@ class StoreTx:
         return changes
 
     def _insert(self, table: Table, values: dict[str, Any]) -> None:
-        result = self.conn.execute(insert(table).values(**values))
-        row = dict(values)
-        for column, key in zip(
-            table.primary_key.columns, result.inserted_primary_key or (), strict=False
-        ):
-            row.setdefault(column.name, key)
-        self.changes.append(Change(table.name, "insert", image(table, row)))
+        statement = _INSERTS.get(table.name)
+        if statement is None:
+            statement = _INSERTS[table.name] = insert(table)
+        result = self.conn.execute(statement, values)
+        row = values
+        missing = [c for c in table.primary_key.columns if c.name not in values]
+        if missing:  # an autoincrement key: the image records the number the store gave
+            row = dict(values)
+            for column, key in zip(missing, result.inserted_primary_key or (), strict=False):
+                row[column.name] = key
+        self.changes.append(Change(f"{table.name}", "insert", image(table, row)))
 
     def _update(self, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
         where = [table.c[name] == value for name, value in key.items()]
         self.conn.execute(update(table).where(*where).values(**values))
         row = self.conn.execute(select(table).where(*where)).mappings().one()
-        self.changes.append(Change(table.name, "update", image(table, row)))
+        self.changes.append(Change(f"{table.name}", "update", image(table, row)))
 
     def _delete(self, table: Table, key: dict[str, Any]) -> None:
         where = [table.c[name] == value for name, value in key.items()]
         row = self.conn.execute(select(table).where(*where)).mappings().one()
         self.conn.execute(delete(table).where(*where))
-        self.changes.append(Change(table.name, "delete", image(table, row)))
+        self.changes.append(Change(f"{table.name}", "delete", image(table, row)))
 
     def add_topic(self, name: str) -> None:
         self._insert(t.topics, {"name": name})
@@ -247,6 +254,17 @@ class StoreTx:
             )
         ).one()
         return SealedItem(bytes(row.payload), bytes(row.signature), int(row.signer_version))
+
+    def sealed_items(self, item_ids: Sequence[str]) -> dict[str, SealedItem]:
+        """Several items' envelopes and signatures in one query."""
+        i = t.items.c
+        query = select(i.id, i.payload, i.signature, i.signer_version).where(
+            i.id.in_(list(item_ids))
+        )
+        return {
+            r.id: SealedItem(bytes(r.payload), bytes(r.signature), int(r.signer_version))
+            for r in self.conn.execute(query)
+        }
 
     def add_holding(self, holding: Holding) -> None:
         self._insert(
@@ -350,6 +368,14 @@ class StoreTx:
             )
         ).one_or_none()
         return None if row is None else (int(row.key_version), bytes(row.wrapped))
+
+    def wrapped_keys_for(self, party: str, item_ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+        """``party``'s wrapped keys of several items in one query."""
+        w = t.wrapped_keys.c
+        query = select(w.item, w.key_version, w.wrapped).where(
+            w.party == party, w.item.in_(list(item_ids))
+        )
+        return {r.item: (int(r.key_version), bytes(r.wrapped)) for r in self.conn.execute(query)}
 
     def wrapped_keys_of(self, party: str) -> list[tuple[str, int, bytes]]:
         query = (
