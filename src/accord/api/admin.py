@@ -1,0 +1,385 @@
+"""The admin REST API (FastAPI): parties, agreements and their events, users, consents, impact and
+tokens, described at ``/openapi.json``. Only admin tokens may use it (``accord user token USER
+--admin``); there are no default credentials. Errors use the same table and body as TAXII.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.api.auth import authenticate
+from accord.api.errors import BadRequest, Forbidden, NotFound, describe, error_body
+from accord.errors import AccordError
+from accord.model.acts import Consent
+from accord.model.agreement import (
+    AgreementEvent,
+    NoticeSuspended,
+    NoticeWithdrawn,
+    SuspensionLifted,
+    TerminationNotice,
+)
+from accord.model.time import Duration, iso, require_aware
+from accord.model.user import User
+from accord.policy.impact import ImpactReport
+from accord.policy.reasons import Decision
+from accord.service.credentials import Credentials, Principal, TokenInfo
+from accord.service.exchange import Exchange
+
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
+
+
+class ErrorOut(BaseModel):
+    title: str
+    description: str
+    error_code: str
+    http_status: str
+
+
+class PartyOut(BaseModel):
+    code: str
+    name: str
+    timezone: str
+    levels: list[str]
+
+
+class AgreementOut(BaseModel):
+    id: str
+    title: str
+    parties: list[str]
+    hub: str | None
+    in_force_from: str
+    timezone: str
+    state: dict[str, Any]
+
+
+class EventOut(BaseModel):
+    at: str
+    kind: str
+    by: str | None = None
+    effective_at: str | None = None
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["termination_notice", "notice_suspended", "suspension_lifted", "notice_withdrawn"]
+    by: Text
+    at: datetime | None = None
+    effective_at: datetime | None = None
+
+
+class ReasonOut(BaseModel):
+    code: str
+    message: str
+    agreement: str | None
+
+
+class DecisionOut(BaseModel):
+    allowed: bool
+    reasons: list[ReasonOut]
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Text
+    party: Text
+    clearance: Text
+    need_to_know: list[Text] = []
+
+
+class UserOut(BaseModel):
+    id: str
+    party: str
+    clearance: str
+    need_to_know: list[str]
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item: Text
+    by: Text
+    holder: Text
+    to: list[Text] = Field(min_length=1)
+    granted: bool = True
+    at: datetime | None = None
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: Text
+    expires: Annotated[str, Field(min_length=2, max_length=40)] = "P90D"
+    admin: bool = False
+
+
+class TokenOut(BaseModel):
+    token_id: str
+    user: str
+    admin: bool
+    issued_at: str
+    expires_at: str | None
+    revoked_at: str | None
+
+
+class IssuedOut(TokenOut):
+    token: str = Field(description="shown once; only a slow salted hash is stored")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in (
+        (400, "Bad request"),
+        (401, "Missing or invalid credentials"),
+        (403, "Not an admin token"),
+        (404, "No such resource"),
+        (409, "Conflict"),
+        (422, "Policy did not allow it"),
+        (503, "Store unavailable"),
+    )
+}
+
+_BEARER = Depends(HTTPBearer(auto_error=False, description="an admin token (Bearer) or HTTP Basic"))
+
+
+def _decision(decision: Decision) -> DecisionOut:
+    return DecisionOut(
+        allowed=decision.allowed,
+        reasons=[
+            ReasonOut(code=r.code.value, message=r.message, agreement=r.agreement)
+            for r in decision.reasons
+        ],
+    )
+
+
+def _token(info: TokenInfo) -> TokenOut:
+    return TokenOut(
+        token_id=info.token_id,
+        user=info.user,
+        admin=info.admin,
+        issued_at=iso(info.issued_at),
+        expires_at=iso(info.expires_at) if info.expires_at else None,
+        revoked_at=iso(info.revoked_at) if info.revoked_at else None,
+    )
+
+
+def _event(event: AgreementEvent) -> EventOut:
+    effective = getattr(event, "effective_at", None)
+    return EventOut(
+        at=iso(event.at),
+        kind=event.kind,
+        by=getattr(event, "by", None),
+        effective_at=iso(effective) if effective else None,
+    )
+
+
+class _Admin:
+    """The admin endpoints, as methods over one exchange."""
+
+    def __init__(self, exchange: Exchange, credentials: Credentials) -> None:
+        self.exchange = exchange
+        self.credentials = credentials
+
+    async def admin(self, request: Request, _: Any = _BEARER) -> Principal:
+        principal = authenticate(self.credentials, request.headers.get("authorization"))
+        if not principal.admin:
+            raise Forbidden("this API needs an admin token")
+        return principal
+
+    def at_of(self, value: datetime | None) -> datetime:
+        return self.exchange.instant(require_aware(value, "at") if value is not None else None)
+
+    def known(self, agreement_id: str) -> None:
+        if agreement_id not in self.exchange.snapshot().agreements:
+            raise NotFound("no such agreement")
+
+    async def parties(self) -> list[PartyOut]:
+        world = self.exchange.snapshot()
+        return [
+            PartyOut(code=p.code, name=p.name, timezone=p.timezone, levels=list(p.levels))
+            for p in world.parties.values()
+        ]
+
+    def agreement_out(self, agreement_id: str, at: datetime) -> AgreementOut:
+        self.known(agreement_id)
+        found = self.exchange.snapshot().agreements[agreement_id]
+        state = self.exchange.agreement_state(agreement_id, at)
+        return AgreementOut(
+            id=found.id,
+            title=found.title,
+            parties=sorted(state.terms.parties),
+            hub=found.hub,
+            in_force_from=iso(found.in_force_from),
+            timezone=found.timezone,
+            state=state.as_dict(),
+        )
+
+    async def agreements(self, at: datetime | None = None) -> list[AgreementOut]:
+        instant = self.at_of(at)
+        return [self.agreement_out(a, instant) for a in sorted(self.exchange.snapshot().agreements)]
+
+    async def agreement(self, agreement_id: str, at: datetime | None = None) -> AgreementOut:
+        return self.agreement_out(agreement_id, self.at_of(at))
+
+    async def events(self, agreement_id: str) -> list[EventOut]:
+        self.known(agreement_id)
+        return [_event(e) for e in self.exchange.snapshot().agreement_events[agreement_id]]
+
+    async def record(self, agreement_id: str, body: EventIn) -> DecisionOut:
+        self.known(agreement_id)
+        at = self.at_of(body.at)
+        event: AgreementEvent
+        if body.type == "suspension_lifted":
+            if body.effective_at is None:
+                raise BadRequest("suspension_lifted needs effective_at")
+            effective = require_aware(body.effective_at, "effective_at")
+            event = SuspensionLifted(at, agreement_id, body.by, effective)
+        elif body.type == "termination_notice":
+            event = TerminationNotice(at, agreement_id, body.by)
+        elif body.type == "notice_suspended":
+            event = NoticeSuspended(at, agreement_id, body.by)
+        else:
+            event = NoticeWithdrawn(at, agreement_id, body.by)
+        return _decision(self.exchange.record(event))
+
+    async def impact(self, agreement_id: str, at: datetime | None = None) -> dict[str, Any]:
+        self.known(agreement_id)
+        return _impact(self.exchange.impact(agreement_id, self.at_of(at)))
+
+    async def users(self) -> list[UserOut]:
+        return [
+            UserOut(
+                id=u.id, party=u.party, clearance=u.clearance, need_to_know=sorted(u.need_to_know)
+            )
+            for u in self.exchange.snapshot().users.values()
+        ]
+
+    async def add_user(self, body: UserIn) -> UserOut:
+        ntk = frozenset(body.need_to_know)
+        self.exchange.add_user(User(body.id, body.party, body.clearance, ntk))
+        return UserOut(
+            id=body.id, party=body.party, clearance=body.clearance, need_to_know=sorted(ntk)
+        )
+
+    async def consent(self, body: ConsentIn) -> DecisionOut:
+        at = self.at_of(body.at)
+        act = Consent(at, body.item, body.by, body.holder, frozenset(body.to), body.granted)
+        return _decision(self.exchange.consent(act))
+
+    async def tokens(
+        self, user: Annotated[str | None, Query(max_length=200)] = None
+    ) -> list[TokenOut]:
+        return [_token(t) for t in self.credentials.tokens(user)]
+
+    async def issue(self, body: TokenIn) -> IssuedOut:
+        expires = Duration.parse(body.expires, "expires")
+        issued = self.credentials.issue(body.user, expires, admin=body.admin)
+        return IssuedOut(
+            token_id=issued.token_id,
+            user=issued.user,
+            admin=issued.admin,
+            issued_at=iso(issued.issued_at),
+            expires_at=iso(issued.expires_at),
+            revoked_at=None,
+            token=issued.token,
+        )
+
+    async def revoke(self, token_id: str) -> TokenOut:
+        return _token(self.credentials.revoke(token_id))
+
+
+def _impact(report: ImpactReport) -> dict[str, Any]:
+    return {
+        "agreement": report.agreement,
+        "at": iso(report.at),
+        "actual_state": report.state.as_dict(),
+        "flows": [
+            {
+                "originator": f.originator,
+                "from": f.sender,
+                "to": f.recipient,
+                "level": f.level,
+                "topics": sorted(f.topics),
+                "items": list(f.items),
+                "after": f.outcome.verdict,
+                "agreement": f.outcome.agreement,
+                "via": f.outcome.via,
+                "detail": f.outcome.detail,
+            }
+            for f in report.flows
+        ],
+        "protected_holdings": [
+            {"item": h.item, "party": h.party, "level": h.level, "originator": h.originator}
+            for h in report.protected
+        ],
+    }
+
+
+def admin_router(exchange: Exchange, credentials: Credentials) -> APIRouter:
+    a = _Admin(exchange, credentials)
+    router = APIRouter(prefix="/admin", dependencies=[Depends(a.admin)], responses=ERRORS)
+    table: list[tuple[str, str, Any, Any, int, str]] = [
+        ("GET", "/parties", a.parties, list[PartyOut], 200, "parties"),
+        ("GET", "/agreements", a.agreements, list[AgreementOut], 200, "agreements"),
+        ("GET", "/agreements/{agreement_id}", a.agreement, AgreementOut, 200, "agreements"),
+        ("GET", "/agreements/{agreement_id}/events", a.events, list[EventOut], 200, "agreements"),
+        ("POST", "/agreements/{agreement_id}/events", a.record, DecisionOut, 200, "agreements"),
+        ("GET", "/agreements/{agreement_id}/impact", a.impact, dict[str, Any], 200, "agreements"),
+        ("GET", "/users", a.users, list[UserOut], 200, "users"),
+        ("POST", "/users", a.add_user, UserOut, 201, "users"),
+        ("POST", "/consents", a.consent, DecisionOut, 200, "consents"),
+        ("GET", "/tokens", a.tokens, list[TokenOut], 200, "tokens"),
+        ("POST", "/tokens", a.issue, IssuedOut, 201, "tokens"),
+        ("DELETE", "/tokens/{token_id}", a.revoke, TokenOut, 200, "tokens"),
+    ]
+    for method, path, handler, model, status, tag in table:
+        router.add_api_route(
+            path,
+            handler,
+            methods=[method],
+            response_model=model,
+            status_code=status,
+            tags=[tag],
+        )
+    return router
+
+
+def admin_app(exchange: Exchange, credentials: Credentials, title: str) -> FastAPI:
+    app = FastAPI(
+        title=f"{title} admin API",
+        version="1",
+        description=(
+            "Admin REST API of an accord exchange. Every endpoint needs an admin token "
+            "(Authorization: Bearer TOKEN, or HTTP Basic with the user id). The TAXII 2.1 "
+            "endpoints live under /taxii2/ (see docs/taxii.md)."
+        ),
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.include_router(admin_router(exchange, credentials))
+
+    @app.exception_handler(AccordError)
+    async def accord_error(_: Request, exc: AccordError) -> JSONResponse:
+        status, body = describe(exc)
+        return JSONResponse(body, status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            error_body(400, "Bad Request", "The request is not valid.", "bad-request"), 400
+        )
+
+    @app.exception_handler(Exception)
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        status, body = describe(exc)
+        return JSONResponse(body, status)
+
+    return app

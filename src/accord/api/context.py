@@ -1,0 +1,114 @@
+"""What every TAXII endpoint shares: the exchange, its services, the settings, authentication,
+the request instant and the resolution of API roots and collections."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from accord.api import responses
+from accord.api.auth import authenticate
+from accord.api.cursors import CursorSigner
+from accord.api.errors import Forbidden, NotFound
+from accord.api.markings import MarkingIndex
+from accord.api.media import check_accept
+from accord.api.settings import ApiSettings
+from accord.errors import AccordError
+from accord.model.party import Party
+from accord.service.credentials import Credentials, Principal
+from accord.service.exchange import Exchange
+from accord.service.taxii import STIX_NAMESPACE, TaxiiService
+
+log = logging.getLogger("accord.api")
+
+HOLDINGS = "holdings"
+DEFINITIONS = "definitions"
+
+
+def collection_id(kind: str, party: str) -> str:
+    return str(uuid.uuid5(STIX_NAMESPACE, f"collection/{kind}/{party}"))
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    id: str
+    kind: str  # HOLDINGS or DEFINITIONS
+    party: Party
+
+
+class Server:
+    """One TAXII server over one exchange."""
+
+    def __init__(self, settings: ApiSettings, exchange: Exchange, credentials: Credentials) -> None:
+        self.settings = settings
+        self.exchange = exchange
+        self.credentials = credentials
+        self.taxii = TaxiiService(exchange)
+        self._signer: CursorSigner | None = None
+        self._markings: tuple[int, MarkingIndex] | None = None
+
+    @property
+    def signer(self) -> CursorSigner:
+        if self._signer is None:
+            self._signer = CursorSigner(self.credentials.secret())
+        return self._signer
+
+    def now(self) -> datetime:
+        return self.exchange.instant(None)
+
+    def parties(self) -> dict[str, Party]:
+        return self.exchange.snapshot().parties
+
+    def markings(self) -> MarkingIndex:
+        parties = self.parties()
+        if self._markings is None or self._markings[0] != len(parties):
+            self._markings = (len(parties), MarkingIndex.of(parties))
+        return self._markings[1]
+
+    def principal(self, request: Request) -> Principal:
+        return authenticate(self.credentials, request.headers.get("authorization"))
+
+    def root(self, code: str) -> Party:
+        party = self.parties().get(code)
+        if party is None:
+            raise NotFound("no such API root")
+        return party
+
+    def collection(self, principal: Principal, code: str, collection: str) -> Collection:
+        party = self.root(code)
+        if collection == collection_id(HOLDINGS, code):
+            return Collection(collection, HOLDINGS, party)
+        if collection == collection_id(DEFINITIONS, code) and principal.party == code:
+            return Collection(collection, DEFINITIONS, party)
+        raise NotFound("no such collection")
+
+    def readable(self, principal: Principal, found: Collection) -> None:
+        """Reads are only for users of the root's own party."""
+        if principal.party != found.party.code:
+            raise Forbidden("only users of this party may read its collections")
+
+
+Handler = Callable[[Request, Principal], Awaitable[Response]]
+
+
+def endpoint(server: Server, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, negotiate, run; every error becomes a TAXII error message."""
+
+    async def run(request: Request) -> Response:
+        try:
+            principal = server.principal(request)
+            check_accept(request.headers.get("accept"))
+            return await handler(request, principal)
+        except AccordError as exc:
+            return responses.error(exc)
+        except Exception as exc:  # a defect: logged here, a generic 500 for the client
+            log.exception("internal error on %s %s", request.method, request.url.path)
+            return responses.error(exc)
+
+    return run

@@ -1,0 +1,62 @@
+"""``accord user token USER`` and ``accord user revoke TOKEN-ID``: API credentials.
+
+A token is shown once, when it is issued; the store keeps only a slow salted hash of it.
+"""
+
+from __future__ import annotations
+
+import click
+
+from accord.cli.context import env, json_option
+from accord.cli.define import user
+from accord.cli.render import emit_json
+from accord.model.time import Duration, iso
+from accord.service.credentials import Credentials
+
+
+@user.command("token")
+@click.argument("user_id")
+@click.option("--expires", default="P90D", show_default=True, help="ISO 8601 duration.")
+@click.option("--admin", is_flag=True, help="Also allow the admin REST API.")
+@json_option
+def user_token(user_id: str, expires: str, admin: bool, as_json: bool) -> None:
+    """Issue an API token for USER (HTTP Basic with the user id, or Bearer)."""
+    issued = Credentials(env().exchange).issue(
+        user_id, Duration.parse(expires, "--expires"), admin=admin
+    )
+    if as_json:
+        emit_json(
+            {
+                "token_id": issued.token_id,
+                "token": issued.token,
+                "user": issued.user,
+                "admin": issued.admin,
+                "issued_at": iso(issued.issued_at),
+                "expires_at": iso(issued.expires_at),
+            }
+        )
+        return
+    click.echo(issued.token)
+    click.echo(
+        f"token {issued.token_id} for {issued.user}{' (admin)' if admin else ''}, expires "
+        f"{iso(issued.expires_at)}; it is shown only now",
+        err=True,
+    )
+
+
+@user.command("revoke")
+@click.argument("token_id")
+@json_option
+def user_revoke(token_id: str, as_json: bool) -> None:
+    """Revoke an API token by its id (the part before the dot)."""
+    info = Credentials(env().exchange).revoke(token_id)
+    if as_json:
+        emit_json(
+            {
+                "token_id": info.token_id,
+                "user": info.user,
+                "revoked_at": iso(info.revoked_at) if info.revoked_at else None,
+            }
+        )
+        return
+    click.echo(f"token {info.token_id} of {info.user} revoked")
