@@ -28,7 +28,12 @@ def init(as_json: bool) -> None:
     if settings.key_file is not None and not settings.key_file.exists():
         MasterKey.generate().write(settings.key_file)
         created = True
-    origin = env().exchange.init_keys()
+    try:
+        origin = env().exchange.init_keys()
+    except BaseException:
+        if created and settings.key_file is not None:  # no key that opens nothing is left
+            settings.key_file.unlink()
+        raise
     key = env().exchange.verifier_key()
     if as_json:
         emit_json({"origin": origin, "verifier_key": key, "key_file_created": created})

@@ -91,7 +91,7 @@ class MasterKey:
         except (binascii.Error, ValueError):
             raise KeyUnavailable(
                 f"the master key in {source} is not url-safe base64"
-                " (make one with: accord keys generate-master)"
+                " (make one with: accord --key-file PATH keys init)"
             ) from None
         if len(raw) != KEY_BYTES:
             raise KeyUnavailable(

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Table
 
 from accord.audit import (
+    Frontier,
     MerkleTree,
     SignedCheckpoint,
     leaf_hash,
@@ -106,13 +107,52 @@ def read_log(tx: StoreTx) -> tuple[MerkleTree, _Replay]:
             raise IntegrityError(f"audit entry {seq}: it records itself as entry {body.get('seq')}")
         replay.apply(seq, body.get("changes"))
         hashes.append(stored_hash)
-    appended = journal.load_frontier(tx).size
-    if appended != len(hashes):
+    _check_frontier(tx, hashes)
+    return MerkleTree(hashes), replay
+
+
+def _check_frontier(tx: StoreTx, hashes: Sequence[bytes]) -> None:
+    """The frontier the exchange keeps for its next append must be the one of these entries."""
+    frontier = journal.load_frontier(tx)
+    if frontier.size < len(hashes):
         raise IntegrityError(
-            f"the log holds {len(hashes)} entries but {appended} were appended"
+            f"audit entry {frontier.size} onwards ({len(hashes) - frontier.size} entries) was not"
+            " appended by the exchange"
+        )
+    if frontier.size > len(hashes):
+        raise IntegrityError(
+            f"the log holds {len(hashes)} entries but {frontier.size} were appended"
             f" (entry {len(hashes)} onwards is missing)"
         )
-    return MerkleTree(hashes), replay
+
+
+def _check_frontier_hashes(tx: StoreTx, hashes: Sequence[bytes]) -> None:
+    """Checked after the checkpoints, which name a changed entry better than this can."""
+    if _frontier_of(hashes) != journal.load_frontier(tx).hashes:
+        raise IntegrityError(
+            "the log's stored frontier (kept for the next append) does not match its entries"
+        )
+
+
+def _frontier_of(hashes: Sequence[bytes]) -> tuple[bytes, ...]:
+    frontier = Frontier()
+    frontier.extend(hashes)
+    return frontier.hashes
+
+
+def leaf_hashes(tx: StoreTx) -> MerkleTree:
+    """The tree of the stored entries' hashes, each checked against its entry's bytes (what a
+    proof needs; no replay)."""
+    hashes: list[bytes] = []
+    for seq, leaf, stored_hash in tx.entries():
+        if seq != len(hashes):
+            raise IntegrityError(f"audit entry {len(hashes)} is missing (the next stored is {seq})")
+        if leaf_hash(leaf) != stored_hash:
+            raise IntegrityError(f"audit entry {seq}: its bytes do not hash to its logged hash")
+        hashes.append(stored_hash)
+    _check_frontier(tx, hashes)
+    _check_frontier_hashes(tx, hashes)
+    return MerkleTree(hashes)
 
 
 def _keys_by_name(rows: Sequence[KeySetRow]) -> dict[str, list[Ed25519PublicKey]]:
@@ -199,7 +239,8 @@ def _compare(tx: StoreTx, replay: _Replay) -> int:
         for key, (_row, seq) in expected.items():
             bad.append((seq, f"audit entry {seq} wrote {table.name} row {_key(key)}; it is gone"))
     if bad:
-        raise IntegrityError(min(bad)[1] if any(s >= 0 for s, _ in bad) else bad[0][1])
+        named = [b for b in bad if b[0] >= 0]  # an entry whose row changed comes first
+        raise IntegrityError(min(named)[1] if named else bad[0][1])
     return count
 
 
@@ -214,13 +255,13 @@ def verify(tx: StoreTx, pinned: str | None = None) -> VerifyReport:
     if origin is None:
         raise IntegrityError("the store names no audit log origin: was `accord keys init` run?")
     keys = _keys_by_name(tx.key_sets())
-    if pinned is not None:
-        name, public = parse_verifier_key(pinned)
-        keys[name] = [public]
     latest = tx.meta(journal.LATEST)
     if latest is None:
         raise IntegrityError("the log has no signed checkpoint")
     signed = parse_signed_checkpoint(latest)
+    if pinned is not None:  # the latest checkpoint must be signed by the key the party pinned
+        name, public = parse_verifier_key(pinned)
+        _verify_by(signed, name, {name: [public]}, "the latest checkpoint (pinned key)")
     _check_signed(signed, tree, keys, origin, "the latest checkpoint")
     if signed.checkpoint.size != tree.size:
         raise IntegrityError(
@@ -237,6 +278,7 @@ def verify(tx: StoreTx, pinned: str | None = None) -> VerifyReport:
         signers += [
             f"{size}:{name}" for name in _check_signed(checkpoint, tree, keys, origin, what)
         ]
+    _check_frontier_hashes(tx, [tree.leaf(i) for i in range(tree.size)])
     rows = _compare(tx, replay)
     return VerifyReport(tree.size, tree.root(), len(published) + 1, tuple(signers), rows)
 
@@ -252,7 +294,7 @@ def _note_at(tx: StoreTx, size: int) -> str | None:
 
 
 def _tree_size(tx: StoreTx, size: int | None) -> tuple[MerkleTree, int]:
-    tree, _ = read_log(tx)
+    tree = leaf_hashes(tx)
     size = tree.size if size is None else size
     if not 0 < size <= tree.size:
         raise InvalidInput(f"--size {size}: the log holds {tree.size} entries")

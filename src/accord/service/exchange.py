@@ -450,20 +450,20 @@ class Exchange:
 
     def audit_verify(self, verifier_key: str | None = None) -> auditor.VerifyReport:
         """Recompute the log, check every checkpoint, replay the entries against the store."""
-        with self._reader() as s:
-            return auditor.verify(s.tx, verifier_key)
+        with self.store.transaction() as tx:  # not the world: the rows may no longer make one
+            return auditor.verify(tx, verifier_key)
 
     def audit_prove(self, seq: int, size: int | None = None) -> dict[str, object]:
-        with self._reader() as s:
-            return auditor.prove(s.tx, seq, size)
+        with self.store.transaction() as tx:
+            return auditor.prove(tx, seq, size)
 
     def audit_consistency(self, old: int, new: int | None = None) -> dict[str, object]:
-        with self._reader() as s:
-            return auditor.consistency(s.tx, old, new)
+        with self.store.transaction() as tx:
+            return auditor.consistency(tx, old, new)
 
     def verifier_key(self) -> str:
-        with self._reader() as s:
-            return auditor.exchange_verifier_key(s.tx)
+        with self.store.transaction() as tx:
+            return auditor.exchange_verifier_key(tx)
 
     def publish_checkpoint(self) -> str:
         """Publish the exchange's latest signed checkpoint (kept for parties to countersign)."""
