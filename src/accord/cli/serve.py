@@ -9,9 +9,7 @@ in effect read-only.
 from __future__ import annotations
 
 import click
-import uvicorn
 
-from accord.api import ApiSettings, create_app
 from accord.cli.context import env
 from accord.model.time import parse_instant
 from accord.service import Exchange, system_clock
@@ -36,6 +34,11 @@ from accord.service import Exchange, system_clock
 )
 def serve(host: str, port: int, at_text: str | None, max_content_length: int) -> None:
     """Serve TAXII 2.1 (one API root per party at /taxii2/PARTY/) and the admin API."""
+    # imported here: the web stack costs half a second, and only this command needs it
+    import uvicorn  # noqa: PLC0415
+
+    from accord.api import ApiSettings, create_app  # noqa: PLC0415
+
     settings = env().settings
     frozen = parse_instant(at_text, "--at") if at_text else None
     clock = (lambda: frozen) if frozen is not None else system_clock

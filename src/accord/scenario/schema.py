@@ -7,12 +7,14 @@ offending value and the line it is on. jsonschema's own messages are not passed 
 from __future__ import annotations
 
 import json
+import sys
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from accord.scenario.source import Path, Source, format_path, show
 
@@ -38,7 +40,23 @@ def scenario_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(scenario_schema())
+    return _validator_class()(scenario_schema())
+
+
+def _validator_class() -> type[Draft202012Validator]:
+    """jsonschema, imported on first use. When the optional ``rfc3987_syntax`` is installed
+    (stix2-validator's extras bring it), jsonschema's import compiles its IRI grammars, about
+    three seconds; the scenario schema checks no IRI format, so a process that has not imported
+    jsonschema yet does so without it. A process that already has jsonschema keeps it as it is."""
+    blocked = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
+    if blocked:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    try:
+        from jsonschema import Draft202012Validator  # noqa: PLC0415
+    finally:
+        if blocked:
+            del sys.modules["rfc3987_syntax"]
+    return Draft202012Validator
 
 
 def check_schema(source: Source) -> None:

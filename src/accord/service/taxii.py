@@ -10,6 +10,7 @@ O(collection).
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from bisect import bisect_right, insort
@@ -36,6 +37,7 @@ _TOP = "\U0010ffff"
 _STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$")
 
 
+@functools.lru_cache(maxsize=65_536)
 def derived_id(kind: str, name: str) -> str:
     """``kind--uuid``: a uuid5 digest of the name with the version nibble set to 4, since STIX
     asks for UUIDv4 on SDOs; deterministic all the same."""
@@ -254,18 +256,20 @@ class TaxiiService:
     ) -> Page:
         """Up to ``limit`` objects of ``party``'s collection that ``user`` may read at ``at``,
         in date-added order after the key ``after``; ``more`` looks one readable object ahead."""
-        with self.exchange._reader() as s:
-            hits = list(self._scan(s, user, party, flt, at, after, limit + 1))
-        more = len(hits) > limit
-        hits = hits[:limit]
-        last = (micros(hits[-1].date_added), hits[-1].meta.item) if hits else None
-        if content and hits:
-            results = self.exchange.read_many(user, [h.meta.item for h in hits], at)
-            hits = [
-                Hit(h.date_added, h.meta, h.holding, r.item)
-                for h, r in zip(hits, results, strict=True)
-                if r.item is not None
-            ]
+        # one transaction for the scan and the reads (and their log entry)
+        with self.exchange.batch():
+            with self.exchange._reader() as s:
+                hits = list(self._scan(s, user, party, flt, at, after, limit + 1))
+            more = len(hits) > limit
+            hits = hits[:limit]
+            last = (micros(hits[-1].date_added), hits[-1].meta.item) if hits else None
+            if content and hits:
+                results = self.exchange.read_many(user, [h.meta.item for h in hits], at)
+                hits = [
+                    Hit(h.date_added, h.meta, h.holding, r.item)
+                    for h, r in zip(hits, results, strict=True)
+                    if r.item is not None
+                ]
         return Page(hits, more, last)
 
     def _candidates(

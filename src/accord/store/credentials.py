@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    bindparam,
     insert,
     select,
     update,
@@ -97,9 +98,12 @@ def token(tx: StoreTx, token_id: str) -> TokenRow | None:
     return None if r is None else _row(r)
 
 
+_REVOKED_AT = select(api_tokens.c.revoked_at).where(api_tokens.c.id == bindparam("id"))
+
+
 def token_revoked_at(tx: StoreTx, token_id: str) -> tuple[bool, datetime | None]:
     """(exists, revoked_at) — the cheap check made on every request."""
-    r = tx.conn.execute(select(api_tokens.c.revoked_at).where(api_tokens.c.id == token_id)).first()
+    r = tx.conn.execute(_REVOKED_AT, {"id": token_id}).first()
     return (False, None) if r is None else (True, r[0])
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -108,7 +109,9 @@ class SqlStore:
         """One all-or-nothing unit of work."""
         try:
             with self.engine.begin() as conn:
-                yield StoreTx(conn)
+                tx = StoreTx(conn)
+                yield tx
+                tx.flush()
         except SQLAlchemyError:
             raise StoreError("the store failed; nothing was changed") from None
 
@@ -124,29 +127,53 @@ def _redacted(url: str) -> str:
     return f"{scheme}://***@{rest.split('@', 1)[1]}"
 
 
-_INSERTS: dict[str, Any] = {}  # one compiled-once INSERT per table
+# statements built once: building one costs more than running it
+_INSERTS: dict[str, Any] = {}  # one INSERT per table
+_BUFFERED = frozenset({"items", "wrapped_keys"})  # the rows an ingest writes most of
+_META = select(t.meta.c.value).where(t.meta.c.key == bindparam("k"))
+_SET_META = update(t.meta).where(t.meta.c.key == bindparam("k")).values(value=bindparam("v"))
+_SEALED = select(
+    t.items.c.id, t.items.c.payload, t.items.c.signature, t.items.c.signer_version
+).where(t.items.c.id.in_(bindparam("ids", expanding=True)))
+_WRAPPED = select(
+    t.wrapped_keys.c.item, t.wrapped_keys.c.key_version, t.wrapped_keys.c.wrapped
+).where(
+    t.wrapped_keys.c.party == bindparam("party"),
+    t.wrapped_keys.c.item.in_(bindparam("ids", expanding=True)),
+)
+_APPEND = insert(t.audit_entries)
+_KEY_SETS = select(t.key_sets).order_by(t.key_sets.c.owner, t.key_sets.c.version)
 
 
 class StoreTx:
     """Reads and writes inside one transaction."""
 
     def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+        self._conn = conn
         self.changes: list[Change] = []
+        self._buffer: list[tuple[Table, list[dict[str, Any]]]] = []
+
+    @property
+    def conn(self) -> Connection:
+        """The connection, with every buffered row written first (reads see all writes)."""
+        if self._buffer:
+            self.flush()
+        return self._conn
+
+    def flush(self) -> None:
+        """Write the buffered rows: one executemany per run of rows of one table, in order."""
+        buffer, self._buffer = self._buffer, []
+        for table, rows in buffer:
+            self._conn.execute(_INSERTS[table.name], rows)
 
     # --- revision: lets a cached world tell whether it is current ------------------------------
 
     def revision(self) -> int:
-        value = self.conn.execute(
-            select(t.meta.c.value).where(t.meta.c.key == "revision")
-        ).scalar_one()
-        return int(value)
+        return int(self.conn.execute(_META, {"k": "revision"}).scalar_one())
 
     def bump_revision(self) -> int:
         revision = self.revision() + 1
-        self.conn.execute(
-            update(t.meta).where(t.meta.c.key == "revision").values(value=str(revision))
-        )
+        self.conn.execute(_SET_META, {"k": "revision", "v": str(revision)})
         return revision
 
     # --- writes: every row written is kept as a change for the audit log ----------------------
@@ -160,13 +187,19 @@ class StoreTx:
         statement = _INSERTS.get(table.name)
         if statement is None:
             statement = _INSERTS[table.name] = insert(table)
-        result = self.conn.execute(statement, values)
         row = values
         missing = [c for c in table.primary_key.columns if c.name not in values]
-        if missing:  # an autoincrement key: the image records the number the store gave
-            row = dict(values)
-            for column, key in zip(missing, result.inserted_primary_key or (), strict=False):
-                row[column.name] = key
+        if not missing and table.name in _BUFFERED:  # written together, before the next read
+            if self._buffer and self._buffer[-1][0] is table:
+                self._buffer[-1][1].append(values)
+            else:
+                self._buffer.append((table, [values]))
+        else:
+            result = self.conn.execute(statement, values)
+            if missing:  # an autoincrement key: the image records the number the store gave
+                row = dict(values)
+                for column, key in zip(missing, result.inserted_primary_key or (), strict=False):
+                    row[column.name] = key
         self.changes.append(Change(f"{table.name}", "insert", image(table, row)))
 
     def _update(self, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
@@ -257,13 +290,9 @@ class StoreTx:
 
     def sealed_items(self, item_ids: Sequence[str]) -> dict[str, SealedItem]:
         """Several items' envelopes and signatures in one query."""
-        i = t.items.c
-        query = select(i.id, i.payload, i.signature, i.signer_version).where(
-            i.id.in_(list(item_ids))
-        )
         return {
             r.id: SealedItem(bytes(r.payload), bytes(r.signature), int(r.signer_version))
-            for r in self.conn.execute(query)
+            for r in self.conn.execute(_SEALED, {"ids": list(item_ids)})
         }
 
     def add_holding(self, holding: Holding) -> None:
@@ -332,7 +361,7 @@ class StoreTx:
         )
 
     def key_sets(self) -> list[KeySetRow]:
-        query = select(t.key_sets).order_by(t.key_sets.c.owner, t.key_sets.c.version)
+        query = _KEY_SETS
         return [
             KeySetRow(
                 r.owner,
@@ -371,11 +400,8 @@ class StoreTx:
 
     def wrapped_keys_for(self, party: str, item_ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
         """``party``'s wrapped keys of several items in one query."""
-        w = t.wrapped_keys.c
-        query = select(w.item, w.key_version, w.wrapped).where(
-            w.party == party, w.item.in_(list(item_ids))
-        )
-        return {r.item: (int(r.key_version), bytes(r.wrapped)) for r in self.conn.execute(query)}
+        rows = self.conn.execute(_WRAPPED, {"party": party, "ids": list(item_ids)})
+        return {r.item: (int(r.key_version), bytes(r.wrapped)) for r in rows}
 
     def wrapped_keys_of(self, party: str) -> list[tuple[str, int, bytes]]:
         query = (
@@ -388,11 +414,11 @@ class StoreTx:
     # --- bookkeeping (not audited: it is how the log and the cache are kept) -------------------
 
     def meta(self, key: str) -> str | None:
-        value = self.conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).scalar()
+        value = self.conn.execute(_META, {"k": key}).scalar()
         return None if value is None else str(value)
 
     def set_meta(self, key: str, value: str) -> None:
-        done = self.conn.execute(update(t.meta).where(t.meta.c.key == key).values(value=value))
+        done = self.conn.execute(_SET_META, {"k": key, "v": value})
         if done.rowcount == 0:
             self.conn.execute(insert(t.meta).values(key=key, value=value))
 
@@ -402,8 +428,7 @@ class StoreTx:
         """Entries as (seq, leaf, leaf hash), appended in the caller's transaction."""
         if entries:
             self.conn.execute(
-                insert(t.audit_entries),
-                [{"seq": seq, "leaf": leaf, "leaf_hash": h} for seq, leaf, h in entries],
+                _APPEND, [{"seq": seq, "leaf": leaf, "leaf_hash": h} for seq, leaf, h in entries]
             )
 
     def entries(
