@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
-import json
 import platform
 import random
 import ssl
@@ -43,6 +42,7 @@ from accord.audit import (
     verify_inclusion,
 )
 from accord.errors import AccordError
+from bench.results import save_json
 
 ENTRY_BYTES = 256
 
@@ -338,9 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         f" total {result['seconds']} s"
     )
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(result, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
+        save_json(args.json, result)
     return 0
 
 

@@ -50,6 +50,7 @@ from accord.crypto import (
     wrap_for,
     wrap_for_self,
 )
+from bench.results import save_json
 
 DATA = (
     Path(__file__).resolve().parents[2]
@@ -482,9 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         f" read ×{r['read_minus_canonical_json_vs_floor']}); total {result['seconds']} s"
     )
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(result, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
+        save_json(args.json, result)
     return 0
 
 

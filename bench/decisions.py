@@ -30,6 +30,7 @@ from accord.model.world import World
 from accord.policy.batch import ReadableIndex
 from accord.policy.read import decide_read
 from accord.policy.release import decide_release
+from bench.results import save_json
 from bench.world import BenchWorld, build, read_requests, release_requests
 
 CEDAR_POLICY = """\
@@ -631,9 +632,7 @@ def main(argv: list[str] | None = None) -> int:
         f" total {result['seconds']} s"
     )
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(result, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
+        save_json(args.json, result)
     return 0
 
 

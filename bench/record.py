@@ -60,6 +60,7 @@ from accord.service.vault import binding, payload_of
 from accord.store import schema
 from accord.store.images import Change, image
 from bench.crypto import contents
+from bench.results import save_json
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN = ROOT / "src" / "accord" / "scenario" / "builtin" / "gsomia-2019.yaml"
@@ -650,9 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         f" total {result['seconds']} s"
     )
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(result, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
+        save_json(args.json, result)
     return 0
 
 

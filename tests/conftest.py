@@ -9,6 +9,8 @@ from pathlib import Path
 import jsonschema  # noqa: F401  (first, whole: accord imports it without its IRI grammars)
 import pytest
 
+pytest_plugins = ["tests.stores"]  # the loaded built-in store fixtures
+
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 

@@ -19,14 +19,12 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import stat
 import subprocess
 import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +32,7 @@ from typing import Any
 import pytest
 
 from accord.service import Exchange, MasterKey
-from accord.service.scenarios import apply_scenario
+from tests.stores import counts, execute, query
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN = ROOT / "src" / "accord" / "scenario" / "builtin" / "gsomia-2019.yaml"
@@ -194,64 +192,6 @@ def accord(
         )
         return Result(done.returncode, done.stdout, done.stderr)
     return _server.run(argv, environment, where, timeout=120)
-
-
-# --- worlds ------------------------------------------------------------------------------------
-
-
-def load_builtin(path: Path, master: MasterKey) -> Path:
-    """The built-in world in a SQLite file, keys made, loaded as `accord load` does."""
-    from accord.scenario import load_scenario
-
-    exchange = Exchange.open(f"sqlite:///{path}", master=lambda: master)
-    try:
-        exchange.init_keys()
-        apply_scenario(exchange, load_scenario(BUILTIN), strict=True)
-    finally:
-        exchange.store.close()
-    return path
-
-
-def clone(source: Path, target: Path) -> Path:
-    """A copy of a closed store (its -wal too, if one was left)."""
-    shutil.copyfile(source, target)
-    wal = Path(f"{source}-wal")
-    if wal.exists():
-        shutil.copyfile(wal, Path(f"{target}-wal"))
-    return target
-
-
-def counts(db: Path) -> dict[str, int]:
-    with closing(sqlite3.connect(db)) as conn:
-        names = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
-        return {n: conn.execute(f'select count(*) from "{n}"').fetchone()[0] for n in names}
-
-
-def query(db: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(db)) as conn:
-        return conn.execute(sql, args).fetchall()
-
-
-def execute(db: Path, sql: str, *args: object) -> None:
-    with closing(sqlite3.connect(db)) as conn:
-        conn.execute(sql, args)
-        conn.commit()
-
-
-@pytest.fixture(scope="module")
-def master() -> MasterKey:
-    return MasterKey.generate()
-
-
-@pytest.fixture(scope="module")
-def builtin(tmp_path_factory: pytest.TempPathFactory, master: MasterKey) -> Path:
-    return load_builtin(tmp_path_factory.mktemp("builtin") / "exchange.db", master)
-
-
-@pytest.fixture
-def db(builtin: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the loaded built-in world, under the module's master key."""
-    return clone(builtin, tmp_path / "exchange.db")
 
 
 # --- the fork server itself --------------------------------------------------------------------

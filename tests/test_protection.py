@@ -29,6 +29,7 @@ from accord.scenario import load_scenario
 from accord.service import Exchange, MasterKey
 from accord.service.scenarios import apply_scenario
 from accord.service.vault import copy_aad
+from tests.stores import clone, execute, query
 from tests.test_cli_keys_audit import (
     AFTER,
     INTEGRITY,
@@ -36,10 +37,6 @@ from tests.test_cli_keys_audit import (
     KEY_UNAVAILABLE,
     OK,
     accord,
-    clone,
-    execute,
-    load_builtin,
-    query,
 )
 
 
@@ -49,21 +46,6 @@ def T(text: str) -> datetime:
 
 LATER = T(AFTER)
 BUILTIN_ITEMS = Path(__file__).resolve().parents[1] / "src/accord/scenario/builtin/gsomia-2019.yaml"
-
-
-@pytest.fixture(scope="module")
-def master() -> MasterKey:
-    return MasterKey.generate()
-
-
-@pytest.fixture(scope="module")
-def builtin(tmp_path_factory: pytest.TempPathFactory, master: MasterKey) -> Path:
-    return load_builtin(tmp_path_factory.mktemp("builtin") / "exchange.db", master)
-
-
-@pytest.fixture
-def db(builtin: Path, tmp_path: Path) -> Path:
-    return clone(builtin, tmp_path / "exchange.db")
 
 
 @pytest.fixture

@@ -35,14 +35,11 @@ from accord.model.time import parse_instant
 from accord.policy.reasons import Decision
 from accord.service import Exchange, MasterKey
 from accord.service.auditor import check_proof
+from tests.stores import clone, execute, query
 from tests.test_cli_keys_audit import (
     AFTER,
     CHECKPOINT,
     INTEGRITY,
-    clone,
-    execute,
-    load_builtin,
-    query,
 )
 
 
@@ -68,21 +65,6 @@ ITEMS = (
 )
 PARTIES = ("KOR", "JPN", "USA")
 USERS = ("kor-analyst", "jpn-analyst", "jpn-junior", "jpn-cyber-analyst", "usa-analyst")
-
-
-@pytest.fixture(scope="module")
-def master() -> MasterKey:
-    return MasterKey.generate()
-
-
-@pytest.fixture(scope="module")
-def builtin(tmp_path_factory: pytest.TempPathFactory, master: MasterKey) -> Path:
-    return load_builtin(tmp_path_factory.mktemp("builtin") / "exchange.db", master)
-
-
-@pytest.fixture
-def db(builtin: Path, tmp_path: Path) -> Path:
-    return clone(builtin, tmp_path / "exchange.db")
 
 
 @pytest.fixture
