@@ -1,38 +1,66 @@
 """The admin REST API (FastAPI): parties, agreements and their events, users, consents, impact and
 tokens, described at ``/openapi.json``. Only admin tokens may use it (``accord user token USER
 --admin``); there are no default credentials. Errors use the same table and body as TAXII.
+
+Agreements and amendments are read from the request body by the scenario codec's own readers
+(``accord.scenario``), so a body means exactly what the same fields mean in a scenario file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from accord.api.auth import authenticate
-from accord.api.errors import BadRequest, Forbidden, NotFound, describe, error_body
-from accord.errors import AccordError
+from accord.api.errors import ApiError, BadRequest, Forbidden, NotFound, describe, error_body
+from accord.errors import AccordError, DuplicateId, InvalidInput, ScenarioInvalid
 from accord.model.acts import Consent
 from accord.model.agreement import (
+    Agreement,
     AgreementEvent,
+    Amendment,
     NoticeSuspended,
     NoticeWithdrawn,
     SuspensionLifted,
     TerminationNotice,
 )
+from accord.model.party import CODE, Party
 from accord.model.time import Duration, iso, require_aware
 from accord.model.user import User
+from accord.model.world import World
 from accord.policy.impact import ImpactReport
+from accord.policy.lifecycle import Timeline
 from accord.policy.reasons import Decision
+from accord.scenario.definitions import Definitions
+from accord.scenario.entry import Entry
+from accord.scenario.references import References
+from accord.scenario.source import Source
+from accord.scenario.timeline import ACTS
 from accord.service.credentials import Credentials, Principal, TokenInfo
 from accord.service.exchange import Exchange
 
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
+# the model checks codes, levels and zones and names the field and value in a 400; the schema
+# only documents them (and bounds their length: IANA names are at most 32 characters)
+PartyCode = Annotated[str, Field(max_length=32, json_schema_extra={"pattern": CODE.pattern})]
+Level = Annotated[str, Field(max_length=200)]
+Zone = Annotated[str, Field(max_length=64, description="an IANA time zone such as Asia/Seoul")]
+Period = Annotated[str, Field(max_length=40, description="an ISO 8601 duration: P1Y, P90D")]
+Topics = Literal["all"] | Annotated[list[Text], Field(min_length=1)]
+Equivalence = Annotated[
+    list[dict[PartyCode, Level]],
+    Field(min_length=1, description="rows of equal levels, each {party code: level}"),
+]
+BODY = "request body"
 
 
 class ErrorOut(BaseModel):
@@ -59,11 +87,44 @@ class AgreementOut(BaseModel):
     state: dict[str, Any]
 
 
+class PartyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: PartyCode
+    name: Text
+    timezone: Zone
+    levels: list[Level] = Field(
+        json_schema_extra={"minItems": 1, "uniqueItems": True},
+        description="the party's classification levels, lowest first",
+    )
+
+
+class AgreementIn(BaseModel):
+    """An agreement, with the fields and meaning of an agreement in a scenario file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Text
+    title: Annotated[str, Field(max_length=200)] = ""
+    parties: list[PartyCode] = Field(json_schema_extra={"minItems": 2, "uniqueItems": True})
+    in_force_from: datetime
+    timezone: Zone
+    term: Period | None = Field(None, description="null: indefinite")
+    renewal: Literal["automatic", "none"] | SkipJsonSchema[None] = Field(
+        None, description="default: automatic with a term, none without"
+    )
+    notice_period: Period | None = None
+    topics: Topics
+    equivalence: Equivalence
+    hub: PartyCode | None = None
+
+
 class EventOut(BaseModel):
     at: str
     kind: str
     by: str | None = None
     effective_at: str | None = None
+    changes: list[str] | None = Field(None, description="the terms an amendment changed")
 
 
 class EventIn(BaseModel):
@@ -73,6 +134,36 @@ class EventIn(BaseModel):
     by: Text
     at: datetime | None = None
     effective_at: datetime | None = None
+
+
+class ChangesIn(BaseModel):
+    """New values for some terms, as in a scenario's amendment event; ``term: null`` makes the
+    agreement indefinite, ``notice_period: null`` removes the notice period."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    parties: list[PartyCode] | SkipJsonSchema[None] = Field(
+        None, json_schema_extra={"minItems": 2, "uniqueItems": True}
+    )
+    equivalence: Equivalence | SkipJsonSchema[None] = None
+    topics: Topics | SkipJsonSchema[None] = None
+    term: Period | None = None
+    notice_period: Period | None = None
+    renewal: Literal["automatic", "none"] | SkipJsonSchema[None] = None
+
+
+NOT_NULL = ("parties", "equivalence", "topics", "renewal")
+
+
+class AmendmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["amendment"]
+    changes: ChangesIn
+    at: datetime | None = None
+
+
+AnyEventIn = Annotated[EventIn | AmendmentIn, Body(discriminator="type")]
 
 
 class ReasonOut(BaseModel):
@@ -178,7 +269,61 @@ def _event(event: AgreementEvent) -> EventOut:
         kind=event.kind,
         by=getattr(event, "by", None),
         effective_at=iso(effective) if effective else None,
+        changes=sorted(event.changes) if isinstance(event, Amendment) else None,
     )
+
+
+@contextmanager
+def _from_body(*, prefix: str = "") -> Iterator[None]:
+    """Build model objects from a request body: a value the model refuses is a 400 whose
+    description is the model's message, which names the field and the value. The caller is an
+    admin, who may see every definition such a message can name; errors of the API itself and
+    duplicate ids keep their own mapping."""
+    try:
+        yield
+    except (ApiError, DuplicateId):
+        raise
+    except InvalidInput as error:
+        text = error.detail if isinstance(error, ScenarioInvalid) else error.message
+        if prefix and text.startswith(prefix):
+            text = text[len(prefix) :].removeprefix(".").removeprefix(": ")
+        raise BadRequest(text) from None
+
+
+def _entry(data: dict[str, Any], key: str | None = None) -> Entry:
+    """A request body (or its field ``key``) as the scenario codec reads one mapping of a file;
+    a body has no lines, so the codec's messages name only the field and the value."""
+    if key is None:
+        return Entry(Source(BODY, data, {}), (), data)
+    return Entry(Source(BODY, {key: data}, {}), (key,), data)
+
+
+def _build_agreement(body: AgreementIn, world: World, at: datetime) -> Agreement:
+    """An agreement built and checked exactly as a scenario's agreement is, against a dry-run
+    world holding the exchange's parties and topics (the exchange's own world is not touched);
+    terms that run past the calendar, or whose state at ``at`` cannot be told, are refused here,
+    before anything is stored."""
+    with _from_body(prefix="agreements[0]"):
+        definitions = Definitions(_entry({"agreements": [body.model_dump(mode="json")]}))
+        definitions.world.topics.update(world.topics)
+        definitions.world.parties.update(world.parties)
+        (agreement,) = definitions.agreements()
+        Timeline(agreement).state(at)
+    return agreement
+
+
+def _build_amendment(agreement_id: str, body: AmendmentIn, world: World, at: datetime) -> Amendment:
+    """An amendment read as a scenario's amendment event is (whether it may happen is for the
+    exchange to decide)."""
+    changes = body.changes.model_dump(mode="json", exclude_unset=True)
+    for name in NOT_NULL:
+        if name in changes and changes[name] is None:
+            raise BadRequest(f"changes.{name} may not be null (only term and notice_period may)")
+    with _from_body():
+        entry = _entry({**changes, "agreement": agreement_id}, "changes")
+        act = ACTS["amendment"](entry, References(world), at)
+    assert isinstance(act, Amendment)
+    return act
 
 
 class _Admin:
@@ -208,6 +353,14 @@ class _Admin:
             for p in world.parties.values()
         ]
 
+    async def add_party(self, body: PartyIn) -> PartyOut:
+        with _from_body():
+            party = Party(body.code, body.name, body.timezone, tuple(body.levels))
+        self.exchange.add_party(party)
+        return PartyOut(
+            code=party.code, name=party.name, timezone=party.timezone, levels=list(party.levels)
+        )
+
     def agreement_out(self, agreement_id: str, at: datetime) -> AgreementOut:
         self.known(agreement_id)
         found = self.exchange.snapshot().agreements[agreement_id]
@@ -229,15 +382,23 @@ class _Admin:
     async def agreement(self, agreement_id: str, at: datetime | None = None) -> AgreementOut:
         return self.agreement_out(agreement_id, self.at_of(at))
 
+    async def add_agreement(self, body: AgreementIn) -> AgreementOut:
+        at = self.at_of(None)
+        agreement = _build_agreement(body, self.exchange.snapshot(), at)
+        self.exchange.add_agreement(agreement)
+        return self.agreement_out(agreement.id, at)
+
     async def events(self, agreement_id: str) -> list[EventOut]:
         self.known(agreement_id)
         return [_event(e) for e in self.exchange.snapshot().agreement_events[agreement_id]]
 
-    async def record(self, agreement_id: str, body: EventIn) -> DecisionOut:
+    async def record(self, agreement_id: str, body: AnyEventIn) -> DecisionOut:
         self.known(agreement_id)
         at = self.at_of(body.at)
         event: AgreementEvent
-        if body.type == "suspension_lifted":
+        if isinstance(body, AmendmentIn):
+            event = _build_amendment(agreement_id, body, self.exchange.snapshot(), at)
+        elif body.type == "suspension_lifted":
             if body.effective_at is None:
                 raise BadRequest("suspension_lifted needs effective_at")
             effective = require_aware(body.effective_at, "effective_at")
@@ -328,7 +489,9 @@ def admin_router(exchange: Exchange, credentials: Credentials) -> APIRouter:
     router = APIRouter(prefix="/admin", dependencies=[Depends(a.admin)], responses=ERRORS)
     table: list[tuple[str, str, Any, Any, int, str]] = [
         ("GET", "/parties", a.parties, list[PartyOut], 200, "parties"),
+        ("POST", "/parties", a.add_party, PartyOut, 201, "parties"),
         ("GET", "/agreements", a.agreements, list[AgreementOut], 200, "agreements"),
+        ("POST", "/agreements", a.add_agreement, AgreementOut, 201, "agreements"),
         ("GET", "/agreements/{agreement_id}", a.agreement, AgreementOut, 200, "agreements"),
         ("GET", "/agreements/{agreement_id}/events", a.events, list[EventOut], 200, "agreements"),
         ("POST", "/agreements/{agreement_id}/events", a.record, DecisionOut, 200, "agreements"),
