@@ -798,3 +798,11 @@ def test_aliases_that_expand_without_bound_are_refused() -> None:
         parse_scenario("\n".join(rows) + "\n", "bomb.yaml")
     assert caught.value.file == "bomb.yaml"
     assert "more than 1,000,000 values" in str(caught.value)
+
+
+def test_a_zone_name_too_long_for_a_file_name_is_bad_input() -> None:
+    from accord.errors import InvalidInput
+    from accord.model.time import zone
+
+    with pytest.raises(InvalidInput, match="is not an IANA time zone"):
+        zone("a" * 300, "timezone")

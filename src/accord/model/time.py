@@ -43,7 +43,7 @@ def zone(name: str, field: str) -> ZoneInfo:
     """An IANA time zone by name."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise InvalidInput(f"{field}: {name!r} is not an IANA time zone") from None
 
 

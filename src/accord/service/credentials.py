@@ -23,7 +23,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from accord.errors import InvalidInput, StoreError, Unauthenticated
-from accord.model.time import Duration, add_on_wall_clock, require_aware
+from accord.model.time import Duration, add_on_wall_clock, iso, require_aware
 from accord.service.exchange import Exchange, system_clock
 from accord.store import credentials as store
 
@@ -107,20 +107,23 @@ class Credentials:
         row = store.TokenRow(
             token_id, user_id, salt, _scrypt(secret, salt), admin, now, expires_at, None
         )
-        with self.exchange.store.transaction() as tx:
-            store.add_token(tx, row)
+        with self.exchange._writer() as s:  # the token's row and its log entry (R12), together
+            store.add_token(s.tx, row)
+            subject = {"user": user_id, "token": token_id, "admin": admin}
+            self.exchange._log(s, "token-issue", now, {**subject, "expires_at": iso(expires_at)})
         text = base64.urlsafe_b64encode(secret).rstrip(b"=").decode("ascii")
         return IssuedToken(token_id, f"{token_id}.{text}", user_id, admin, now, expires_at)
 
     def revoke(self, token_id: str) -> TokenInfo:
         now = self.now()
-        with self.exchange.store.transaction() as tx:
-            row = store.token(tx, token_id)
+        with self.exchange._writer() as s:
+            row = store.token(s.tx, token_id)
             if row is None:
                 raise InvalidInput(f"no token {token_id!r}")
-            store.revoke_token(tx, token_id, now)
-            row = store.token(tx, token_id)
+            store.revoke_token(s.tx, token_id, now)
+            row = store.token(s.tx, token_id)
             assert row is not None
+            self.exchange._log(s, "token-revoke", now, {"user": row.user, "token": token_id})
         return _info(row)
 
     def tokens(self, user_id: str | None = None) -> list[TokenInfo]:

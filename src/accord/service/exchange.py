@@ -223,6 +223,7 @@ class Exchange:
     def add_agreement(self, agreement: Agreement) -> None:
         with self._writer() as s:
             s.world.add_agreement(agreement)
+            s.facts.timeline(agreement.id)  # refuses terms whose ends the calendar cannot hold
             s.tx.add_agreement(agreement)
             self._log(s, "agreement", self.instant(None), {"agreement": agreement.id})
 
