@@ -316,7 +316,7 @@ def verify_parts(exchange: Exchange, figures: list[Figure], floor: Figure) -> di
     figures.append(
         Figure(
             "b",
-            "– not in auditor.verify: loading the world (Exchange.audit_verify does)",
+            "– for comparison: loading the world (neither verify does)",
             size,
             world_load,
             floor=floor.measure,
@@ -406,7 +406,7 @@ def verification(
         figures.append(
             Figure(
                 "c",
-                "audit_prove (reads the whole log per call)",
+                "audit_prove (reads and hashes the whole log per call, no replay)",
                 len(docs),
                 sum(spent),
                 unit="proofs",
