@@ -37,7 +37,6 @@ from accord.model.party import CODE, Party
 from accord.model.time import Duration, iso, require_aware
 from accord.model.user import User
 from accord.model.world import World
-from accord.policy.impact import ImpactReport
 from accord.policy.lifecycle import Timeline
 from accord.policy.reasons import Decision
 from accord.scenario.definitions import Definitions
@@ -413,7 +412,7 @@ class _Admin:
 
     async def impact(self, agreement_id: str, at: datetime | None = None) -> dict[str, Any]:
         self.known(agreement_id)
-        return _impact(self.exchange.impact(agreement_id, self.at_of(at)))
+        return self.exchange.impact(agreement_id, self.at_of(at)).as_dict()
 
     async def users(self) -> list[UserOut]:
         return [
@@ -455,33 +454,6 @@ class _Admin:
 
     async def revoke(self, token_id: str) -> TokenOut:
         return _token(self.credentials.revoke(token_id))
-
-
-def _impact(report: ImpactReport) -> dict[str, Any]:
-    return {
-        "agreement": report.agreement,
-        "at": iso(report.at),
-        "actual_state": report.state.as_dict(),
-        "flows": [
-            {
-                "originator": f.originator,
-                "from": f.sender,
-                "to": f.recipient,
-                "level": f.level,
-                "topics": sorted(f.topics),
-                "items": list(f.items),
-                "after": f.outcome.verdict,
-                "agreement": f.outcome.agreement,
-                "via": f.outcome.via,
-                "detail": f.outcome.detail,
-            }
-            for f in report.flows
-        ],
-        "protected_holdings": [
-            {"item": h.item, "party": h.party, "level": h.level, "originator": h.originator}
-            for h in report.protected
-        ],
-    }
 
 
 def admin_router(exchange: Exchange, credentials: Credentials) -> APIRouter:

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from accord.cli.context import env, json_option
-from accord.cli.queries import impact_as_dict, impact_tables
+from accord.cli.queries import impact_tables
 from accord.cli.render import codes, console, emit_json, span, verdict, wall
 from accord.model.time import iso
 from accord.policy.lifecycle import AgreementState
@@ -91,7 +91,7 @@ def _as_dict(report: DemoReport) -> dict[str, object]:
             }
             for r in report.decisions
         ],
-        "impact_without_suspension": impact_as_dict(report.impact),
+        "impact_without_suspension": report.impact.as_dict(),
     }
 
 

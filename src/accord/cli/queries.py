@@ -12,7 +12,6 @@ from accord.cli.context import at_option, env, json_option, tz_option
 from accord.cli.define import agreement
 from accord.cli.render import console, emit_json, state_table, when
 from accord.model.requests import ReadRequest, ReleaseRequest
-from accord.model.time import iso
 from accord.policy.impact import ImpactReport
 
 
@@ -92,41 +91,6 @@ def status(agreement_id: str, at_text: str | None, tz_text: str | None, as_json:
     console.print(state_table(state, env().zone(tz_text, reference)))
 
 
-def impact_as_dict(report_: ImpactReport) -> dict[str, object]:
-    return {
-        "agreement": report_.agreement,
-        "at": iso(report_.at),
-        "actual_state": report_.state.as_dict(),
-        "flows": [
-            {
-                "originator": f.originator,
-                "from": f.sender,
-                "to": f.recipient,
-                "level": f.level,
-                "topics": sorted(f.topics),
-                "items": list(f.items),
-                "after": f.outcome.verdict,
-                "agreement": f.outcome.agreement,
-                "via": f.outcome.via,
-                "detail": f.outcome.detail,
-            }
-            for f in report_.flows
-        ],
-        "protected_holdings": [
-            {
-                "item": h.item,
-                "party": h.party,
-                "level": h.level,
-                "originator": h.originator,
-                "originator_level": h.originator_level,
-                "received_at": iso(h.received_at),
-                "via": h.via,
-            }
-            for h in report_.protected
-        ],
-    }
-
-
 def impact_tables(report_: ImpactReport, tz: ZoneInfo | None) -> list[Table]:
     flows = Table(
         "originator",
@@ -179,7 +143,7 @@ def impact(agreement_id: str, at_text: str | None, tz_text: str | None, as_json:
     exchange = env().exchange
     result = exchange.impact(agreement_id, env().at(at_text))
     if as_json:
-        emit_json(impact_as_dict(result))
+        emit_json(result.as_dict())
         return
     shown = env().zone(tz_text, exchange.snapshot().agreements[agreement_id].timezone)
     console.print(

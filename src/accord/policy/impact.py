@@ -9,7 +9,7 @@ from datetime import datetime
 
 from accord.model.item import Holding
 from accord.model.requests import ReleaseRequest
-from accord.model.time import require_aware
+from accord.model.time import iso, require_aware
 from accord.policy.facts import Facts, LapsedFacts
 from accord.policy.lifecycle import AgreementState
 from accord.policy.reasons import Code, Decision
@@ -47,6 +47,41 @@ class ImpactReport:
     state: AgreementState
     flows: tuple[FlowImpact, ...]
     protected: tuple[Holding, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        """The report as JSON-ready data (CLI --json and the admin API)."""
+        return {
+            "agreement": self.agreement,
+            "at": iso(self.at),
+            "actual_state": self.state.as_dict(),
+            "flows": [
+                {
+                    "originator": f.originator,
+                    "from": f.sender,
+                    "to": f.recipient,
+                    "level": f.level,
+                    "topics": sorted(f.topics),
+                    "items": list(f.items),
+                    "after": f.outcome.verdict,
+                    "agreement": f.outcome.agreement,
+                    "via": f.outcome.via,
+                    "detail": f.outcome.detail,
+                }
+                for f in self.flows
+            ],
+            "protected_holdings": [
+                {
+                    "item": h.item,
+                    "party": h.party,
+                    "level": h.level,
+                    "originator": h.originator,
+                    "originator_level": h.originator_level,
+                    "received_at": iso(h.received_at),
+                    "via": h.via,
+                }
+                for h in self.protected
+            ],
+        }
 
 
 def _effective(decision: Decision) -> tuple[bool, set[Code]]:
