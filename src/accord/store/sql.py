@@ -280,14 +280,6 @@ class StoreTx:
             },
         )
 
-    def sealed_item(self, item_id: str) -> SealedItem:
-        row = self.conn.execute(
-            select(t.items.c.payload, t.items.c.signature, t.items.c.signer_version).where(
-                t.items.c.id == item_id
-            )
-        ).one()
-        return SealedItem(bytes(row.payload), bytes(row.signature), int(row.signer_version))
-
     def sealed_items(self, item_ids: Sequence[str]) -> dict[str, SealedItem]:
         """Several items' envelopes and signatures in one query."""
         return {
