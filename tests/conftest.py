@@ -8,6 +8,17 @@ from pathlib import Path
 
 import jsonschema  # noqa: F401  (first, whole: accord imports it without its IRI grammars)
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No test may fail by chance: hypothesis draws the same examples on every run (derandomize), and
+# neither a slow machine (deadline, too_slow) nor a run's timing can fail a property test.
+settings.register_profile(
+    "accord",
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("accord")
 
 pytest_plugins = ["tests.stores"]  # the loaded built-in store fixtures
 

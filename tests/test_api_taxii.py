@@ -273,7 +273,7 @@ def test_bad_expired_revoked_and_malformed_credentials_are_the_same_401(
         {},
         {"Authorization": "Bearer"},
         {"Authorization": "Bearer nonsense"},
-        {"Authorization": f"Bearer {token_id}.{secret[:-1]}A"},
+        {"Authorization": f"Bearer {token_id}.{other_first_char(secret)}"},
         {"Authorization": f"Bearer ffffffffffffffff.{secret}"},
         {"Authorization": f"Bearer {revoked}"},
         {"Authorization": f"Bearer {expired}"},
@@ -289,6 +289,49 @@ def test_bad_expired_revoked_and_malformed_credentials_are_the_same_401(
     assert len(bodies) == 1
     basic = base64.b64encode(f"jpn-analyst:{good}".encode()).decode()
     assert api.get("/taxii2/", headers={"Authorization": f"Basic {basic}"}).status_code == 200
+
+
+def other_first_char(secret: str) -> str:
+    """The secret with its first character changed: always other bytes (the first character
+    carries six whole bits, unlike the last, whose low bits base64 ignores)."""
+    return ("B" if secret[0] == "A" else "A") + secret[1:]
+
+
+def test_a_token_secret_has_exactly_one_accepted_spelling(
+    api: TestClient, world: tuple[str, Exchange, Clock]
+) -> None:
+    good = issue(world[1], "jpn-analyst")
+    token_id, secret = good.split(".")
+    raw = base64.urlsafe_b64decode(secret + "=")
+    # The last character carries 4 bits of the secret and 2 unused ones: 3 other characters
+    # decode to the same bytes.
+    same_bytes = [secret[:-1] + c for c in B64URL if c != secret[-1] and _same_high(c, secret[-1])]
+    assert len(same_bytes) == 3
+    assert all(base64.urlsafe_b64decode(s + "=") == raw for s in same_bytes)
+    spellings = [
+        secret + "=",
+        secret + "==",
+        secret + "x",
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.b64encode(raw).decode(),
+        *same_bytes,
+    ]
+    for spelling in spellings:
+        if spelling == secret:
+            continue
+        r = api.get(
+            "/taxii2/", headers={"Authorization": f"Bearer {token_id}.{spelling}", "Accept": TAXII}
+        )
+        assert r.status_code == 401, spelling
+    ok = api.get("/taxii2/", headers={"Authorization": f"Bearer {good}", "Accept": TAXII})
+    assert ok.status_code == 200
+
+
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _same_high(a: str, b: str) -> bool:
+    return B64URL.index(a) >> 2 == B64URL.index(b) >> 2
 
 
 def _expired_token(exchange: Exchange) -> str:

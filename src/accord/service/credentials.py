@@ -32,6 +32,7 @@ SCRYPT_R = 8
 SCRYPT_P = 1
 SALT_BYTES = 16
 SECRET_BYTES = 32
+_SECRET_CHARS = -(-SECRET_BYTES * 4 // 3)  # unpadded base64 of SECRET_BYTES bytes
 _DUMMY_SALT = b"accord-no-such-token"
 CURSOR_SECRET = "taxii-cursor"
 CACHE_LIMIT = 10_000
@@ -111,7 +112,7 @@ class Credentials:
             store.add_token(s.tx, row)
             subject = {"user": user_id, "token": token_id, "admin": admin}
             self.exchange._log(s, "token-issue", now, {**subject, "expires_at": iso(expires_at)})
-        text = base64.urlsafe_b64encode(secret).rstrip(b"=").decode("ascii")
+        text = encode_secret(secret)
         return IssuedToken(token_id, f"{token_id}.{text}", user_id, admin, now, expires_at)
 
     def revoke(self, token_id: str) -> TokenInfo:
@@ -163,10 +164,7 @@ class Credentials:
 
     def _slow_verify(self, token: str, now: datetime) -> _Verified:
         token_id, _, text = token.partition(".")
-        try:
-            secret = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        except ValueError:
-            secret = b""
+        secret = canonical_secret(text)
         row = None
         if token_id and len(token_id) <= 64 and token_id.isascii():
             with self.exchange.store.transaction() as tx:
@@ -202,6 +200,27 @@ class Credentials:
             raise StoreError("the server secret could not be stored")
         self._secrets[name] = value
         return value
+
+
+def encode_secret(secret: bytes) -> str:
+    """The one spelling of a token secret: unpadded base64url (RFC 4648 section 5)."""
+    return base64.urlsafe_b64encode(secret).rstrip(b"=").decode("ascii")
+
+
+def canonical_secret(text: str) -> bytes:
+    """The secret bytes of ``text`` when it is exactly their one spelling, else ``b""``.
+
+    Base64 admits several spellings of the same bytes (the other alphabet, padding, unused low
+    bits in the last character, trailing junk); a token is accepted in exactly one of them, so
+    anything else decodes to a secret that matches no token (and still costs a full scrypt).
+    """
+    if len(text) != _SECRET_CHARS or not text.isascii():
+        return b""
+    try:
+        secret = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    except ValueError:
+        return b""
+    return secret if encode_secret(secret) == text else b""
 
 
 def _info(row: store.TokenRow) -> TokenInfo:
