@@ -39,7 +39,7 @@ BUILTIN = ROOT / "src" / "accord" / "scenario" / "builtin" / "gsomia-2019.yaml"
 AFTER = "2024-01-01T00:00:00Z"  # after every event of the built-in world
 
 # exit codes, as documented in accord.cli.exits (written out here: the test states the contract)
-OK, DENIED, INVALID, KEY_UNAVAILABLE, KEY_MISMATCH, INTEGRITY, PROOF, CHECKPOINT = (
+OK, DENIED, INVALID, KEY_UNAVAILABLE, KEY_MISMATCH, INTEGRITY, PROOF, CHECKPOINT, UNSIGNED = (
     0,
     1,
     2,
@@ -48,6 +48,7 @@ OK, DENIED, INVALID, KEY_UNAVAILABLE, KEY_MISMATCH, INTEGRITY, PROOF, CHECKPOINT
     6,
     7,
     8,
+    9,
 )
 
 
@@ -427,8 +428,12 @@ def test_prove_and_check_an_inclusion_proof_offline(db: Path, tmp_path: Path) ->
     established = good.json()["established"]
     assert established[0].startswith(f"entry {seq} is in the tree of {size} entries")
     assert established[1] == "tree: checkpoint signed by accord-exchange"
-    unpinned = check(tmp_path / "good.json", None, offline)
-    assert unpinned.returncode == OK and "give --verifier-key" in unpinned.json()["established"][1]
+    unpinned = check(tmp_path / "good.json", None, offline)  # no signature checked: exit 9
+    assert (unpinned.returncode, unpinned.stdout) == (UNSIGNED, ""), unpinned.stderr
+    assert "--verifier-key" in unpinned.stderr and "--unsigned-ok" in unpinned.stderr
+    accepted = accord("audit", "check-proof", tmp_path / "good.json", "--json", "--unsigned-ok")
+    assert accepted.returncode == OK and "give --verifier-key" in accepted.json()["established"][1]
+    assert accepted.json()["unsigned"] == ["tree"]
 
     stranger = other_exchange(size)
     theirs = stranger.audit_prove(seq)

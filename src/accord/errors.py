@@ -115,3 +115,23 @@ class CheckpointInvalid(AccordError):
     """A log checkpoint that cannot be parsed or whose signature does not verify."""
 
     code = "checkpoint-invalid"
+
+
+class StoreMissing(StoreError):
+    """No accord store where one was named; accord never creates one unless asked to."""
+
+    code = "store-missing"
+
+
+class StoreUnreachable(StoreError):
+    """A database server that cannot be reached; the message names host, port and database, never
+    the password."""
+
+    code = "store-unreachable"
+
+
+class SignatureUnchecked(CheckpointInvalid):
+    """A check that verified no signature (no verifier key, or a tree without a checkpoint): it
+    proves nothing about who vouched for the log, so it is not a success unless asked for."""
+
+    code = "signature-unchecked"

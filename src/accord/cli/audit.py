@@ -8,9 +8,15 @@ from pathlib import Path
 import click
 
 from accord.cli.context import env, json_option
+from accord.cli.progress import progress_bar
 from accord.cli.render import console, emit_json
-from accord.errors import InvalidInput
-from accord.service.auditor import check_proof
+from accord.errors import InvalidInput, SignatureUnchecked
+
+unsigned_ok_option = click.option(
+    "--unsigned-ok",
+    is_flag=True,
+    help="Accept a check in which no signature was verified (otherwise exit 9).",
+)
 
 
 @click.group()
@@ -24,7 +30,9 @@ def audit() -> None:
 def verify(verifier_key: str | None, as_json: bool) -> None:
     """Recompute the tree, check every checkpoint and replay the entries against the store
     (exit 6 names the first bad entry or row; 8 a bad checkpoint)."""
-    report = env().exchange.audit_verify(verifier_key)
+    exchange = env().exchange
+    with progress_bar("verifying the log") as progress:
+        report = exchange.audit_verify(verifier_key, progress=progress)
     if as_json:
         emit_json(report.as_dict())
         return
@@ -67,17 +75,31 @@ def prove(entry: int, size: int | None) -> None:
 @audit.command("consistency")
 @click.argument("old", type=int)
 @click.argument("new", type=int, required=False)
-def consistency(old: int, new: int | None) -> None:
-    """Print a proof that the log of OLD entries is a prefix of the log of NEW (default: all)."""
-    emit_json(env().exchange.audit_consistency(old, new))
+@unsigned_ok_option
+def consistency(old: int, new: int | None, unsigned_ok: bool) -> None:
+    """Print a proof that the log of OLD entries is a prefix of the log of NEW (default: all).
+
+    A tree of the proof with no signed checkpoint could not be authenticated by anyone: exit 9,
+    printing nothing, unless --unsigned-ok."""
+    proof = env().exchange.audit_consistency(old, new)
+    missing = [
+        f"{what} ({proof[size]} entries)"
+        for what, note, size in (
+            ("the old tree", "old_checkpoint", "old_size"),
+            ("the new tree", "new_checkpoint", "new_size"),
+        )
+        if proof.get(note) is None
+    ]
+    if missing and not unsigned_ok:
+        raise SignatureUnchecked(
+            f"{' and '.join(missing)} has no signed checkpoint, so the proof's roots cannot be "
+            "authenticated; choose sizes that were published (`accord audit checkpoint`), or give "
+            "--unsigned-ok"
+        )
+    emit_json(proof)
 
 
-@audit.command("check-proof")
-@click.argument("proof_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--verifier-key", default=None, help="The exchange's note verifier key.")
-@json_option
-def check_proof_command(proof_file: Path, verifier_key: str | None, as_json: bool) -> None:
-    """Check a proof offline: no store, no master key (exit 7 if it does not verify)."""
+def _read_proof(proof_file: Path) -> dict[str, object]:
     try:
         text = proof_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -88,9 +110,34 @@ def check_proof_command(proof_file: Path, verifier_key: str | None, as_json: boo
         raise InvalidInput(f"{proof_file}: is not JSON") from None
     if not isinstance(doc, dict):
         raise InvalidInput(f"{proof_file}: is not a JSON object")
-    established = check_proof(doc, verifier_key)
+    return doc
+
+
+@audit.command("check-proof")
+@click.argument("proof_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--verifier-key", default=None, help="The exchange's note verifier key.")
+@unsigned_ok_option
+@json_option
+def check_proof_command(
+    proof_file: Path, verifier_key: str | None, unsigned_ok: bool, as_json: bool
+) -> None:
+    """Check a proof offline: no store, no master key (exit 7 if it does not verify).
+
+    Without --verifier-key, or for a tree with no checkpoint, no signature is verified: the
+    Merkle path alone proves nothing about who published the root, so that is exit 9 unless
+    --unsigned-ok."""
+    from accord.service.auditor import check_proof_signatures
+
+    result = check_proof_signatures(_read_proof(proof_file), verifier_key)
+    if result.unsigned and not unsigned_ok:
+        raise SignatureUnchecked(
+            f"{proof_file}: the proof's path verifies, but no signature vouches for the "
+            f"{' and the '.join(result.unsigned)}"
+            + (" (give --verifier-key KEY, " if verifier_key is None else " (")
+            + "or --unsigned-ok to accept that)"
+        )
     if as_json:
-        emit_json({"ok": True, "established": established})
+        emit_json({"ok": True, "established": result.established, "unsigned": result.unsigned})
         return
-    for line in established:
+    for line in result.established:
         console.print(f"ok: {line}")

@@ -4,24 +4,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
-from accord.cli.settings import Settings
+from accord.cli.settings import GlobalOptions, Settings
+from accord.errors import StoreMissing
 from accord.model.time import parse_instant, zone
-from accord.service import Exchange
+
+if TYPE_CHECKING:
+    from accord.service import Exchange
 
 
 @dataclass
 class Env:
-    settings: Settings
+    """One invocation: the global options as given (before or after the subcommand), the
+    settings made of them once the command runs, and the exchange, opened when first needed."""
+
+    options: GlobalOptions = field(default_factory=GlobalOptions)
+    _settings: Settings | None = field(default=None, init=False)
     _exchange: Exchange | None = field(default=None, init=False)
 
     @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.of(self.options)
+        return self._settings
+
+    @property
     def exchange(self) -> Exchange:
+        """The exchange at ``--db``; a store that does not exist is an error unless ``--create``."""
         if self._exchange is None:
-            self._exchange = Exchange.open(self.settings.db_url, master=self.settings.master_key)
+            self._exchange = self.open(create=self.settings.create)
+        return self._exchange
+
+    def open(self, *, create: bool) -> Exchange:
+        """Open the exchange at ``--db`` (making a new store there only with ``create``)."""
+        from accord.service import Exchange
+
+        settings = self.settings
+        try:
+            self._exchange = Exchange.open(
+                settings.db_url, master=settings.master_key, create=create
+            )
+        except StoreMissing as error:
+            raise StoreMissing(
+                f"{error.message}; give --create to make a new one, or run `accord keys init`"
+            ) from None
         return self._exchange
 
     def zone(self, tz_text: str | None, default: str | None = None) -> ZoneInfo | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
@@ -11,9 +12,10 @@ from accord.cli.context import env, json_option
 from accord.cli.queries import impact_tables
 from accord.cli.render import codes, console, emit_json, span, verdict, wall
 from accord.model.time import iso
-from accord.policy.lifecycle import AgreementState
-from accord.scenario import builtin_scenario_path, load_scenario
-from accord.service.demo import DemoReport, play
+
+if TYPE_CHECKING:
+    from accord.policy.lifecycle import AgreementState
+    from accord.service.demo import DemoReport
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -99,7 +101,10 @@ def _as_dict(report: DemoReport) -> dict[str, object]:
 @json_option
 def demo(as_json: bool) -> None:
     """Play the November 2019 ROK–Japan GSOMIA case from the built-in scenario."""
-    env()  # settings are validated even though the demo uses its own in-memory exchange
+    from accord.scenario import builtin_scenario_path, load_scenario
+    from accord.service.demo import play
+
+    _ = env().settings  # validated even though the demo uses its own in-memory exchange
     report = play(load_scenario(builtin_scenario_path()))
     if as_json:
         emit_json(_as_dict(report))

@@ -11,6 +11,7 @@ from accord.errors import (
     KeyUnavailable,
     ProofInvalid,
     Refused,
+    SignatureUnchecked,
     StoreError,
 )
 
@@ -23,6 +24,7 @@ KEY_MISMATCH = 5  # the master key does not open this exchange's keys
 INTEGRITY = 6  # stored data failed its check: a ciphertext, a signature, the audit log
 PROOF_INVALID = 7  # a Merkle proof does not verify
 CHECKPOINT_INVALID = 8  # a checkpoint is malformed or its signature does not verify
+UNSIGNED = 9  # a check that verified no signature (no --verifier-key, no checkpoint); --unsigned-ok
 INTERNAL = 70  # a defect; no exception text is shown
 
 # most specific class first
@@ -34,6 +36,7 @@ TABLE: tuple[tuple[type[AccordError], int], ...] = (
     (KeyMismatch, KEY_MISMATCH),
     (IntegrityError, INTEGRITY),
     (ProofInvalid, PROOF_INVALID),
+    (SignatureUnchecked, UNSIGNED),
     (CheckpointInvalid, CHECKPOINT_INVALID),
     (AccordError, INVALID),
 )

@@ -13,32 +13,20 @@ from accord.cli import tokens as _tokens  # noqa: F401  (registers user token/re
 from accord.cli.context import Env
 from accord.cli.demo import demo
 from accord.cli.exits import INTERNAL, exit_code
+from accord.cli.options import attach_global_options, global_options
 from accord.cli.serve import serve
-from accord.cli.settings import Settings
 from accord.errors import AccordError
 
 
+@global_options
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="accord")
-@click.option(
-    "--db",
-    default=None,
-    metavar="PATH|URL",
-    help="SQLite file or SQLAlchemy URL (default: $ACCORD_DB or ./accord.db).",
-)
-@click.option(
-    "--tz", default=None, metavar="ZONE", help="Show instants in this IANA zone (default: UTC)."
-)
-@click.option(
-    "--key-file",
-    default=None,
-    metavar="PATH",
-    help="The master key file (default: $ACCORD_KEY_FILE, else the key in $ACCORD_MASTER_KEY).",
-)
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, tz: str | None, key_file: str | None) -> None:
-    """accord: share intelligence only as security agreements allow, at the instant they allow it."""
-    ctx.obj = Env(Settings.build(db, tz, key_file))
+def cli(ctx: click.Context) -> None:
+    """accord: share intelligence only as security agreements allow, at the instant they allow it.
+
+    --db, --key-file, --tz and --create may be given before the command or after it."""
+    ctx.ensure_object(Env)
 
 
 for command in (
@@ -63,6 +51,7 @@ for command in (
     audit.audit,
 ):
     cli.add_command(command)
+attach_global_options(cli)
 
 
 def main() -> None:

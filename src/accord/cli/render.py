@@ -1,20 +1,53 @@
-"""Human output (rich tables) and JSON output."""
+"""Human output (rich tables) and JSON output.
+
+Tables are as wide as the terminal, or ``$COLUMNS`` when it is set; a column too narrow for its
+text wraps it inside the cell (a long id is folded, never cut). When standard output is not a
+terminal (a pipe, a file) tables are plain text: columns aligned with spaces, no box drawing, no
+colour.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 
 from accord.model.time import iso
-from accord.policy.lifecycle import AgreementState
-from accord.policy.reasons import Decision
 
-# markup off: ids, titles and level names are shown exactly as stored, never read as markup
-console = Console(highlight=False, soft_wrap=False, width=140, markup=False)
+if TYPE_CHECKING:
+    from accord.policy.lifecycle import AgreementState
+    from accord.policy.reasons import Decision
+
+
+class Screen:
+    """Where human output goes. Each print looks at the terminal (and ``$COLUMNS``) as it is
+    then; nothing is kept between prints."""
+
+    def print(self, *objects: RenderableType) -> None:
+        """Tables fit the width; a line of text is never broken (a key or a path stays whole)."""
+        # markup, emoji and highlighting off: ids, titles and level names are shown as stored
+        out = Console(highlight=False, markup=False, emoji=False)
+        for thing in objects:
+            if isinstance(thing, Table):
+                fit(thing, plain=not out.is_terminal)
+        out.print(*objects, soft_wrap=all(isinstance(thing, str) for thing in objects))
+
+
+def fit(table: Table, *, plain: bool) -> None:
+    """Fold text that does not fit its column; on a pipe, no box and no edge padding."""
+    for column in table.columns:
+        column.overflow = "fold"
+    if plain:
+        table.box = None
+        table.show_edge = False
+        table.pad_edge = False
+
+
+console = Screen()
 
 
 def emit_json(data: object) -> None:

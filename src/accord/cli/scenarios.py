@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from accord.cli.context import env, json_option
 from accord.cli.exits import DENIED, INVALID
+from accord.cli.progress import progress_bar
 from accord.cli.render import console, emit_json
 from accord.errors import ScenarioInvalid
-from accord.scenario import load_scenario
-from accord.service.scenarios import ScenarioResult, apply_scenario, run_scenario
+
+if TYPE_CHECKING:
+    from accord.service.scenarios import ScenarioResult
 
 
 @click.command("test")
@@ -21,6 +24,9 @@ def test(files: tuple[Path, ...], as_json: bool) -> None:
     """Run scenario files as tests: one line per failed expectation, then 'N passed, N failed'.
 
     Exit 0 when everything passed, 1 when an expectation failed, 2 when a file is invalid."""
+    from accord.scenario import load_scenario
+    from accord.service.scenarios import run_scenario
+
     results: list[ScenarioResult] = []
     invalid: list[ScenarioInvalid] = []
     for path in files:
@@ -60,9 +66,13 @@ def test(files: tuple[Path, ...], as_json: bool) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 def load(file: Path) -> None:
     """Load a scenario's definitions and events into the database, all or nothing."""
+    from accord.scenario import load_scenario
+    from accord.service.scenarios import apply_scenario
+
     scenario = load_scenario(file)
     exchange = env().exchange
-    outcomes = apply_scenario(exchange, scenario, strict=True)
+    with progress_bar(f"loading {file}") as progress:
+        outcomes = apply_scenario(exchange, scenario, strict=True, progress=progress)
     console.print(
         f"loaded {file}: {len(scenario.parties)} parties, {len(scenario.agreements)} agreements, "
         f"{len(scenario.users)} users, {len(scenario.items)} items, {len(outcomes)} events"

@@ -12,7 +12,6 @@ import click
 
 from accord.cli.context import env
 from accord.model.time import parse_instant
-from accord.service import Exchange, system_clock
 
 
 @click.command()
@@ -35,14 +34,15 @@ from accord.service import Exchange, system_clock
 def serve(host: str, port: int, at_text: str | None, max_content_length: int) -> None:
     """Serve TAXII 2.1 (one API root per party at /taxii2/PARTY/) and the admin API."""
     # imported here: the web stack costs half a second, and only this command needs it
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from accord.api import ApiSettings, create_app  # noqa: PLC0415
+    from accord.api import ApiSettings, create_app
+    from accord.service import Exchange, system_clock
 
     settings = env().settings
     frozen = parse_instant(at_text, "--at") if at_text else None
     clock = (lambda: frozen) if frozen is not None else system_clock
-    exchange = Exchange.open(settings.db_url, clock, settings.master_key)
+    exchange = Exchange.open(settings.db_url, clock, settings.master_key, create=settings.create)
     api = ApiSettings(settings.db_url, frozen, max_content_length=max_content_length)
     app = create_app(api, exchange)
     when = f", clock frozen at {at_text}" if frozen is not None else ""

@@ -11,7 +11,6 @@ from accord.cli.context import env, json_option
 from accord.cli.define import user
 from accord.cli.render import emit_json
 from accord.model.time import Duration, iso
-from accord.service.credentials import Credentials
 
 
 @user.command("token")
@@ -21,6 +20,8 @@ from accord.service.credentials import Credentials
 @json_option
 def user_token(user_id: str, expires: str, admin: bool, as_json: bool) -> None:
     """Issue an API token for USER (HTTP Basic with the user id, or Bearer)."""
+    from accord.service.credentials import Credentials
+
     issued = Credentials(env().exchange).issue(
         user_id, Duration.parse(expires, "--expires"), admin=admin
     )
@@ -49,6 +50,8 @@ def user_token(user_id: str, expires: str, admin: bool, as_json: bool) -> None:
 @json_option
 def user_revoke(token_id: str, as_json: bool) -> None:
     """Revoke an API token by its id (the part before the dot)."""
+    from accord.service.credentials import Credentials
+
     info = Credentials(env().exchange).revoke(token_id)
     if as_json:
         emit_json(

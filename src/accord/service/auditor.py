@@ -30,6 +30,7 @@ from accord.audit import (
 from accord.crypto import EXCHANGE
 from accord.errors import CheckpointInvalid, IntegrityError, InvalidInput, ProofInvalid
 from accord.service import journal
+from accord.service.progress import Progress, tick
 from accord.store import schema
 from accord.store.images import Image, key_of
 from accord.store.sql import KeySetRow, StoreTx
@@ -92,10 +93,11 @@ def _change(seq: int, change: object) -> tuple[Table, str, Image]:
     return table, str(op), row
 
 
-def read_log(tx: StoreTx) -> tuple[MerkleTree, _Replay]:
+def read_log(tx: StoreTx, progress: Progress | None = None) -> tuple[MerkleTree, _Replay]:
     """Every entry in order, each checked against its own hash and place in the log."""
     hashes: list[bytes] = []
     replay = _Replay()
+    total = journal.load_frontier(tx).size if progress is not None else None
     for seq, leaf, stored_hash in tx.entries():
         expected = len(hashes)
         if seq != expected:
@@ -107,6 +109,7 @@ def read_log(tx: StoreTx) -> tuple[MerkleTree, _Replay]:
             raise IntegrityError(f"audit entry {seq}: it records itself as entry {body.get('seq')}")
         replay.apply(seq, body.get("changes"))
         hashes.append(stored_hash)
+        tick(progress, "entries", len(hashes), total)
     _check_frontier(tx, hashes)
     return MerkleTree(hashes), replay
 
@@ -215,7 +218,7 @@ def _ed25519(public: bytes) -> Ed25519PublicKey:
         raise CheckpointInvalid("a stored or given public key is not an Ed25519 key") from None
 
 
-def _compare(tx: StoreTx, replay: _Replay) -> int:
+def _compare(tx: StoreTx, replay: _Replay, progress: Progress | None = None) -> int:
     """Every audited row of the store against what the entries say it holds."""
     bad: list[tuple[int, str]] = []
     count = 0
@@ -223,6 +226,7 @@ def _compare(tx: StoreTx, replay: _Replay) -> int:
         expected = dict(replay.rows.get(table.name, {}))
         for stored in tx.stored_images(table):
             count += 1
+            tick(progress, "rows", count, None)
             key = key_of(table, stored)
             logged = expected.pop(key, None)
             if logged is None:
@@ -248,9 +252,11 @@ def _key(key: tuple[Any, ...]) -> str:
     return "/".join(str(part) for part in key)
 
 
-def verify(tx: StoreTx, pinned: str | None = None) -> VerifyReport:
+def verify(
+    tx: StoreTx, pinned: str | None = None, progress: Progress | None = None
+) -> VerifyReport:
     """Recompute the tree, check the latest and every published checkpoint, replay the log."""
-    tree, replay = read_log(tx)
+    tree, replay = read_log(tx, progress)
     origin = tx.meta(journal.ORIGIN)
     if origin is None:
         raise IntegrityError("the store names no audit log origin: was `accord keys init` run?")
@@ -279,7 +285,7 @@ def verify(tx: StoreTx, pinned: str | None = None) -> VerifyReport:
             f"{size}:{name}" for name in _check_signed(checkpoint, tree, keys, origin, what)
         ]
     _check_frontier_hashes(tx, [tree.leaf(i) for i in range(tree.size)])
-    rows = _compare(tx, replay)
+    rows = _compare(tx, replay, progress)
     return VerifyReport(tree.size, tree.root(), len(published) + 1, tuple(signers), rows)
 
 
@@ -374,23 +380,41 @@ def _hashes(doc: Mapping[str, Any]) -> list[bytes]:
         raise ProofInvalid("the proof's hashes are not hex") from None
 
 
-def _checkpoint_matches(note: object, size: int, root: bytes, key: str | None, what: str) -> str:
+@dataclass(frozen=True, slots=True)
+class ProofCheck:
+    """What an offline check established, and which trees no verified signature vouched for."""
+
+    established: list[str]
+    unsigned: list[str]  # "tree", "old tree", "new tree": roots nobody's signature was checked on
+
+
+def _checkpoint_matches(
+    note: object, size: int, root: bytes, key: str | None, what: str
+) -> tuple[str, bool]:
+    """One tree's checkpoint against the proof: the line established, and whether a signature
+    was verified."""
     if not isinstance(note, str):
-        return f"{what}: no checkpoint to check against (the root is unauthenticated)"
+        return f"{what}: no checkpoint to check against (the root is unauthenticated)", False
     signed = parse_signed_checkpoint(note)
     if (signed.checkpoint.size, signed.checkpoint.root) != (size, root):
         raise ProofInvalid(f"{what}: the checkpoint is for another tree (size or root differs)")
     if key is None:
-        return f"{what}: checkpoint matches; give --verifier-key to check its signature"
+        return f"{what}: checkpoint matches; give --verifier-key to check its signature", False
     name, public = parse_verifier_key(key)
     signed.verify(name, public)
-    return f"{what}: checkpoint signed by {name}"
+    return f"{what}: checkpoint signed by {name}", True
 
 
 def check_proof(doc: Mapping[str, Any], key: str | None = None) -> list[str]:
     """Check a proof from ``prove`` or ``consistency`` offline; returns what was established."""
+    return check_proof_signatures(doc, key).established
+
+
+def check_proof_signatures(doc: Mapping[str, Any], key: str | None = None) -> ProofCheck:
+    """Check a proof offline, saying which of its trees no verified signature vouched for."""
     if doc.get("format") != PROOF_FORMAT:
         raise ProofInvalid(f"not an accord proof (format should be {PROOF_FORMAT!r})")
+    trees: list[tuple[object, int, bytes, str]]
     if doc.get("kind") == "inclusion":
         index, size, root = _int(doc, "index"), _int(doc, "size"), _hex(doc, "root")
         claimed = _hex(doc, "leaf_hash")
@@ -402,14 +426,22 @@ def check_proof(doc: Mapping[str, Any], key: str | None = None) -> list[str]:
             raise ProofInvalid("the leaf does not hash to the proof's leaf_hash")
         verify_inclusion(claimed, index, size, _hashes(doc), root)
         done = [f"entry {index} is in the tree of {size} entries with root {root.hex()}"]
-        return [*done, _checkpoint_matches(doc.get("checkpoint"), size, root, key, "tree")]
-    if doc.get("kind") == "consistency":
+        trees = [(doc.get("checkpoint"), size, root, "tree")]
+    elif doc.get("kind") == "consistency":
         old, new = _int(doc, "old_size"), _int(doc, "new_size")
         old_root, new_root = _hex(doc, "old_root"), _hex(doc, "new_root")
         verify_consistency(old, new, old_root, new_root, _hashes(doc))
-        return [
-            f"the tree of {old} entries is a prefix of the tree of {new} entries",
-            _checkpoint_matches(doc.get("old_checkpoint"), old, old_root, key, "old tree"),
-            _checkpoint_matches(doc.get("new_checkpoint"), new, new_root, key, "new tree"),
+        done = [f"the tree of {old} entries is a prefix of the tree of {new} entries"]
+        trees = [
+            (doc.get("old_checkpoint"), old, old_root, "old tree"),
+            (doc.get("new_checkpoint"), new, new_root, "new tree"),
         ]
-    raise ProofInvalid("the proof's kind is neither 'inclusion' nor 'consistency'")
+    else:
+        raise ProofInvalid("the proof's kind is neither 'inclusion' nor 'consistency'")
+    unsigned: list[str] = []
+    for note, size, root, what in trees:
+        line, signed = _checkpoint_matches(note, size, root, key, what)
+        done.append(line)
+        if not signed:
+            unsigned.append(what)
+    return ProofCheck(done, unsigned)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from accord.audit import parse_signed_checkpoint
 from accord.crypto import EXCHANGE, MasterKey
@@ -21,7 +21,6 @@ from accord.model.time import iso, require_aware
 from accord.model.user import User
 from accord.model.world import World
 from accord.policy.acts import decide_compromise, decide_consent, decide_destruction
-from accord.policy.batch import ReadableIndex
 from accord.policy.facts import Facts
 from accord.policy.impact import ImpactReport, impact
 from accord.policy.lifecycle import AgreementState
@@ -29,8 +28,12 @@ from accord.policy.read import decide_read
 from accord.policy.reasons import Code, Decision, Reason
 from accord.policy.release import decide_release
 from accord.service import auditor, journal
+from accord.service.progress import Progress
 from accord.service.vault import Vault
 from accord.store.sql import SqlStore, StoreTx
+
+if TYPE_CHECKING:
+    from accord.policy.batch import ReadableIndex  # NumPy: imported by the one query using it
 
 Act = AgreementEvent | Release | Consent | Destruction | Compromise
 ItemAct = TypeVar("ItemAct", Consent, Destruction, Compromise)
@@ -98,8 +101,12 @@ class Exchange:
         url: str,
         clock: Callable[[], datetime] = system_clock,
         master: Callable[[], MasterKey] | None = None,
+        *,
+        create: bool = True,
     ) -> Exchange:
-        return cls(SqlStore(url), clock, master)
+        """The exchange at ``url``; without ``create`` a store that does not exist is
+        ``StoreMissing`` (and nothing is written)."""
+        return cls(SqlStore(url, create=create), clock, master)
 
     def instant(self, at: datetime | None) -> datetime:
         """``at`` in UTC, or now; naive datetimes are refused."""
@@ -179,7 +186,7 @@ class Exchange:
             self._log(s, "keys-init", now, {"origin": origin, "owners": self._owners(s)})
             return origin
 
-    def rotate_keys(self, owner: str) -> tuple[int, int]:
+    def rotate_keys(self, owner: str, *, progress: Progress | None = None) -> tuple[int, int]:
         """A new key version for a party (or ``@exchange``); its copies' keys are rewrapped."""
         with self._writer() as s:
             if owner != EXCHANGE:
@@ -187,7 +194,12 @@ class Exchange:
             now = self.instant(None)
             keyring = self.vault.keyring(s.tx, s.revision)
             version, rewrapped = self.vault.rotate(
-                s.tx, keyring, owner, now, lambda item, party: _live_copy(s.world, item, party)
+                s.tx,
+                keyring,
+                owner,
+                now,
+                lambda item, party: _live_copy(s.world, item, party),
+                progress,
             )
             self._log(s, "keys-rotate", now, {"owner": owner, "version": version})
             return version, rewrapped
@@ -435,6 +447,8 @@ class Exchange:
     def readable(self, user_id: str, at: datetime) -> list[str]:
         with self._reader() as s:
             if self._readable is None or self._readable.world is not s.world:
+                from accord.policy.batch import ReadableIndex  # noqa: PLC0415
+
                 self._readable = ReadableIndex(s.world)
             return self._readable.readable(user_id, require_aware(at, "at"))
 
@@ -449,10 +463,12 @@ class Exchange:
 
     # --- the record (R12) ------------------------------------------------------------------------
 
-    def audit_verify(self, verifier_key: str | None = None) -> auditor.VerifyReport:
+    def audit_verify(
+        self, verifier_key: str | None = None, *, progress: Progress | None = None
+    ) -> auditor.VerifyReport:
         """Recompute the log, check every checkpoint, replay the entries against the store."""
         with self.store.transaction() as tx:  # not the world: the rows may no longer make one
-            return auditor.verify(tx, verifier_key)
+            return auditor.verify(tx, verifier_key, progress)
 
     def audit_prove(self, seq: int, size: int | None = None) -> dict[str, object]:
         with self.store.transaction() as tx:

@@ -17,6 +17,7 @@ from accord.model.time import iso
 from accord.policy.reasons import Decision
 from accord.scenario import Expectation, Scenario, ScenarioEvent
 from accord.service.exchange import Act, Exchange
+from accord.service.progress import Progress, tick
 from accord.store.sql import SqlStore
 
 
@@ -83,7 +84,7 @@ def act_name(act: Act) -> str:
 
 
 def apply_scenario(
-    exchange: Exchange, scenario: Scenario, *, strict: bool
+    exchange: Exchange, scenario: Scenario, *, strict: bool, progress: Progress | None = None
 ) -> list[tuple[ScenarioEvent, Failure | None]]:
     """Define the world and apply its events in one transaction.
 
@@ -100,7 +101,9 @@ def apply_scenario(
             exchange.add_agreement(agreement)
         for user in scenario.users:
             exchange.add_user(user)
-        for entry in _timeline(scenario):
+        timeline = _timeline(scenario)
+        for done, entry in enumerate(timeline):
+            tick(progress, "items and events", done, len(timeline))
             if isinstance(entry, Item):
                 exchange.add_item(entry)
                 continue
@@ -112,6 +115,7 @@ def apply_scenario(
             if failure is not None and strict:
                 raise Refused(str(failure).removeprefix("FAIL "), ())
             outcomes.append((entry, failure))
+        tick(progress, "items and events", len(timeline), len(timeline))
     return outcomes
 
 

@@ -40,6 +40,7 @@ from accord.crypto import (
 from accord.errors import IntegrityError, KeyUnavailable
 from accord.model.item import Holding, Item
 from accord.model.time import iso
+from accord.service.progress import Progress, tick
 from accord.store.sql import KeySetRow, SealedItem, StoreTx
 
 _CHUNK = 500  # ids per query
@@ -270,6 +271,7 @@ class Vault:
         owner: str,
         at: datetime,
         copy_of: Callable[[str, str], Holding],
+        progress: Progress | None = None,
     ) -> tuple[int, int]:
         """A new key version for ``owner``; its copies' data keys are rewrapped to it (each still
         bound to its copy's marking, from ``copy_of(item, party)``). Older versions stay, sealed,
@@ -277,7 +279,8 @@ class Vault:
         old = keyring.current(owner)
         new = self.create(tx, owner, at, old.version + 1)
         rewrapped = 0
-        for item_id, version, blob in tx.wrapped_keys_of(owner):
+        copies = tx.wrapped_keys_of(owner)
+        for item_id, version, blob in copies:
             keys = keyring.get(owner, version)
             what = f"item {item_id}: {owner}'s copy"
             aad = copy_aad(copy_of(item_id, owner))
@@ -285,4 +288,5 @@ class Vault:
             fresh = wrap_for_self(new, data_key, aad)
             tx.rewrap_key(item_id, owner, fresh.key_version, fresh.blob)
             rewrapped += 1
+            tick(progress, "copies", rewrapped, len(copies))
         return new.version, rewrapped

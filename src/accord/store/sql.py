@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -17,13 +18,15 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from accord.errors import AccordError, StoreError
+from accord.errors import AccordError, StoreError, StoreMissing, StoreUnreachable
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
 from accord.model.item import Holding, Item
@@ -73,12 +76,20 @@ def _engine(url: str) -> Engine:
 
 
 class SqlStore:
-    """An exchange's store at a SQLAlchemy URL (``sqlite:///accord.db``, ``postgresql://...``)."""
+    """An exchange's store at a SQLAlchemy URL (``sqlite:///accord.db``, ``postgresql://...``).
 
-    def __init__(self, url: str) -> None:
+    With ``create=False`` a store that does not exist yet (no SQLite file, or a database without
+    accord's tables) is ``StoreMissing`` and nothing is written."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
         try:
+            if not create:
+                _require_file(url)
             self.engine = _engine(url)
+            _connect_once(self.engine, url)
+            if not create and not inspect(self.engine).has_table(t.meta.name):
+                raise StoreMissing(f"no accord store at {describe_store(url)}")
             t.metadata.create_all(self.engine)
             with self.engine.begin() as conn:
                 version = conn.execute(
@@ -117,6 +128,40 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def describe_store(url: str) -> str:
+    """Where a store is, for a message: a SQLite file's path, or a server's host, port, database
+    and user; never a password."""
+    try:
+        parts = make_url(url)
+    except (ArgumentError, ValueError):
+        return _redacted(url)
+    if parts.get_backend_name() == "sqlite":
+        return parts.database or ":memory:"
+    port = f":{parts.port}" if parts.port else ""
+    user = f", user {parts.username}" if parts.username else ""
+    return f"{parts.get_backend_name()} server {parts.host or 'localhost'}{port}, database {parts.database or '-'}{user}"
+
+
+def _require_file(url: str) -> None:
+    """A SQLite file store must exist already (connecting would create an empty file)."""
+    try:
+        parts = make_url(url)
+    except (ArgumentError, ValueError):
+        return
+    if parts.get_backend_name() != "sqlite" or url in ("sqlite://", "sqlite:///:memory:"):
+        return
+    if parts.database and not Path(parts.database).is_file():
+        raise StoreMissing(f"no accord store at {parts.database}: the file does not exist")
+
+
+def _connect_once(engine: Engine, url: str) -> None:
+    """Reach the database; a server that does not answer is named (never with its password)."""
+    try:
+        engine.connect().close()
+    except SQLAlchemyError:
+        raise StoreUnreachable(f"cannot connect to the store: {describe_store(url)}") from None
 
 
 def _redacted(url: str) -> str:
