@@ -3,12 +3,13 @@
 Tables are as wide as the terminal, or ``$COLUMNS`` when it is set; a column too narrow for its
 text wraps it inside the cell (a long id is folded, never cut). When standard output is not a
 terminal (a pipe, a file) tables are plain text: columns aligned with spaces, no box drawing, no
-colour.
+colour, each row on one line unless ``$COLUMNS`` asks for a width.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from accord.policy.reasons import Decision
 
 
+UNBOUNDED = 4096  # the width of a pipe that has none: rows are never wrapped
+
+
 class Screen:
     """Where human output goes. Each print looks at the terminal (and ``$COLUMNS``) as it is
     then; nothing is kept between prints."""
@@ -31,6 +35,8 @@ class Screen:
         """Tables fit the width; a line of text is never broken (a key or a path stays whole)."""
         # markup, emoji and highlighting off: ids, titles and level names are shown as stored
         out = Console(highlight=False, markup=False, emoji=False)
+        if not out.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+            out.width = UNBOUNDED  # a pipe with no width asked for: one line per row, for grep
         for thing in objects:
             if isinstance(thing, Table):
                 fit(thing, plain=not out.is_terminal)
