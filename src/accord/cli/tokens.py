@@ -9,9 +9,8 @@ import click
 
 from accord.cli.context import env, json_option
 from accord.cli.define import user
-from accord.cli.render import emit_json
+from accord.cli.render import announce, emit_json
 from accord.model.time import Duration, iso
-from accord.service.credentials import Credentials
 
 
 @user.command("token")
@@ -21,12 +20,16 @@ from accord.service.credentials import Credentials
 @json_option
 def user_token(user_id: str, expires: str, admin: bool, as_json: bool) -> None:
     """Issue an API token for USER (HTTP Basic with the user id, or Bearer)."""
+    from accord.service.credentials import Credentials  # noqa: PLC0415
+
     issued = Credentials(env().exchange).issue(
         user_id, Duration.parse(expires, "--expires"), admin=admin
     )
     if as_json:
         emit_json(
             {
+                "done": True,
+                "summary": f"issued token {issued.token_id} for {issued.user}",
                 "token_id": issued.token_id,
                 "token": issued.token,
                 "user": issued.user,
@@ -49,14 +52,11 @@ def user_token(user_id: str, expires: str, admin: bool, as_json: bool) -> None:
 @json_option
 def user_revoke(token_id: str, as_json: bool) -> None:
     """Revoke an API token by its id (the part before the dot)."""
-    info = Credentials(env().exchange).revoke(token_id)
-    if as_json:
-        emit_json(
-            {
-                "token_id": info.token_id,
-                "user": info.user,
-                "revoked_at": iso(info.revoked_at) if info.revoked_at else None,
-            }
-        )
-        return
-    click.echo(f"token {info.token_id} of {info.user} revoked")
+    from accord.service.credentials import Credentials  # noqa: PLC0415
+    from accord.service.inventory import Token  # noqa: PLC0415
+
+    credentials = Credentials(env().exchange)
+    info = credentials.revoke(token_id)
+    when_ = iso(info.revoked_at) if info.revoked_at else "-"
+    summary = f"revoked token {info.token_id} of {info.user} at {when_}"
+    announce(summary, as_json, {"token": Token.of(info, credentials.now()).as_dict()})
