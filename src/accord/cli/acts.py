@@ -7,7 +7,7 @@ import click
 from accord.cli.context import at_option, env, json_option, names
 from accord.cli.define import agreement, duration, equivalence_rows, topic_scope
 from accord.cli.exits import DENIED
-from accord.cli.render import console, decision_table, emit_json
+from accord.cli.render import announce, console, decision_table, emit_json, joined, when
 from accord.errors import InvalidInput
 from accord.model.acts import Compromise, Consent, Destruction
 from accord.model.agreement import (
@@ -20,7 +20,7 @@ from accord.model.agreement import (
     TerminationNotice,
 )
 from accord.model.requests import ReleaseRequest
-from accord.model.time import parse_instant
+from accord.model.time import iso, parse_instant
 from accord.policy.reasons import Decision
 
 
@@ -34,8 +34,46 @@ def report(title: str, decision: Decision, as_json: bool) -> None:
         raise click.exceptions.Exit(DENIED)
 
 
+def outcome(
+    what: str, summary: str, decision: Decision, as_json: bool, objects: dict[str, object]
+) -> None:
+    """An act's outcome. Done: one line saying what was done (JSON: the changed objects and the
+    reasons). Refused: the decision's reasons, and exit 1."""
+    reasons = [r.as_dict() for r in decision.reasons]
+    if decision.allowed:
+        announce(summary, as_json, {**objects, "reasons": reasons})
+        return
+    if as_json:
+        emit_json({"done": False, "summary": f"refused: {what}", **objects, "reasons": reasons})
+    else:
+        console.print(decision_table(what, decision))
+    raise click.exceptions.Exit(DENIED)
+
+
 def _record(event: AgreementEvent, as_json: bool) -> None:
-    report(f"{event.kind} on {event.agreement}", env().exchange.record(event), as_json)
+    """Record a diplomatic event; say what it did and the agreement's state from then on."""
+    from accord.service.inventory import history  # noqa: PLC0415
+
+    exchange = env().exchange
+    what = f"{event.kind} on {event.agreement}"
+    decision = exchange.record(event)
+    world = exchange.snapshot()
+    agreement_ = world.agreement(event.agreement)
+    shown = env().zone(None, agreement_.timezone)
+    if not decision.allowed:
+        outcome(what, "", decision, as_json, {})
+        return
+    entry = history(agreement_, world.agreement_events[event.agreement], event.at)[-1]
+    state = exchange.agreement_state(event.agreement, event.at)
+    ends = f", ending at {when(state.expires_at, shown)}" if state.expires_at else ""
+    kind = event.kind
+    if isinstance(event, Amendment):
+        kind = f"amendment of {', '.join(sorted(event.changes))}"
+    summary = (
+        f"recorded {kind} on {event.agreement} by {joined(entry.by)} at"
+        f" {when(event.at, shown)}: the agreement is now {state.status.value}{ends}"
+    )
+    outcome(what, summary, decision, as_json, {"event": entry.as_dict(), "state": state.as_dict()})
 
 
 by_option = click.option("--by", "by", required=True, help="The acting party.")
@@ -143,10 +181,24 @@ def release(
     item_id: str, sender: str, recipient: str, hub: str | None, at_text: str | None, as_json: bool
 ) -> None:
     """Release an item to another party, if policy allows at that instant."""
-    decision = env().exchange.release(
-        ReleaseRequest(item_id, sender, recipient, hub), env().at(at_text)
-    )
-    report(f"release {item_id}", decision, as_json)
+    from accord.service.inventory import Copy  # noqa: PLC0415
+
+    at = env().at(at_text)
+    exchange = env().exchange
+    decision = exchange.release(ReleaseRequest(item_id, sender, recipient, hub), at)
+    route = f"{sender} → {hub} → {recipient}" if hub else f"{sender} → {recipient}"
+    act = {"item": item_id, "from": sender, "to": recipient, "via": hub, "at": iso(at)}
+    if not decision.allowed:
+        outcome(f"release of {item_id} {route}", "", decision, as_json, {"release": act})
+        return
+    item_ = exchange.snapshot().item(item_id)
+    copies = [Copy(item_, holding, at) for holding in decision.holdings]
+    under = decision.reasons[0].agreement
+    held = "; ".join(f"{c.holding.party}'s copy: {c.marking.banner()}" for c in copies)
+    summary = f"released {item_id} {route} under {under} at {when(at, env().settings.tz)}; {held}"
+    act["agreement"] = under
+    objects: dict[str, object] = {"release": act, "copies": [c.as_dict() for c in copies]}
+    outcome(f"release of {item_id} {route}", summary, decision, as_json, objects)
 
 
 @click.group()
@@ -161,7 +213,25 @@ def _consent(
     if not recipients:
         raise InvalidInput("--to: name at least one recipient party")
     act = Consent(env().at(at_text), item_id, by, holder, recipients, granted)
-    report(f"consent on {item_id}", env().exchange.consent(act), as_json)
+    decision = env().exchange.consent(act)
+    answer = "granted" if granted else "refused"
+    may = "may" if granted else "may not"
+    to_text = joined(sorted(recipients))
+    form = {
+        "item": item_id,
+        "by": by,
+        "holder": holder,
+        "recipients": sorted(recipients),
+        "granted": granted,
+        "answer": answer,
+        "at": iso(act.at),
+    }
+    summary = (
+        f"consent {answer}: {by} says {holder} {may} pass {item_id} on to {to_text}"
+        f" (from {when(act.at, env().settings.tz)}, R4)"
+    )
+    what = f"consent {'grant' if granted else 'refusal'} on {item_id}"
+    outcome(what, summary, decision, as_json, {"consent": form})
 
 
 def _consent_options(function: click.decorators.FC) -> click.decorators.FC:
@@ -184,6 +254,7 @@ def _consent_options(function: click.decorators.FC) -> click.decorators.FC:
 def consent_grant(
     item_id: str, by: str, holder: str, to: str, at_text: str | None, as_json: bool
 ) -> None:
+    """The originator (--by) consents to --holder passing the item on to --to."""
     _consent(item_id, by, holder, to, at_text, as_json, granted=True)
 
 
@@ -192,6 +263,8 @@ def consent_grant(
 def consent_refuse(
     item_id: str, by: str, holder: str, to: str, at_text: str | None, as_json: bool
 ) -> None:
+    """The originator (--by) refuses --holder passing the item on to --to (withdrawing any
+    earlier consent from --at on)."""
     _consent(item_id, by, holder, to, at_text, as_json, granted=False)
 
 
@@ -203,7 +276,14 @@ def consent_refuse(
 def destroy(item_id: str, party_code: str, at_text: str | None, as_json: bool) -> None:
     """Destroy a party's copy of an item (R10)."""
     act = Destruction(env().at(at_text), item_id, party_code)
-    report(f"destroy {item_id} at {party_code}", env().exchange.destroy(act), as_json)
+    decision = env().exchange.destroy(act)
+    form = {"item": item_id, "party": party_code, "at": iso(act.at)}
+    summary = (
+        f"destroyed {party_code}'s copy of {item_id} at {when(act.at, env().settings.tz)}:"
+        f" its key is deleted; no one at {party_code} can read it (R10)"
+    )
+    what = f"destruction of {party_code}'s copy of {item_id}"
+    outcome(what, summary, decision, as_json, {"destruction": form})
 
 
 @click.command()
@@ -217,6 +297,11 @@ def compromise(
 ) -> None:
     """Report loss or compromise of a copy to its originator (R9)."""
     act = Compromise(env().at(at_text), item_id, party_code, description)
-    report(
-        f"compromise of {item_id} at {party_code}", env().exchange.report_compromise(act), as_json
+    decision = env().exchange.report_compromise(act)
+    form = {"item": item_id, "party": party_code, "description": description, "at": iso(act.at)}
+    summary = (
+        f"recorded {party_code}'s report of loss or compromise of {item_id} at"
+        f" {when(act.at, env().settings.tz)}, for its originator (R9)"
     )
+    what = f"report of compromise of {item_id} at {party_code}"
+    outcome(what, summary, decision, as_json, {"compromise": form})

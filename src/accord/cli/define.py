@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from accord.cli.context import env, json_option, names
-from accord.cli.render import console, emit_json, when
+from accord.cli.render import announce, console, emit_json, joined, listing, when
 from accord.errors import InvalidInput
 from accord.model.agreement import Agreement, EquivalenceTable, Renewal, Terms, TopicScope
 from accord.model.item import Item
@@ -46,11 +45,16 @@ def topic() -> None:
 
 @topic.command("add")
 @click.argument("names_text", metavar="NAME[,NAME...]")
-def topic_add(names_text: str) -> None:
+@json_option
+def topic_add(names_text: str, as_json: bool) -> None:
+    """Add topics (comma-separated), all or none."""
     exchange = env().exchange
+    added = sorted(names(names_text))
     with exchange.batch():
-        for name in sorted(names(names_text)):
+        for name in added:
             exchange.add_topic(name)
+    noun = "topic" if len(added) == 1 else "topics"
+    announce(f"added {noun} {', '.join(added)}", as_json, {"topics": added})
 
 
 @click.group()
@@ -63,27 +67,29 @@ def party() -> None:
 @click.option("--name", required=True)
 @click.option("--timezone", required=True, help="IANA zone, e.g. Asia/Seoul.")
 @click.option("--levels", required=True, help="Comma-separated, lowest first.")
-def party_add(code: str, name: str, timezone: str, levels: str) -> None:
-    env().exchange.add_party(
-        Party(code, name, timezone, tuple(x.strip() for x in levels.split(",")))
-    )
+@json_option
+def party_add(code: str, name: str, timezone: str, levels: str, as_json: bool) -> None:
+    """Add a party with its own classification levels; it gets its own key set."""
+    from accord.service.inventory import party_form  # noqa: PLC0415
+
+    made = Party(code, name, timezone, tuple(x.strip() for x in levels.split(",")))
+    env().exchange.add_party(made)
+    summary = f"added party {code} ({name}, {timezone}; levels {' < '.join(made.levels)}) with its key set"
+    announce(summary, as_json, {"party": party_form(made)})
 
 
 @party.command("list")
 @json_option
 def party_list(as_json: bool) -> None:
-    world = env().exchange.snapshot()
-    rows = [
-        {"code": p.code, "name": p.name, "timezone": p.timezone, "levels": list(p.levels)}
-        for p in world.parties.values()
-    ]
+    """Parties: code, name, time zone and levels, lowest first."""
+    from accord.service.inventory import Inventory, party_form  # noqa: PLC0415
+
+    parties = Inventory(env().exchange).parties()
     if as_json:
-        emit_json(rows)
+        emit_json([party_form(p) for p in parties])
         return
-    table = Table("code", "name", "timezone", "levels (lowest first)")
-    for row in rows:
-        table.add_row(row["code"], row["name"], row["timezone"], " < ".join(row["levels"]))  # type: ignore[arg-type]
-    console.print(table)
+    rows = [(p.code, p.name, p.timezone, " < ".join(p.levels)) for p in parties]
+    console.print(listing(("code", "name", "timezone", "levels (lowest first)"), rows))
 
 
 @click.group()
@@ -96,8 +102,18 @@ def user() -> None:
 @click.option("--party", "party_code", required=True)
 @click.option("--clearance", required=True, help="A level of the user's own party.")
 @click.option("--need-to-know", "ntk", default="", help="Comma-separated topics.")
-def user_add(user_id: str, party_code: str, clearance: str, ntk: str) -> None:
-    env().exchange.add_user(User(user_id, party_code, clearance, names(ntk)))
+@json_option
+def user_add(user_id: str, party_code: str, clearance: str, ntk: str, as_json: bool) -> None:
+    """Add a user of a party with a clearance and need-to-know topics (R3)."""
+    from accord.service.inventory import user_form  # noqa: PLC0415
+
+    made = User(user_id, party_code, clearance, names(ntk))
+    env().exchange.add_user(made)
+    summary = (
+        f"added user {user_id} of {party_code}: clearance {clearance},"
+        f" need-to-know {joined(sorted(made.need_to_know), 'none')}"
+    )
+    announce(summary, as_json, {"user": user_form(made)})
 
 
 @click.group()
@@ -119,6 +135,7 @@ def item() -> None:
 @click.option(
     "--content-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None
 )
+@json_option
 def item_add(
     item_id: str,
     originator: str,
@@ -129,7 +146,12 @@ def item_add(
     title: str,
     content: str | None,
     content_file: Path | None,
+    as_json: bool,
 ) -> None:
+    """Add an item: encrypted under its own key and signed by its originator, who holds it from
+    --created."""
+    from accord.service.inventory import item_form  # noqa: PLC0415
+
     if content is not None and content_file is not None:
         raise InvalidInput("give --content or --content-file, not both")
     try:
@@ -137,11 +159,17 @@ def item_add(
     except UnicodeDecodeError:
         raise InvalidInput(f"--content-file: {content_file} is not UTF-8 text") from None
     created = env().at(created_text, "--created")
-    env().exchange.add_item(
-        Item(
-            item_id, originator, level, names(topics_text), names(releasable), created, title, body
-        )
+    made = Item(
+        item_id, originator, level, names(topics_text), names(releasable), created, title, body
     )
+    env().exchange.add_item(made)
+    rel = joined(sorted(made.releasable_to), "NONE")
+    summary = (
+        f"added item {item_id}: {originator} {level} // REL TO {rel}, topics"
+        f" {joined(sorted(made.topics))}, created {when(created, env().settings.tz)};"
+        f" sealed and signed by {originator}"
+    )
+    announce(summary, as_json, {"item": item_form(made)})
 
 
 @click.group()
@@ -167,6 +195,7 @@ def agreement() -> None:
 @click.option("--topics", "topics_text", default="all")
 @click.option("--hub", default=None)
 @click.option("--title", default="")
+@json_option
 def agreement_add(
     agreement_id: str,
     parties_text: str,
@@ -179,7 +208,11 @@ def agreement_add(
     topics_text: str,
     hub: str | None,
     title: str,
+    as_json: bool,
 ) -> None:
+    """Add an agreement: parties, equivalence table, topics, term, renewal, notice period, hub."""
+    from accord.service.inventory import Inventory  # noqa: PLC0415
+
     term_value = duration(term, "--term")
     renewal_value = (
         Renewal(renewal) if renewal else (Renewal.AUTOMATIC if term_value else Renewal.NONE)
@@ -193,40 +226,49 @@ def agreement_add(
         duration(notice_period, "--notice-period"),
     )
     in_force = parse_instant(in_force_text, "--in-force-from")
-    env().exchange.add_agreement(Agreement(agreement_id, in_force, timezone, terms, hub, title))
+    made = Agreement(agreement_id, in_force, timezone, terms, hub, title)
+    env().exchange.add_agreement(made)
+    view = Inventory(env().exchange).agreement(agreement_id, in_force)
+    shown = env().zone(None, timezone)
+    term_text = (
+        f"term {term_value.text}, renewal {renewal_value.value}" if term_value else "indefinite"
+    )
+    summary = (
+        f"added agreement {agreement_id} between {joined(sorted(terms.parties))}"
+        f"{f' (hub {hub})' if hub else ''}, in force from {when(in_force, shown)}; {term_text}"
+    )
+    announce(summary, as_json, {"agreement": view.as_dict()})
 
 
 @agreement.command("list")
+@click.option(
+    "--at", "at_text", metavar="INSTANT", help="Terms and status at this instant (default: now)."
+)
 @json_option
-def agreement_list(as_json: bool) -> None:
-    world = env().exchange.snapshot()
-    tz = env().settings.tz
-    rows = [
-        {
-            "id": a.id,
-            "parties": sorted(a.terms.parties),
-            "hub": a.hub,
-            "in_force_from": when(a.in_force_from, tz),
-            "term": a.terms.term.text if a.terms.term else None,
-            "renewal": a.terms.renewal.value,
-            "topics": a.terms.topics.describe(),
-            "events": len(world.agreement_events[a.id]),
-        }
-        for a in world.agreements.values()
-    ]
+def agreement_list(at_text: str | None, as_json: bool) -> None:
+    """Agreements with their terms and status at --at (JSON: every field, typed)."""
+    from accord.service.inventory import Inventory  # noqa: PLC0415
+
+    views = Inventory(env().exchange).agreements(env().at(at_text))
     if as_json:
-        emit_json(rows)
+        emit_json([view.as_dict() for view in views])
         return
-    table = Table("id", "parties", "hub", "in force from", "term", "renewal", "topics", "events")
-    for r in rows:
-        table.add_row(
-            str(r["id"]),
-            ", ".join(r["parties"]),  # type: ignore[arg-type]
-            str(r["hub"] or "-"),
-            str(r["in_force_from"]),
-            str(r["term"] or "indefinite"),
-            str(r["renewal"]),
-            str(r["topics"]),
-            str(r["events"]),
+    tz = env().settings.tz
+    rows = []
+    for view in views:
+        a, terms = view.agreement, view.state.terms
+        rows.append(
+            (
+                a.id,
+                joined(sorted(terms.parties)),
+                a.hub or "-",
+                when(a.in_force_from, tz),
+                terms.term.text if terms.term else "indefinite",
+                terms.renewal.value,
+                terms.topics.describe(),
+                view.state.status.value,
+                str(view.events),
+            )
         )
-    console.print(table)
+    columns = ("id", "parties", "hub", "in force from", "term", "renewal", "topics")
+    console.print(listing((*columns, "status", "events"), rows))

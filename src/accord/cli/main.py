@@ -8,7 +8,7 @@ import sys
 import click
 
 from accord import __version__
-from accord.cli import acts, audit, define, keys, queries, scenarios
+from accord.cli import acts, audit, define, inventory, keys, queries, scenarios
 from accord.cli import tokens as _tokens  # noqa: F401  (registers user token/revoke)
 from accord.cli.context import Env
 from accord.cli.demo import demo
@@ -49,8 +49,13 @@ for command in (
     serve,
     keys.keys,
     audit.audit,
+    inventory.token,
 ):
     cli.add_command(command)
+define.user.add_command(inventory.user_list)
+define.item.add_command(inventory.item_list)
+define.topic.add_command(inventory.topic_list)
+define.agreement.add_command(inventory.agreement_show)
 attach_global_options(cli)
 
 

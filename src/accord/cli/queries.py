@@ -10,7 +10,9 @@ from rich.table import Table
 from accord.cli.acts import report
 from accord.cli.context import at_option, env, json_option, tz_option
 from accord.cli.define import agreement
-from accord.cli.render import console, emit_json, state_table, when
+from accord.cli.exits import DENIED, INTEGRITY, KEY_UNAVAILABLE
+from accord.cli.render import console, decision_table, emit_json, state_table, when
+from accord.model.marking import Integrity
 from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.policy.impact import ImpactReport
 
@@ -30,6 +32,7 @@ def check() -> None:
 def check_release(
     item_id: str, sender: str, recipient: str, hub: str | None, at_text: str | None, as_json: bool
 ) -> None:
+    """Whether --from may release the item to --to (through the hub --via) at --at."""
     decision = env().exchange.check_release(
         ReleaseRequest(item_id, sender, recipient, hub), env().at(at_text)
     )
@@ -42,8 +45,25 @@ def check_release(
 @at_option
 @json_option
 def check_read(item_id: str, user_id: str, at_text: str | None, as_json: bool) -> None:
-    decision = env().exchange.check_read(ReadRequest(user_id, item_id), env().at(at_text))
-    report(f"read {item_id} by {user_id}", decision, as_json)
+    """Whether the user may read the item at --at, and whether the copy passes its integrity check
+    (the holder's key, the envelope, the originator's signature). No content is shown or logged.
+    Exit 0 allowed and verified, 1 denied, 4 no master key to check it, 6 the check failed."""
+    from accord.service import markings  # noqa: PLC0415
+
+    checked = markings.check(env().exchange, ReadRequest(user_id, item_id), env().at(at_text))
+    if as_json:
+        emit_json(checked.as_dict())
+    else:
+        console.print(decision_table(f"read {item_id} by {user_id}", checked.decision))
+        if checked.marking is not None:
+            click.echo(f"copy: {checked.marking.banner()}")
+        click.echo(f"integrity: {checked.integrity.value} ({checked.detail})")
+    if not checked.decision.allowed:
+        raise click.exceptions.Exit(DENIED)
+    if checked.integrity is Integrity.FAILED:
+        raise click.exceptions.Exit(INTEGRITY)
+    if checked.integrity is Integrity.NOT_CHECKED:
+        raise click.exceptions.Exit(KEY_UNAVAILABLE)
 
 
 @click.command()
@@ -52,27 +72,23 @@ def check_read(item_id: str, user_id: str, at_text: str | None, as_json: bool) -
 @at_option
 @json_option
 def read(item_id: str, user_id: str, at_text: str | None, as_json: bool) -> None:
-    """Read an item as a user: its content is printed only when the read is allowed."""
-    result = env().exchange.read(ReadRequest(user_id, item_id), env().at(at_text))
-    if result.item is None:
+    """Read an item as a user: the content is printed only when the read is allowed, and always
+    between two banners of the copy's marking (the holder's level, the originator and its level,
+    REL TO). Every read, allowed or not, is logged (R12)."""
+    from accord.service import markings  # noqa: PLC0415
+
+    result = markings.read(env().exchange, ReadRequest(user_id, item_id), env().at(at_text))
+    if result.item is None or result.marking is None:
         report(f"read {item_id} by {user_id}", result.decision, as_json)
         return
-    holding_reason = result.decision.reasons[0]
     if as_json:
-        emit_json(
-            {
-                **result.decision.as_dict(),
-                "item": {
-                    "id": result.item.id,
-                    "title": result.item.title,
-                    "originator": result.item.originator,
-                    "content": result.item.content,
-                },
-            }
-        )
+        emit_json(result.as_dict())
         return
-    console.print(f"{result.item.title or result.item.id}  ({holding_reason.message})")
+    banner = result.marking.banner()
+    click.echo(banner)
+    click.echo(f"{result.item.title or result.item.id}  ({result.decision.reasons[0].message})")
     click.echo(result.item.content)
+    click.echo(banner)
 
 
 @agreement.command("status")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -129,3 +130,25 @@ def state_table(state: AgreementState, tz: ZoneInfo | None) -> Table:
     if state.ended_by is not None:
         table.add_row("ended by", state.ended_by)
     return table
+
+
+def listing(columns: Sequence[str], rows: Iterable[Sequence[str]], title: str = "") -> Table:
+    """A table of a listing: one row per object, every cell already text."""
+    table = Table(*columns, title=title or None, title_justify="left")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def joined(values: Iterable[str], empty: str = "-") -> str:
+    """Names in a cell: comma-separated, ``empty`` when there are none."""
+    text = ", ".join(values)
+    return text or empty
+
+
+def announce(summary: str, as_json: bool, objects: dict[str, object]) -> None:
+    """What a command that changed state did: one line, or JSON with the changed objects."""
+    if as_json:
+        emit_json({"done": True, "summary": summary, **objects})
+    else:
+        print(summary)

@@ -9,7 +9,7 @@ import click
 
 from accord.cli.context import env, json_option
 from accord.cli.define import user
-from accord.cli.render import emit_json
+from accord.cli.render import announce, emit_json
 from accord.model.time import Duration, iso
 
 
@@ -28,6 +28,8 @@ def user_token(user_id: str, expires: str, admin: bool, as_json: bool) -> None:
     if as_json:
         emit_json(
             {
+                "done": True,
+                "summary": f"issued token {issued.token_id} for {issued.user}",
                 "token_id": issued.token_id,
                 "token": issued.token,
                 "user": issued.user,
@@ -51,15 +53,10 @@ def user_token(user_id: str, expires: str, admin: bool, as_json: bool) -> None:
 def user_revoke(token_id: str, as_json: bool) -> None:
     """Revoke an API token by its id (the part before the dot)."""
     from accord.service.credentials import Credentials
+    from accord.service.inventory import Token
 
-    info = Credentials(env().exchange).revoke(token_id)
-    if as_json:
-        emit_json(
-            {
-                "token_id": info.token_id,
-                "user": info.user,
-                "revoked_at": iso(info.revoked_at) if info.revoked_at else None,
-            }
-        )
-        return
-    click.echo(f"token {info.token_id} of {info.user} revoked")
+    credentials = Credentials(env().exchange)
+    info = credentials.revoke(token_id)
+    when_ = iso(info.revoked_at) if info.revoked_at else "-"
+    summary = f"revoked token {info.token_id} of {info.user} at {when_}"
+    announce(summary, as_json, {"token": Token.of(info, credentials.now()).as_dict()})
