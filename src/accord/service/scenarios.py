@@ -8,6 +8,7 @@ wrote them in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -84,6 +85,19 @@ def shown(instant: datetime, written: tzinfo) -> str:
     return instant.astimezone(written).isoformat().replace("+00:00", "Z")
 
 
+# the UTC instants policy writes in its sentences (``accord.model.time.iso``)
+UTC_INSTANT = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b")
+
+
+def _reasons_in(decision: Decision, written: tzinfo) -> tuple[Reason, ...]:
+    """The decision's reasons, their sentences' instants shown in the file's offset."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        return shown(datetime.fromisoformat(match.group(0)), written)
+
+    return tuple(r._replace(message=UTC_INSTANT.sub(rewrite, r.message)) for r in decision.reasons)
+
+
 def _verdict(decision: Decision) -> str:
     return "allow" if decision.allowed else "deny"
 
@@ -109,7 +123,7 @@ def _event_outcome(event: ScenarioEvent, decision: Decision, file: str) -> Failu
         f"{act_name(event.act)} at {shown(event.act.at, event.written_zone)}",
         wanted,
         _verdict(decision),
-        decision.reasons,
+        _reasons_in(decision, event.written_zone),
     )
 
 
@@ -249,7 +263,7 @@ def _check(exchange: Exchange, expectation: Expectation, file: str) -> Failure |
         f"{what} at {shown(at, zone)}",
         wanted,
         _verdict(decision),
-        decision.reasons,
+        _reasons_in(decision, zone),
     )
 
 
