@@ -2,7 +2,7 @@
 
 ``build(users, items, seed)`` always makes the same world for the same arguments. Parties, levels,
 the ROK–Japan GSOMIA (Art. 4 table, the 2019 notice, suspension and 2023 withdrawal) and TISA
-(USA as hub) follow DESIGN.md. The US–ROK and US–Japan agreements are illustrative: their tables
+(USA as hub) follow the built-in scenario (src/accord/scenario/builtin/gsomia-2019.yaml). The US–ROK and US–Japan agreements are illustrative: their tables
 follow the three parties' level names, their dates are approximate, and the 2021 amendment of
 the US–Japan table is invented so that terms change over time.
 

@@ -1,4 +1,5 @@
-"""A small reference implementation of accord's rules, written from DESIGN.md, not from the code.
+"""A small reference implementation of accord's rules, written from the rules (docs/rules.md),
+not from the code.
 
 It works on the plain-dict world specs of ``tests.worlds.world_specs`` and on a list of recorded
 acts (plain tuples), and answers the same questions as ``accord.policy``: an agreement's status
@@ -18,7 +19,7 @@ Acts (all instants aware UTC datetimes; the log is kept in time order):
     ("consent", at, item, holder, to, granted)
     ("destroy", at, item, party)
 
-Decisions where DESIGN.md is silent follow the choices documented in
+Decisions where the rules are silent follow the choices documented in
 ``accord/policy/lifecycle.py`` (they are choices, not code, and are restated here):
 
 - a notice to an agreement that renews automatically and has a term ends it at the first term

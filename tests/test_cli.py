@@ -90,7 +90,7 @@ def test_scenario_files_pass() -> None:
     assert SCENARIOS, "tests/scenarios has no scenario files"
     result = accord("test", *map(str, SCENARIOS))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().splitlines()[-1].endswith(" 0 failed")
+    assert result.stdout.strip().splitlines()[-1].endswith(" 0 failed, 0 invalid")
 
 
 def readme_scenario() -> str:
@@ -106,7 +106,7 @@ def test_the_readme_scenario_passes(tmp_path: Path) -> None:
     mine.write_text(readme_scenario(), encoding="utf-8")
     result = accord("test", str(mine))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "3 passed, 0 failed"
+    assert result.stdout.strip().splitlines()[-1] == "3 passed, 0 failed, 0 invalid"
 
 
 def test_a_failed_expectation_is_one_line_and_exit_1(tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_a_failed_expectation_is_one_line_and_exit_1(tmp_path: Path) -> None:
     fails = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert len(fails) == 1
     assert "wrong.yaml:" in fails[0] and "in_force" in fails[0] and "terminated" in fails[0]
-    assert result.stdout.strip().splitlines()[-1] == "3 passed, 1 failed"
+    assert result.stdout.strip().splitlines()[-1] == "3 passed, 1 failed, 0 invalid"
 
 
 def test_an_invalid_file_exits_2_naming_file_and_line(tmp_path: Path) -> None:

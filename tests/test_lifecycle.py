@@ -1,6 +1,6 @@
 """R6: agreement lifecycle, at and around the instants that matter.
 
-Facts of the 2019 case are from DESIGN.md §1: ROK–Japan GSOMIA in force 2016-11-23 (Seoul),
+Facts of the 2019 case (public reporting; see docs/rules.md for R6): ROK–Japan GSOMIA in force 2016-11-23 (Seoul),
 1-year term, automatic renewal, 90 days' notice; notice 2019-08-23 ~15:25 KST; suspension
 2019-11-22 18:00 KST; the lapse that did not happen at 2019-11-23 00:00 KST.
 """

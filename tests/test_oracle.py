@@ -299,7 +299,8 @@ def test_policy_agrees_with_the_oracle(spec: dict[str, Any], data: st.DataObject
 
 
 def test_oracle_reads_the_2019_case_like_design_md() -> None:
-    """The oracle itself, on the facts DESIGN.md states (so it is checked against text too)."""
+    """The oracle itself, on the facts of the 2019 case and the rules as docs/rules.md states them (so it is
+    checked against text too)."""
     from tests.worlds import T
 
     gsomia = {

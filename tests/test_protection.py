@@ -1,4 +1,4 @@
-"""Every copy under its own key (issue 4): nothing readable at rest, markings bound to the
+"""Every copy under its own key: nothing readable at rest, markings bound to the
 ciphertext (R2), destruction by shredding the key (R10), and rotation without loss.
 
 Real SQLite files, real ``cryptography``; tampering is done the way an attacker with the file

@@ -1,4 +1,4 @@
-"""One test class per rule (DESIGN.md §1): R1–R5, R7–R11, with every reason code they produce."""
+"""One test class per rule (docs/rules.md): R1–R5, R7–R11, with every reason code they produce."""
 
 from __future__ import annotations
 

@@ -720,10 +720,10 @@ def test_anchors_and_merge_keys() -> None:
     assert source.lines[("b", "y")] == 2
 
 
-def test_empty_document_needs_parties() -> None:
+def test_an_empty_document_is_refused() -> None:
     error = invalid("")
     assert error.line is None
-    assert "'parties'" in str(error)
+    assert "document: {} must have at least 1 entries" in str(error)
 
 
 # --- the schema -----------------------------------------------------------------------------------

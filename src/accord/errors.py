@@ -47,12 +47,21 @@ class ScenarioInvalid(InvalidInput):
 
     code = "scenario-invalid"
 
-    def __init__(self, message: str, *, file: str, line: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, file: str, line: int | None = None, field: str | None = None
+    ) -> None:
         where = f"{file}:{line}" if line is not None else file
         super().__init__(f"{where}: {message}")
         self.file = file
         self.line = line
+        self.field = field  # the offending value's path (``agreements[0].renewal``), if known
         self.detail = message
+
+
+class DefinitionConflict(ScenarioInvalid):
+    """A scenario definition that differs from what the store already holds under that id."""
+
+    code = "definition-conflict"
 
 
 class OutOfOrder(InvalidInput):

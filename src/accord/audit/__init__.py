@@ -2,7 +2,7 @@
 verification and signed checkpoints.
 
 Pure: no I/O, no clock. The service layer stores the entries and the frontier and calls this
-package to hash, prove, verify and sign (DESIGN.md §2, R12).
+package to hash, prove, verify and sign (R12, docs/rules.md).
 """
 
 from accord.audit.checkpoint import (

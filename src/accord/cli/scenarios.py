@@ -1,4 +1,8 @@
-"""Scenario commands: test, load, demo."""
+"""Scenario commands: test, load.
+
+The scenario codec, the service and the store are imported inside the commands: ``accord
+--help`` and other commands do not pay for them.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,10 @@ import click
 from accord.cli.context import env, json_option
 from accord.cli.exits import DENIED, INVALID
 from accord.cli.progress import progress_bar
-from accord.cli.render import console, emit_json
 from accord.errors import ScenarioInvalid
 
 if TYPE_CHECKING:
+    from accord.scenario import Known
     from accord.service.scenarios import ScenarioResult
 
 
@@ -21,11 +25,13 @@ if TYPE_CHECKING:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @json_option
 def test(files: tuple[Path, ...], as_json: bool) -> None:
-    """Run scenario files as tests: one line per failed expectation, then 'N passed, N failed'.
+    """Run scenario files as tests, each in a fresh in-memory exchange.
 
-    Exit 0 when everything passed, 1 when an expectation failed, 2 when a file is invalid."""
-    from accord.scenario import load_scenario
-    from accord.service.scenarios import run_scenario
+    Prints one line per failed expectation and per invalid file, then
+    'N passed, N failed, N invalid'. Exit 0 when everything passed, 1 when an expectation
+    failed, 2 when a file is invalid (also when expectations of other files failed)."""
+    from accord.scenario import load_scenario  # noqa: PLC0415
+    from accord.service.scenarios import run_scenario  # noqa: PLC0415
 
     results: list[ScenarioResult] = []
     invalid: list[ScenarioInvalid] = []
@@ -37,43 +43,82 @@ def test(files: tuple[Path, ...], as_json: bool) -> None:
     passed = sum(r.passed for r in results)
     failed = sum(r.failed for r in results)
     if as_json:
-        emit_json(
-            {
-                "passed": passed,
-                "failed": failed,
-                "failures": [
-                    {"file": f.file, "line": f.line, "message": f.message}
-                    for r in results
-                    for f in r.failures
-                ],
-                "invalid": [{"file": e.file, "line": e.line, "message": e.detail} for e in invalid],
-            }
-        )
+        _emit_summary(results, invalid, passed, failed)
     else:
         for problem in invalid:
             click.echo(f"ERROR {problem.message}", err=True)
         for result in results:
             for failure in result.failures:
                 click.echo(str(failure))
-        click.echo(f"{passed} passed, {failed} failed")
+        click.echo(f"{passed} passed, {failed} failed, {len(invalid)} invalid")
     if invalid:
         raise click.exceptions.Exit(INVALID)
     if failed:
         raise click.exceptions.Exit(DENIED)
 
 
+def _emit_summary(
+    results: list[ScenarioResult], invalid: list[ScenarioInvalid], passed: int, failed: int
+) -> None:
+    from accord.cli.render import emit_json  # noqa: PLC0415
+
+    emit_json(
+        {
+            "passed": passed,
+            "failed": failed,
+            "invalid": len(invalid),
+            "failures": [f.as_dict() for r in results for f in r.failures],
+            "invalid_files": [
+                {"file": e.file, "line": e.line, "field": e.field, "message": e.detail}
+                for e in invalid
+            ],
+        }
+    )
+
+
 @click.command("load")
 @click.argument("file", type=click.Path(path_type=Path))
 def load(file: Path) -> None:
-    """Load a scenario's definitions and events into the database, all or nothing."""
-    from accord.scenario import load_scenario
-    from accord.service.scenarios import apply_scenario
+    """Add a scenario file's definitions and events to the exchange, all or nothing.
 
-    scenario = load_scenario(file)
-    exchange = env().exchange
+    The file may name what the store already holds (parties, agreements, users, items) and
+    repeat definitions and recorded events identically: they are accepted and not added again.
+    A definition that differs from the stored one is refused, naming the field and both
+    values; nothing is written. New events must not be dated before the store's latest act."""
+    from accord.service.scenarios import load_file  # noqa: PLC0415
+
     with progress_bar(f"loading {file}") as progress:
-        outcomes = apply_scenario(exchange, scenario, strict=True, progress=progress)
-    console.print(
-        f"loaded {file}: {len(scenario.parties)} parties, {len(scenario.agreements)} agreements, "
-        f"{len(scenario.users)} users, {len(scenario.items)} items, {len(outcomes)} events"
+        loaded = load_file(env().exchange, file, progress)
+    scenario = loaded.scenario
+    added = _counts(
+        len(scenario.topics),
+        len(scenario.parties),
+        len(scenario.agreements),
+        len(scenario.users),
+        len(scenario.items),
+        loaded.events,
     )
+    line = f"loaded {file}: added {added}"
+    known = _known_counts(scenario.known)
+    if known:
+        line += f"; already in the store: {known}"
+    click.echo(line)
+
+
+def _counts(topics: int, parties: int, agreements: int, users: int, items: int, events: int) -> str:
+    return (
+        f"{topics} topics, {parties} parties, {agreements} agreements, {users} users,"
+        f" {items} items, {events} events"
+    )
+
+
+def _known_counts(known: Known) -> str:
+    counts = (
+        len(known.topics),
+        len(known.parties),
+        len(known.agreements),
+        len(known.users),
+        len(known.items),
+        known.events,
+    )
+    return _counts(*counts) if any(counts) else ""

@@ -1,4 +1,8 @@
-"""Stable reason codes, the rule each one cites, and decisions built from them (R11)."""
+"""Stable reason codes, the rule each one cites, and decisions built from them (R11).
+
+``RULE`` is the one table from code to rule; docs/rules.md states each rule and lists its codes
+(a test keeps the two in step).
+"""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from accord.scenario.spec import (
     STATUSES,
     Act,
     Expectation,
+    Known,
     Scenario,
     ScenarioEvent,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "STATUSES",
     "Act",
     "Expectation",
+    "Known",
     "Scenario",
     "ScenarioEvent",
     "builtin_scenario_path",

@@ -3,12 +3,17 @@
 Each definition is built, then added to a dry-run ``World`` so that the model's own checks
 (order-preserving equivalence tables, hubs that are parties, ...) apply exactly as they will
 when the scenario is loaded into an exchange. Any failure names the entry's line.
+
+Read against a store's world (``accord load``), the dry run starts from the store's definitions:
+references may name them, and a definition under a stored id must equal the stored one
+(``accord.scenario.stored``); it is then kept aside as known instead of being added again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from accord.model.agreement import Agreement, Renewal, Terms
 from accord.model.item import Item
@@ -19,6 +24,7 @@ from accord.model.world import World
 from accord.scenario.entry import Entry
 from accord.scenario.references import References
 from accord.scenario.source import show
+from accord.scenario.stored import check_same, dry_run_world
 
 T = TypeVar("T")
 
@@ -26,24 +32,32 @@ T = TypeVar("T")
 class Definitions:
     """Builds the definitions of one document, in dependency order."""
 
-    def __init__(self, root: Entry) -> None:
+    def __init__(self, root: Entry, stored: World | None = None) -> None:
         self.root = root
-        self.world = World()
+        self.stored = stored
+        self.world = World() if stored is None else dry_run_world(stored)
         self.references = References(self.world)
         self.line_of: dict[str, int] = {}
+        self.known: dict[str, list[Any]] = defaultdict(list)  # by kind: what the store holds
 
     def topics(self) -> tuple[str, ...]:
         names = self.root.texts("topics")
+        added: list[str] = []
         for index, name in enumerate(names):
+            if self.stored is not None and name in self.stored.topics:
+                self.known["topic"].append(name)
+                continue
             with self.root.located("topics"):
                 self.world.add_topic(name)
+            added.append(name)
             line = self.root.source.line(("topics", index))
             if line is not None:
                 self.line_of[f"topic:{name}"] = line
-        return names
+        return tuple(added)
 
     def parties(self) -> tuple[Party, ...]:
-        return self._define("parties", "party", "code", self._party, self.world.add_party)
+        stored = self.stored.parties if self.stored is not None else None
+        return self._define("parties", "party", "code", self._party, self.world.add_party, stored)
 
     def agreements(self) -> tuple[Agreement, ...]:
         # what the model checks on adding an agreement beyond our own checks is its table
@@ -53,14 +67,17 @@ class Definitions:
             "id",
             self._agreement,
             self.world.add_agreement,
+            self.stored.agreements if self.stored is not None else None,
             "equivalence",
         )
 
     def users(self) -> tuple[User, ...]:
-        return self._define("users", "user", "id", self._user, self.world.add_user)
+        stored = self.stored.users if self.stored is not None else None
+        return self._define("users", "user", "id", self._user, self.world.add_user, stored)
 
     def items(self) -> tuple[Item, ...]:
-        return self._define("items", "item", "id", self._item, self.world.add_item)
+        stored = self.stored.items if self.stored is not None else None
+        return self._define("items", "item", "id", self._item, self.world.add_item, stored)
 
     # --- one definition -------------------------------------------------------------------------
 
@@ -71,12 +88,20 @@ class Definitions:
         id_field: str,
         build: Callable[[Entry], T],
         add: Callable[[T], None],
+        stored: Mapping[str, T] | None,
         checked_field: str | None = None,
     ) -> tuple[T, ...]:
+        """The new definitions of ``section``; those the store holds go to ``known``."""
         built: list[T] = []
         for entry in self.root.children(section):
-            self._claim(entry, kind, entry.text(id_field), id_field)
+            name = entry.text(id_field)
+            self._claim(entry, kind, name, id_field)
             value = build(entry)
+            held = stored.get(name) if stored is not None else None
+            if held is not None:
+                check_same(entry, kind, value, held)
+                self.known[kind].append(value)
+                continue
             with entry.located(checked_field):
                 add(value)
             built.append(value)

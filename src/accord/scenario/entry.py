@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from accord.errors import AccordError, NaiveDatetime, ScenarioInvalid
@@ -87,6 +87,14 @@ class Entry:
                 f"{self.where(key)}: {show(text)} is outside the range of instants accord handles",
                 key,
             ) from None
+
+    def written_zone(self, key: str) -> tzinfo:
+        """The UTC offset the file wrote the instant at ``key`` in (``Z`` is UTC)."""
+        try:
+            written = datetime.fromisoformat(self.text(key)).tzinfo
+        except ValueError:
+            return UTC
+        return written if written is not None else UTC
 
     def optional_instant(self, key: str) -> datetime | None:
         return self.instant(key) if self.data.get(key) is not None else None

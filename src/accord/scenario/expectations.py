@@ -29,6 +29,7 @@ def expectation(entry: Entry, refs: References) -> Expectation:
             status=entry.text("status"),
             expires_at=entry.optional_instant("expires_at"),
             term_end=entry.optional_instant("term_end"),
+            written_zone=entry.written_zone("at"),
         )
     request: ReleaseRequest | ReadRequest
     if check == "release":
@@ -48,4 +49,5 @@ def expectation(entry: Entry, refs: References) -> Expectation:
         request=request,
         decision=entry.text("decision"),
         reason=entry.optional_text("reason"),
+        written_zone=entry.written_zone("at"),
     )

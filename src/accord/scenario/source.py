@@ -66,7 +66,9 @@ class Source:
         return None
 
     def fail(self, message: str, path: Path) -> ScenarioInvalid:
-        return ScenarioInvalid(message, file=self.file, line=self.line(path))
+        return ScenarioInvalid(
+            message, file=self.file, line=self.line(path), field=format_path(path)
+        )
 
 
 def read_yaml(text: str, file: str) -> Source:
@@ -170,8 +172,9 @@ class _Builder:
         return value
 
     def _fail(self, message: str, node: Node, path: Path) -> ScenarioInvalid:
+        where = format_path(path)
         return ScenarioInvalid(
-            f"{format_path(path)}: {message}", file=self.file, line=node.start_mark.line + 1
+            f"{where}: {message}", file=self.file, line=node.start_mark.line + 1, field=where
         )
 
 

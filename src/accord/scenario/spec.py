@@ -7,8 +7,8 @@ their field names match ``accord.model.requests`` so a runner converts them fiel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from typing import TypeAlias
 
 from accord.model.acts import Compromise, Consent, Destruction, Release
@@ -37,6 +37,7 @@ class ScenarioEvent:
     act: Act
     expect: str = "allow"
     reason: str | None = None
+    written_zone: tzinfo = UTC  # the offset the file wrote ``at`` in, to show it back so
 
     @property
     def at(self) -> datetime:
@@ -61,6 +62,22 @@ class Expectation:
     status: str | None = None
     expires_at: datetime | None = None
     term_end: datetime | None = None
+    written_zone: tzinfo = UTC  # the offset the file wrote ``at`` in, to show it back so
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What of a scenario the store already held, identically (accepted, not added again).
+
+    ``items`` are the file's own items (with their content), for the service to compare with
+    the sealed copies."""
+
+    topics: tuple[str, ...] = ()
+    parties: tuple[Party, ...] = ()
+    agreements: tuple[Agreement, ...] = ()
+    users: tuple[User, ...] = ()
+    items: tuple[Item, ...] = ()
+    events: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +95,4 @@ class Scenario:
     events: tuple[ScenarioEvent, ...]
     expectations: tuple[Expectation, ...]
     line_of: dict[str, int]
+    known: Known = field(default_factory=Known)

@@ -40,6 +40,7 @@ def scenario_event(entry: Entry, refs: References) -> ScenarioEvent:
         act=act,
         expect=entry.text("expect", "allow"),
         reason=entry.optional_text("reason"),
+        written_zone=entry.written_zone("at"),
     )
 
 

@@ -259,6 +259,13 @@ class Exchange:
             self.vault.seal(s.tx, keyring, item, own)
             self._log(s, "item", item.created, {"item": item.id, "originator": item.originator})
 
+    def same_payload(self, item: Item) -> bool:
+        """Whether the item stored under ``item.id`` has ``item``'s title, content and STIX object
+        (checked through its originator's signature; nothing is decrypted or logged as a read)."""
+        with self._reader() as s:
+            keyring = self.vault.keyring(s.tx, s.revision)
+            return self.vault.signs_payload(s.tx, keyring, item)
+
     # --- acts -----------------------------------------------------------------------------------
 
     def record(self, event: AgreementEvent) -> Decision:

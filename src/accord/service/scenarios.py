@@ -1,21 +1,31 @@
 """Scenarios as acceptance tests: load a world, apply its events in time order, check expectations.
 
 An expectation is decided on the state as of its instant: every act is time-stamped, so events
-after that instant do not count, whatever their order in the file.
+after that instant do not count, whatever their order in the file. ``accord load`` applies a
+file to a live exchange instead (``load_file``). Failures show instants in the offset the file
+wrote them in.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 
-from accord.errors import AccordError, InvalidInput, Refused, ScenarioInvalid
+from accord.errors import (
+    AccordError,
+    DefinitionConflict,
+    InvalidInput,
+    OutOfOrder,
+    Refused,
+    ScenarioInvalid,
+)
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.item import Item
 from accord.model.requests import ReadRequest, ReleaseRequest
-from accord.model.time import iso
-from accord.policy.reasons import Decision
-from accord.scenario import Expectation, Scenario, ScenarioEvent
+from accord.policy.reasons import Decision, Reason
+from accord.scenario import Expectation, Scenario, ScenarioEvent, load_scenario
 from accord.service.exchange import Act, Exchange
 from accord.service.progress import Progress, tick
 from accord.store.sql import SqlStore
@@ -23,9 +33,37 @@ from accord.store.sql import SqlStore
 
 @dataclass(frozen=True, slots=True)
 class Failure:
+    """An event or expectation whose outcome was not the one the file expected.
+
+    ``expected`` and ``decided`` are short (``deny (level-not-covered)``, ``status in_force``);
+    ``reasons`` are the decision's, when a decision was made; instants are shown in the offset
+    the file wrote."""
+
     file: str
     line: int | None
-    message: str
+    what: str
+    expected: str
+    decided: str
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def message(self) -> str:
+        because = f" [{'; '.join(f'{r.code.value}: {r.message}' for r in self.reasons)}]"
+        return f"{self.what}: expected {self.expected}, decided {self.decided}" + (
+            because if self.reasons else ""
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "what": self.what,
+            "expected": self.expected,
+            "decided": self.decided,
+            "reasons": [
+                {"code": r.code.value, "rule": r.rule, "message": r.message} for r in self.reasons
+            ],
+        }
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
@@ -43,9 +81,26 @@ class ScenarioResult:
         return len(self.failures)
 
 
-def _describe(decision: Decision) -> str:
-    verdict = "allow" if decision.allowed else "deny"
-    return f"{verdict} [{'; '.join(f'{r.code.value}: {r.message}' for r in decision.reasons)}]"
+def shown(instant: datetime, written: tzinfo) -> str:
+    """An instant in the offset the file wrote (``Z`` for UTC)."""
+    return instant.astimezone(written).isoformat().replace("+00:00", "Z")
+
+
+# the UTC instants policy writes in its sentences (``accord.model.time.iso``)
+UTC_INSTANT = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b")
+
+
+def _reasons_in(decision: Decision, written: tzinfo) -> tuple[Reason, ...]:
+    """The decision's reasons, their sentences' instants shown in the file's offset."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        return shown(datetime.fromisoformat(match.group(0)), written)
+
+    return tuple(r._replace(message=UTC_INSTANT.sub(rewrite, r.message)) for r in decision.reasons)
+
+
+def _verdict(decision: Decision) -> str:
+    return "allow" if decision.allowed else "deny"
 
 
 def _timeline(scenario: Scenario) -> list[Item | ScenarioEvent]:
@@ -66,7 +121,10 @@ def _event_outcome(event: ScenarioEvent, decision: Decision, file: str) -> Failu
     return Failure(
         file,
         event.line,
-        f"{act_name(event.act)} at {iso(event.act.at)}: expected {wanted}, decided {_describe(decision)}",
+        f"{act_name(event.act)} at {shown(event.act.at, event.written_zone)}",
+        wanted,
+        _verdict(decision),
+        _reasons_in(decision, event.written_zone),
     )
 
 
@@ -91,54 +149,101 @@ def apply_scenario(
     With ``strict`` (``accord load``) an event whose outcome differs from its ``expect`` refuses
     the whole load; otherwise (``accord test``) it is reported as a failure.
     """
-    outcomes: list[tuple[ScenarioEvent, Failure | None]] = []
     with exchange.batch():
-        for topic in scenario.topics:
-            exchange.add_topic(topic)
-        for party in scenario.parties:
-            exchange.add_party(party)
-        for agreement in scenario.agreements:
-            exchange.add_agreement(agreement)
-        for user in scenario.users:
-            exchange.add_user(user)
-        timeline = _timeline(scenario)
-        for done, entry in enumerate(timeline):
-            tick(progress, "items and events", done, len(timeline))
+        return _apply(exchange, scenario, strict=strict, progress=progress)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What ``accord load`` added, and what the file repeated of the store (``scenario.known``)."""
+
+    scenario: Scenario
+    events: int
+
+
+def load_file(exchange: Exchange, path: Path, progress: Progress | None = None) -> Loaded:
+    """Load a scenario file into a live exchange, all or nothing, in one transaction.
+
+    The file is read against the store's world: it may name what the store holds, repeat
+    definitions and recorded events identically (they are not added again), and add new ones.
+    A definition that differs from the stored one is refused (``DefinitionConflict``); so is an
+    item whose sealed title, content or STIX object differs from the file's. New events and
+    items are applied in time order and, as every act, must not be dated before the latest act
+    the store has recorded (``OutOfOrder``, at the event's line)."""
+    with exchange.batch():
+        scenario = load_scenario(path, exchange.snapshot())
+        for item in scenario.known.items:
+            if not exchange.same_payload(item):
+                raise DefinitionConflict(
+                    f"item {item.id!r} is already in the store with the same markings but another"
+                    " title, content or stix (the store's copy is sealed: it was compared through"
+                    " its originator's signature over the file's content, and is not shown)",
+                    file=scenario.file,
+                    line=scenario.line_of.get(f"item:{item.id}"),
+                    field="content",
+                )
+        outcomes = _apply(exchange, scenario, strict=True, progress=progress)
+    return Loaded(scenario, len(outcomes))
+
+
+def _apply(
+    exchange: Exchange, scenario: Scenario, *, strict: bool, progress: Progress | None = None
+) -> list[tuple[ScenarioEvent, Failure | None]]:
+    outcomes: list[tuple[ScenarioEvent, Failure | None]] = []
+    for topic in scenario.topics:
+        exchange.add_topic(topic)
+    for party in scenario.parties:
+        exchange.add_party(party)
+    for agreement in scenario.agreements:
+        exchange.add_agreement(agreement)
+    for user in scenario.users:
+        exchange.add_user(user)
+    timeline = _timeline(scenario)
+    for done, entry in enumerate(timeline):
+        tick(progress, "items and events", done, len(timeline))
+        line = scenario.line_of.get(f"item:{entry.id}") if isinstance(entry, Item) else entry.line
+        try:
             if isinstance(entry, Item):
                 exchange.add_item(entry)
                 continue
-            try:
-                decision = exchange.apply(entry.act)
-            except InvalidInput as error:
-                raise ScenarioInvalid(error.message, file=scenario.file, line=entry.line) from None
-            failure = _event_outcome(entry, decision, scenario.file)
-            if failure is not None and strict:
-                raise Refused(str(failure).removeprefix("FAIL "), ())
-            outcomes.append((entry, failure))
-        tick(progress, "items and events", len(timeline), len(timeline))
+            decision = exchange.apply(entry.act)
+        except OutOfOrder:
+            raise _too_early(exchange, scenario, entry, line) from None
+        except InvalidInput as error:
+            raise ScenarioInvalid(error.message, file=scenario.file, line=line) from None
+        failure = _event_outcome(entry, decision, scenario.file)
+        if failure is not None and strict:
+            raise Refused(str(failure).removeprefix("FAIL "), ())
+        outcomes.append((entry, failure))
+    tick(progress, "items and events", len(timeline), len(timeline))
     return outcomes
+
+
+def _too_early(
+    exchange: Exchange, scenario: Scenario, entry: Item | ScenarioEvent, line: int | None
+) -> ScenarioInvalid:
+    """An item or event dated before the latest act recorded, in the file's own offset."""
+    if isinstance(entry, Item):
+        what, at, zone = f"item {entry.id} created", entry.created, entry.created.tzinfo or UTC
+    else:
+        what, at, zone = act_name(entry.act), entry.act.at, entry.written_zone
+    latest = exchange.snapshot().latest
+    assert latest is not None  # an act is out of order only after another one
+    return ScenarioInvalid(
+        f"{what} at {shown(at, zone)} is before the latest act the store has recorded"
+        f" ({shown(latest, zone)}): acts are recorded in time order, so a file may repeat"
+        " recorded acts but add only acts from that instant on",
+        file=scenario.file,
+        line=line,
+        field="created" if isinstance(entry, Item) else "at",
+    )
 
 
 def _check(exchange: Exchange, expectation: Expectation, file: str) -> Failure | None:
     at, request = expectation.at, expectation.request
+    zone = expectation.written_zone
     if isinstance(request, str):
-        state = exchange.agreement_state(request, at)
-        problems = []
-        if expectation.status is not None and state.status.value != expectation.status:
-            problems.append(f"status {expectation.status}, got {state.status.value}")
-        if expectation.expires_at is not None and state.expires_at != expectation.expires_at:
-            got = iso(state.expires_at) if state.expires_at else "none"
-            problems.append(f"expires_at {iso(expectation.expires_at)}, got {got}")
-        if expectation.term_end is not None and state.term_end != expectation.term_end:
-            got = iso(state.term_end) if state.term_end else "none"
-            problems.append(f"term_end {iso(expectation.term_end)}, got {got}")
-        if not problems:
-            return None
-        return Failure(
-            file,
-            expectation.line,
-            f"agreement {request} at {iso(at)}: expected " + "; expected ".join(problems),
-        )
+        return _check_agreement(exchange, expectation, request, file)
     if isinstance(request, ReleaseRequest):
         decision = exchange.check_release(request, at)
         route = (
@@ -151,8 +256,7 @@ def _check(exchange: Exchange, expectation: Expectation, file: str) -> Failure |
         assert isinstance(request, ReadRequest)
         decision = exchange.check_read(request, at)
         what = f"read {request.item} by {request.user}"
-    verdict = "allow" if decision.allowed else "deny"
-    if verdict == expectation.decision and (
+    if _verdict(decision) == expectation.decision and (
         expectation.reason is None or expectation.reason in decision.codes
     ):
         return None
@@ -160,7 +264,41 @@ def _check(exchange: Exchange, expectation: Expectation, file: str) -> Failure |
     return Failure(
         file,
         expectation.line,
-        f"{what} at {iso(at)}: expected {wanted}, decided {_describe(decision)}",
+        f"{what} at {shown(at, zone)}",
+        wanted,
+        _verdict(decision),
+        _reasons_in(decision, zone),
+    )
+
+
+def _check_agreement(
+    exchange: Exchange, expectation: Expectation, agreement: str, file: str
+) -> Failure | None:
+    at, zone = expectation.at, expectation.written_zone
+    state = exchange.agreement_state(agreement, at)
+
+    def when(instant: datetime | None) -> str:
+        return shown(instant, zone) if instant is not None else "none"
+
+    wanted: list[str] = []
+    got: list[str] = []
+    if expectation.status is not None and state.status.value != expectation.status:
+        wanted.append(f"status {expectation.status}")
+        got.append(f"status {state.status.value}")
+    if expectation.expires_at is not None and state.expires_at != expectation.expires_at:
+        wanted.append(f"expires_at {when(expectation.expires_at)}")
+        got.append(f"expires_at {when(state.expires_at)}")
+    if expectation.term_end is not None and state.term_end != expectation.term_end:
+        wanted.append(f"term_end {when(expectation.term_end)}")
+        got.append(f"term_end {when(state.term_end)}")
+    if not wanted:
+        return None
+    return Failure(
+        file,
+        expectation.line,
+        f"agreement {agreement} at {shown(at, zone)}",
+        "; ".join(wanted),
+        "; ".join(got),
     )
 
 

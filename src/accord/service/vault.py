@@ -252,6 +252,20 @@ class Vault:
         body = json.loads(payload)
         return replace(item, title=body["title"], content=body["content"], stix=body["stix"])
 
+    def signs_payload(self, tx: StoreTx, keyring: Keyring, item: Item) -> bool:
+        """Whether the stored item's sealed title, content and STIX object are ``item``'s: its
+        originator's signature is checked over ``item``'s metadata and payload digest, so nothing
+        is decrypted (``accord load`` comparing a file's item with the stored one)."""
+        sealed = tx.sealed_items([item.id]).get(item.id)
+        if sealed is None:
+            return False
+        fields = {**binding(item), "payload_sha256": hashlib.sha256(payload_of(item)).hexdigest()}
+        try:
+            self._check_signature(keyring, item, sealed, item_message(fields), f"item {item.id}")
+        except IntegrityError:
+            return False
+        return True
+
     def _check_signature(
         self, keyring: Keyring, item: Item, sealed: SealedItem, message: bytes, what: str
     ) -> None:
