@@ -32,6 +32,7 @@ def parse_scenario(text: str, file: str) -> Scenario:
     topics = definitions.topics()
     parties = definitions.parties()
     agreements = definitions.agreements()
+    matters = definitions.matters()
     users = definitions.users()
     items = definitions.items()
     refs = definitions.references
@@ -47,6 +48,7 @@ def parse_scenario(text: str, file: str) -> Scenario:
         events=scenario_events(root.children("events"), refs),
         expectations=expectations(root.children("expect"), refs),
         line_of=dict(definitions.line_of),
+        matters=matters,
     )
 
 

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from accord.model.agreement import Agreement, Renewal, Terms
 from accord.model.item import Item
+from accord.model.matters import Matter
 from accord.model.party import Party
 from accord.model.time import zone
 from accord.model.user import User
@@ -55,6 +56,10 @@ class Definitions:
             self.world.add_agreement,
             "equivalence",
         )
+
+    def matters(self) -> tuple[Matter, ...]:
+        """Matters outside the agreements, for conditions of notes (R15)."""
+        return self._define("matters", "matter", "id", self._matter, self.world.add_matter)
 
     def users(self) -> tuple[User, ...]:
         return self._define("users", "user", "id", self._user, self.world.add_user)
@@ -128,6 +133,10 @@ class Definitions:
                 hub=hub.code if hub is not None else None,
                 title=entry.text("title"),
             )
+
+    def _matter(self, entry: Entry) -> Matter:
+        with entry.located("initial"):
+            return Matter(entry.text("id"), entry.texts("states"), entry.text("initial"))
 
     def _user(self, entry: Entry) -> User:
         party = self.references.party(entry, "party")

@@ -14,15 +14,16 @@ from typing import TypeAlias
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
 from accord.model.item import Item
+from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
 from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.user import User
 
-Act: TypeAlias = AgreementEvent | Release | Consent | Destruction | Compromise
+Act: TypeAlias = AgreementEvent | Release | Consent | Destruction | Compromise | MatterState
 
 EVENT_OUTCOMES = ("allow", "deny")
 DECISIONS = ("allow", "deny")
-CHECKS = ("release", "read", "agreement")
+CHECKS = ("release", "read", "agreement", "condition")
 STATUSES = ("in_force", "notice_pending", "terminated", "not_yet_in_force")
 
 
@@ -49,7 +50,9 @@ class Expectation:
 
     ``check`` is ``release`` or ``read`` (``request`` is a ``ReleaseRequest`` or ``ReadRequest`` and
     ``decision`` is set) or ``agreement`` (``request`` is the agreement id and ``status`` is
-    set; ``expires_at`` and ``term_end`` are checked only when given).
+    set; ``expires_at`` and ``term_end`` are checked only when given) or ``condition``
+    (``request`` is the agreement id and ``holds`` is set; ``matter``, when given, picks the
+    condition on that matter, otherwise all the suspension's conditions must hold).
     """
 
     line: int | None
@@ -61,6 +64,8 @@ class Expectation:
     status: str | None = None
     expires_at: datetime | None = None
     term_end: datetime | None = None
+    holds: bool | None = None
+    matter: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +83,4 @@ class Scenario:
     events: tuple[ScenarioEvent, ...]
     expectations: tuple[Expectation, ...]
     line_of: dict[str, int]
+    matters: tuple[Matter, ...] = ()

@@ -14,6 +14,7 @@ from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.item import Item
 from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import iso
+from accord.policy.lifecycle import AgreementState
 from accord.policy.reasons import Decision
 from accord.scenario import Expectation, Scenario, ScenarioEvent
 from accord.service.exchange import Act, Exchange
@@ -98,6 +99,8 @@ def apply_scenario(
             exchange.add_party(party)
         for agreement in scenario.agreements:
             exchange.add_agreement(agreement)
+        for matter in scenario.matters:
+            exchange.add_matter(matter)
         for user in scenario.users:
             exchange.add_user(user)
         for entry in _timeline(scenario):
@@ -115,8 +118,44 @@ def apply_scenario(
     return outcomes
 
 
+def _check_condition(exchange: Exchange, expectation: Expectation, file: str) -> Failure | None:
+    """Whether the outstanding suspension's conditions (or the one on ``matter``) hold (R15)."""
+    agreement, at = str(expectation.request), expectation.at
+    state = exchange.agreement_state(agreement, at)
+    held = [
+        hc
+        for hc in state.conditions
+        if expectation.matter is None or hc.condition.matter == expectation.matter
+    ]
+    what = f"condition of {agreement}" + (f" on {expectation.matter}" if expectation.matter else "")
+    if not held:
+        return Failure(file, expectation.line, f"{what} at {iso(at)}: expected one, there is none")
+    holds = all(hc.holds for hc in held)
+    if holds == expectation.holds:
+        return None
+    detail = ", ".join(f"{hc.condition.matter} is {hc.state}" for hc in held)
+    return Failure(
+        file,
+        expectation.line,
+        f"{what} at {iso(at)}: expected holds {str(expectation.holds).lower()},"
+        f" got {str(holds).lower()} ({detail})",
+    )
+
+
+def _conditions_text(state: AgreementState) -> str:
+    if not state.conditions:
+        return ""
+    shown = "; ".join(
+        f"{hc.condition.matter} is {hc.state} ({'holds' if hc.holds else 'fails'})"
+        for hc in state.conditions
+    )
+    return f" [conditions: {shown}]"
+
+
 def _check(exchange: Exchange, expectation: Expectation, file: str) -> Failure | None:
     at, request = expectation.at, expectation.request
+    if expectation.check == "condition":
+        return _check_condition(exchange, expectation, file)
     if isinstance(request, str):
         state = exchange.agreement_state(request, at)
         problems = []
@@ -133,7 +172,9 @@ def _check(exchange: Exchange, expectation: Expectation, file: str) -> Failure |
         return Failure(
             file,
             expectation.line,
-            f"agreement {request} at {iso(at)}: expected " + "; expected ".join(problems),
+            f"agreement {request} at {iso(at)}: expected "
+            + "; expected ".join(problems)
+            + _conditions_text(state),
         )
     if isinstance(request, ReleaseRequest):
         decision = exchange.check_release(request, at)
