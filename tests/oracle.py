@@ -18,6 +18,10 @@ Acts (all instants aware UTC datetimes; the log is kept in time order):
     ("release", at, item, frm, to, via, copies)  an allowed release and the Copy objects it made
     ("consent", at, item, holder, to, granted)
     ("destroy", at, item, party)
+    ("propose", at, agreement, by, pid, changes)   amendment proposed (Art. 21(2)); ``changes``
+                                            maps "notice", "rows" or "topics" to new values
+    ("accept", at, agreement, by, pid, effective)  accepted by ``by``, in force from ``effective``
+    ("retract", at, agreement, by, pid)     proposal withdrawn by its proposer
 
 Decisions where the rules are silent follow the choices documented in
 ``accord/policy/lifecycle.py`` (they are choices, not code, and are restated here):
@@ -32,7 +36,12 @@ Decisions where the rules are silent follow the choices documented in
 - a release to a party that already holds a live copy is denied (``already-held``);
 - when several agreements cover a release, it is made (and marked) under the first of them:
   agreements without a hub before arrangements with one, then by id (docs/semantics.md);
-- a hub arrangement covers a direct release only when the hub is the sender or the recipient.
+- a hub arrangement covers a direct release only when the hub is the sender or the recipient;
+- a notice keeps the notice period in force when it was delivered (docs/semantics.md);
+- an amendment is in force once every party but its proposer has accepted it, from the latest
+  effective instant they gave, unless the agreement had ended by then; it applies to every act
+  after its last acceptance dated at or after that instant; a proposal may be withdrawn by its
+  proposer only, and neither accepted nor withdrawn once withdrawn or agreed.
 """
 
 from __future__ import annotations
@@ -82,22 +91,110 @@ def deadline(agreement: Mapping[str, Any], end: datetime) -> datetime:
 # --- R6 ---------------------------------------------------------------------------------------
 
 
+# --- amendments by mutual consent -----------------------------------------------------------
+
+
+@dataclass
+class Proposal:
+    by: str
+    changes: Mapping[str, Any]
+    accepted: dict[str, tuple[datetime, datetime]]  # party -> (accepted at, effective)
+    last_index: int = -1  # log index of the latest acceptance
+    withdrawn: datetime | None = None
+
+
+def proposals_in(acts: Sequence[Act], aid: str) -> dict[str, Proposal]:
+    """Every proposal on ``aid`` in the log, with its acceptances and withdrawal."""
+    found: dict[str, Proposal] = {}
+    for index, act in enumerate(acts):
+        if act[2] != aid:
+            continue
+        if act[0] == "propose":
+            found[act[4]] = Proposal(act[3], act[5], {})
+        elif act[0] == "accept":
+            found[act[4]].accepted[act[3]] = (act[1], act[5])
+            found[act[4]].last_index = index
+        elif act[0] == "retract":
+            found[act[4]].withdrawn = act[1]
+    return found
+
+
+def agreed(agreement: Mapping[str, Any], proposal: Proposal) -> bool:
+    return proposal.withdrawn is None and set(proposal.accepted) == set(agreement["parties"]) - {
+        proposal.by
+    }
+
+
+def terms_as_of(
+    agreement: Mapping[str, Any],
+    aid: str,
+    acts: Sequence[Act],
+    at: datetime,
+    upto: int | None = None,
+) -> dict[str, Any]:
+    """The agreement's amendable terms for an act at ``at`` that comes after ``acts[:upto]``:
+    the base terms, then each amendment agreed within those acts, effective at or before ``at``
+    and not after the agreement ended, in order of effective instant (then of agreement)."""
+    prior = acts if upto is None else acts[:upto]
+    terms = dict(agreement)
+    in_force = []
+    for proposal in proposals_in(prior, aid).values():
+        if not agreed(agreement, proposal):
+            continue
+        effective = max(e for _, e in proposal.accepted.values())
+        if effective > at or ended_before(agreement, aid, acts, effective, proposal.last_index):
+            continue
+        in_force.append((effective, proposal.last_index, proposal.changes))
+    for _, _, changes in sorted(in_force, key=lambda c: c[:2]):
+        terms.update(changes)
+    return terms
+
+
+def ended_before(
+    agreement: Mapping[str, Any], aid: str, acts: Sequence[Act], effective: datetime, index: int
+) -> bool:
+    """Whether the agreement has ended by ``effective``, on the acts that precede the amendment
+    agreed by ``acts[index]``: those up to it, and those dated before ``effective``."""
+    count = max(index + 1, sum(1 for act in acts if act[1] < effective))
+    end = end_as_of(agreement, aid, acts[:count], effective)
+    return end is not None and end <= effective
+
+
+def amendment_allowed(agreement: Mapping[str, Any], acts: Sequence[Act], event: Act) -> bool:
+    kind, at, aid, by, pid = event[:5]
+    if by not in agreement["parties"]:
+        return False
+    proposals = proposals_in(acts, aid)
+    if kind == "propose":
+        return pid not in proposals
+    proposal = proposals.get(pid)
+    if proposal is None or proposal.withdrawn is not None or agreed(agreement, proposal):
+        return False
+    if kind == "retract":
+        return by == proposal.by
+    return by != proposal.by and by not in proposal.accepted and event[5] >= at
+
+
+# --- R6 ---------------------------------------------------------------------------------------
+
+
 @dataclass
 class Notice:
     by: str
     delivered: datetime
     suspended: bool = False
     effective: datetime | None = None
+    index: int = 0  # its place in the log (which amendments came before it)
 
 
 def notice_as_of(acts: Sequence[Act], aid: str, at: datetime) -> Notice | None:
     notice: Notice | None = None
-    for act in acts:
+    for index, act in enumerate(acts):
         if act[1] > at or act[2] != aid:
             continue
         kind = act[0]
         if kind == "notice":
-            notice = Notice(act[3], act[1])
+            notice = Notice(act[3], act[1], index=index)
         elif kind == "suspend" and notice is not None:
             notice.suspended = True
         elif kind == "lift" and notice is not None:
@@ -108,19 +205,24 @@ def notice_as_of(acts: Sequence[Act], aid: str, at: datetime) -> Notice | None:
     return notice
 
 
-def notice_end(agreement: Mapping[str, Any], notice: Notice) -> datetime:
+def notice_end(
+    agreement: Mapping[str, Any], notice: Notice, aid: str = "", acts: Sequence[Act] = ()
+) -> datetime:
+    """Where the notice ends the agreement, under the notice period in force at its delivery."""
     if notice.effective is not None:
         return notice.effective
+    period = terms_as_of(agreement, aid, acts, notice.delivered, notice.index)["notice"]
+    at_delivery = dict(agreement, notice=period)
     if agreement["term"] is not None and agreement["renewal"]:
         for end in term_ends(agreement):
-            if agreement["notice"] is None:
+            if period is None:
                 if end > notice.delivered:
                     return end
-            elif notice.delivered <= deadline(agreement, end):
+            elif notice.delivered <= deadline(at_delivery, end):
                 return end
-    if agreement["notice"] is None:
+    if period is None:
         return notice.delivered
-    months, days = agreement["notice"]
+    months, days = period
     return shift(notice.delivered, agreement["tz"], months, days)
 
 
@@ -133,7 +235,7 @@ def end_as_of(
         ends.append(next(term_ends(agreement)))
     notice = notice_as_of(acts, aid, at)
     if notice is not None and not notice.suspended:
-        ends.append(notice_end(agreement, notice))
+        ends.append(notice_end(agreement, notice, aid, acts))
     return min(ends) if ends else None
 
 
@@ -160,6 +262,8 @@ def event_allowed(spec: Mapping[str, Any], acts: Sequence[Act], event: Act) -> b
     agreement = spec["agreements"][aid]
     if not in_force(spec, acts, aid, at):
         return False
+    if kind in ("propose", "accept", "retract"):
+        return amendment_allowed(agreement, acts, event)
     notice = notice_as_of(acts, aid, at)
     if kind == "notice":
         return by in agreement["parties"] and notice is None
@@ -290,8 +394,9 @@ def coverage_problems(
     targets: Sequence[str],
     at: datetime,
 ) -> set[str]:
-    """R1 for one agreement: why it does not cover the release (empty when it does)."""
-    a = spec["agreements"][aid]
+    """R1 for one agreement, with its terms as amended by then: why it does not cover the
+    release (empty when it does)."""
+    a = terms_as_of(spec["agreements"][aid], aid, acts, at)
     problems = set()
     if not in_force(spec, acts, aid, at):
         problems.add("agreement-not-in-force")
@@ -330,7 +435,7 @@ def decide_release(
             continue
         if codes:  # an agreement covers, but something else forbids it
             return Verdict(False, codes)
-        a = spec["agreements"][aid]
+        a = terms_as_of(spec["agreements"][aid], aid, acts, at)
         assert level is not None
         made = []
         if via is not None and not live(copy_at(spec, acts, iid, via, at), at):

@@ -21,15 +21,31 @@ from hypothesis import strategies as st
 
 from accord.model.agreement import (
     AgreementEvent,
+    AmendmentAccepted,
+    AmendmentProposed,
+    AmendmentWithdrawn,
+    EquivalenceTable,
     NoticeSuspended,
     NoticeWithdrawn,
     SuspensionLifted,
     TerminationNotice,
+    TopicScope,
 )
 from accord.policy.lifecycle import Status
 from accord.policy.reasons import Decision
 from tests import oracle
-from tests.worlds import US, Exchange, Route, build, routes, world_specs
+from tests.worlds import (
+    NOTICES,
+    TOPIC_POOL,
+    US,
+    D,
+    Exchange,
+    Route,
+    build,
+    duration_text,
+    routes,
+    world_specs,
+)
 
 DELTAS = (
     timedelta(0),
@@ -42,7 +58,14 @@ DELTAS = (
     timedelta(days=200),
     timedelta(days=400),
 )
-KINDS = ("lifecycle",) * 3 + ("release",) * 3 + ("hub-release",) * 2 + ("consent", "destroy")
+DAY = timedelta(days=1)
+KINDS = (
+    ("lifecycle",) * 3
+    + ("amendment",) * 2
+    + ("release",) * 3
+    + ("hub-release",) * 2
+    + ("consent", "destroy")
+)
 
 
 def landmarks(spec: Mapping[str, Any], acts: list[oracle.Act], after: datetime) -> list[datetime]:
@@ -61,6 +84,9 @@ def landmarks(spec: Mapping[str, Any], acts: list[oracle.Act], after: datetime) 
         end = oracle.end_as_of(a, aid, acts, after)
         if end is not None:
             found.update({end, end - US})
+    for act in acts:
+        if act[0] == "accept":
+            found.update({act[5], act[5] - US})
     return sorted(t for t in found if t >= after)
 
 
@@ -80,15 +106,36 @@ def query_instants(spec: Mapping[str, Any], acts: list[oracle.Act]) -> list[date
             found.update({end - US, end, end + US})
     for act in acts:
         found.update({act[1] - US, act[1], act[1] + US})
-        if act[0] == "lift":
-            found.update({act[4] - US, act[4]})
+        if act[0] in ("lift", "accept"):
+            found.update(
+                {act[4 if act[0] == "lift" else 5] - US, act[4 if act[0] == "lift" else 5]}
+            )
     for item in spec["items"].values():
         found.update({item["created"] - US, item["created"]})
     return sorted(found)
 
 
+def production_changes(changes: Mapping[str, Any]) -> dict[str, object]:
+    """The oracle's amendment changes as the model's amendable fields."""
+    out: dict[str, object] = {}
+    for name, value in changes.items():
+        if name == "notice":
+            out["notice_period"] = D(duration_text(value))
+        elif name == "rows":
+            out["equivalence"] = EquivalenceTable(tuple(dict(r) for r in value))
+        else:
+            out["topics"] = TopicScope(None if value is None else frozenset(value))
+    return out
+
+
 def production_event(act: oracle.Act) -> AgreementEvent:
     kind, at, aid, by = act[:4]
+    if kind == "propose":
+        return AmendmentProposed(at, aid, by, act[4], production_changes(act[5]))
+    if kind == "accept":
+        return AmendmentAccepted(at, aid, by, act[4], act[5])
+    if kind == "retract":
+        return AmendmentWithdrawn(at, aid, by, act[4])
     if kind == "notice":
         return TerminationNotice(at, aid, by)
     if kind == "suspend":
@@ -126,6 +173,9 @@ def compare_everything(
         event(f"queried status {want}")
         if state.status in (Status.IN_FORCE, Status.NOTICE_PENDING):
             assert state.expires_at == oracle.end_as_of(a, aid, acts, at), state.as_dict()
+        amended = oracle.terms_as_of(a, aid, acts, at)
+        if any(amended[k] != a[k] for k in ("notice", "rows", "topics")):
+            event("queried an agreement under a mutual amendment")
     for r in routes(spec):
         compare_release(ex, spec, acts, r, at)
     for uid in spec["users"]:
@@ -159,6 +209,66 @@ def lifecycle_step(
     act: oracle.Act = (kind, at, aid, by)
     if kind == "lift":
         act += (at + data.draw(st.sampled_from(DELTAS)),)
+    production = production_event(act)
+    allowed = oracle.event_allowed(spec, acts, act)
+    got = ex.check_event(production)
+    assert got.allowed == allowed, f"{act}: production {got.as_dict()}"
+    event(f"{kind} {'recorded' if allowed else 'refused'}")
+    if allowed:
+        ex.world.add_agreement_event(production)
+        acts.append(act)
+
+
+def draw_changes(data: st.DataObject, a: Mapping[str, Any]) -> dict[str, Any]:
+    """New values for one amendable term: the notice period, a sub-table, or the topics."""
+    field = data.draw(st.sampled_from(["notice", "rows", "topics"]))
+    if field == "notice":
+        return {"notice": data.draw(st.sampled_from(NOTICES))}
+    if field == "rows":
+        keep = data.draw(st.lists(st.sampled_from(range(len(a["rows"]))), min_size=1, unique=True))
+        return {"rows": [a["rows"][i] for i in sorted(keep)]}
+    topics = st.lists(st.sampled_from(TOPIC_POOL), min_size=1, unique=True).map(sorted)
+    return {"topics": data.draw(st.none() | topics)}
+
+
+def amendment_step(
+    data: st.DataObject, ex: Exchange, spec: Mapping[str, Any], acts: list[oracle.Act], at: datetime
+) -> None:
+    """Propose, accept or withdraw an amendment of the notice period, the table or the topics
+    (Art. 21(2)); mostly acts that make sense now, sometimes any (to see both sides refuse)."""
+    aid = data.draw(st.sampled_from(sorted(spec["agreements"])))
+    a = spec["agreements"][aid]
+    proposals = oracle.proposals_in(acts, aid)
+    known = sorted(proposals)
+    parties = list(a["parties"])
+    open_ = [pid for pid, p in proposals.items() if p.withdrawn is None and not oracle.agreed(a, p)]
+    if open_:
+        likely = ["accept"] * 4 + ["retract", "propose"]
+    else:
+        likely = ["propose"] * 3 + ["accept", "retract"]
+    kind = data.draw(st.sampled_from(likely))
+    if kind != "propose" and not known:
+        kind = "propose"
+    act: oracle.Act
+    if kind == "propose":
+        pid = data.draw(st.sampled_from([f"p{len(known)}"] * 5 + (known or ["p0"])))
+        by = data.draw(st.sampled_from(parties * 3 + list(spec["parties"])))
+        act = ("propose", at, aid, by, pid, draw_changes(data, a))
+    else:
+        pid = data.draw(st.sampled_from(open_ * 4 + known + ["nope"]))
+        proposal = proposals.get(pid)
+        if kind == "retract":
+            proposer = [proposal.by] * 3 if proposal is not None else []
+            by = data.draw(st.sampled_from([*proposer, *spec["parties"]]))
+            act = ("retract", at, aid, by, pid)
+        else:
+            waiting = [
+                p
+                for p in parties
+                if proposal is not None and p != proposal.by and p not in proposal.accepted
+            ]
+            by = data.draw(st.sampled_from(waiting * 4 + list(spec["parties"])))
+            act = ("accept", at, aid, by, pid, at + data.draw(st.sampled_from(DELTAS)))
     production = production_event(act)
     allowed = oracle.event_allowed(spec, acts, act)
     got = ex.check_event(production)
@@ -268,6 +378,8 @@ def step(
     kind = data.draw(st.sampled_from(KINDS))
     if kind == "lifecycle":
         lifecycle_step(data, ex, spec, acts, at)
+    elif kind == "amendment":
+        amendment_step(data, ex, spec, acts, at)
     elif kind in ("release", "hub-release"):
         release_step(data, ex, spec, acts, at, kind == "hub-release")
     elif kind == "consent":
@@ -294,6 +406,8 @@ def test_policy_agrees_with_the_oracle(spec: dict[str, Any], data: st.DataObject
     event(f"history of {len(acts) // 4 * 4}+ acts")
     instants = query_instants(spec, acts)
     chosen = data.draw(st.lists(st.sampled_from(instants), min_size=1, max_size=5, unique=True))
+    # and the instants an agreed amendment takes effect, and a day after (Art. 21(2))
+    chosen += sorted({t for act in acts if act[0] == "accept" for t in (act[5], act[5] + DAY)})
     for at in chosen:
         compare_everything(ex, spec, acts, at)
 
@@ -327,3 +441,50 @@ def test_oracle_reads_the_2019_case_like_design_md() -> None:
     assert oracle.deadline(gsomia, lapse) == T("2019-08-25T00:00:00+09:00")
     ny = dict(gsomia, tz="America/New_York", start=T("2020-07-01T00:00:00-04:00"), term=(6, 0))
     assert next(oracle.term_ends(ny)) == T("2021-01-01T00:00:00-05:00")
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(spec=world_specs(), data=st.data())
+def test_mutual_amendments_agree_with_the_oracle(spec: dict[str, Any], data: st.DataObject) -> None:
+    """A narrower history that always reaches an agreed amendment: a notice (or not), a
+    proposal of a new notice period, table or topics, every acceptance, maybe a second notice
+    afterwards; then statuses, expiries and releases around the effective instant."""
+    ex = build(spec)
+    acts: list[oracle.Act] = []
+    aid = data.draw(st.sampled_from(sorted(spec["agreements"])))
+    a = spec["agreements"][aid]
+    at = a["start"] + timedelta(days=data.draw(st.integers(0, 500)))
+
+    def record(act: oracle.Act) -> None:
+        production = production_event(act)
+        allowed = oracle.event_allowed(spec, acts, act)
+        got = ex.check_event(production)
+        assert got.allowed == allowed, f"{act}: production {got.as_dict()}"
+        if allowed:
+            ex.world.add_agreement_event(production)
+            acts.append(act)
+
+    if data.draw(st.booleans()):
+        record(("notice", at, aid, data.draw(st.sampled_from(a["parties"]))))
+    at += data.draw(st.sampled_from(DELTAS))
+    proposer = data.draw(st.sampled_from(a["parties"]))
+    changes = data.draw(st.sampled_from([{"notice": n} for n in NOTICES]) | st.builds(dict))
+    record(("propose", at, aid, proposer, "p0", changes or draw_changes(data, a)))
+    for party in a["parties"]:
+        if party != proposer:
+            at += data.draw(st.sampled_from(DELTAS[:4]))
+            record(("accept", at, aid, party, "p0", at + data.draw(st.sampled_from(DELTAS))))
+    if data.draw(st.booleans()):
+        record(("notice", at + data.draw(st.sampled_from(DELTAS)), aid, proposer))
+    event(f"{len(acts)} acts recorded")
+    instants = {t for act in acts for t in (act[1], act[1] - US)}
+    instants |= {act[5] + d for act in acts if act[0] == "accept" for d in (-US, timedelta(0), DAY)}
+    instants |= set(query_instants(spec, acts))
+    chosen = data.draw(st.lists(st.sampled_from(sorted(instants)), min_size=3, max_size=8))
+    for t in chosen:
+        compare_everything(ex, spec, acts, t)

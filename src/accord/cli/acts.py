@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from accord.cli.context import at_option, env, json_option, names
@@ -19,6 +22,7 @@ from accord.model.agreement import (
     SuspensionLifted,
     TerminationNotice,
 )
+from accord.model.matters import Condition, Consequence, ConsequenceKind
 from accord.model.requests import ReleaseRequest
 from accord.model.time import iso, parse_instant
 from accord.policy.reasons import Decision
@@ -52,7 +56,7 @@ def outcome(
 
 def _record(event: AgreementEvent, as_json: bool) -> None:
     """Record a diplomatic event; say what it did and the agreement's state from then on."""
-    from accord.service.inventory import history  # noqa: PLC0415
+    from accord.service.inventory import history
 
     exchange = env().exchange
     what = f"{event.kind} on {event.agreement}"
@@ -76,6 +80,9 @@ def _record(event: AgreementEvent, as_json: bool) -> None:
     outcome(what, summary, decision, as_json, {"event": entry.as_dict(), "state": state.as_dict()})
 
 
+record_event = _record
+
+
 by_option = click.option("--by", "by", required=True, help="The acting party.")
 
 
@@ -92,11 +99,60 @@ def notice(agreement_id: str, by: str, at_text: str | None, as_json: bool) -> No
 @agreement.command("suspend")
 @click.argument("agreement_id")
 @by_option
+@click.option(
+    "--condition",
+    "condition_texts",
+    multiple=True,
+    metavar="MATTER=STATE,...",
+    help="The suspension holds while MATTER is in one of these states (repeat per matter; R15).",
+)
+@click.option(
+    "--on-failure",
+    "on_failure",
+    default=None,
+    metavar="end_after=DURATION|end_at_term_end|none",
+    help="What follows when a condition fails (required with --condition).",
+)
 @at_option
 @json_option
-def suspend(agreement_id: str, by: str, at_text: str | None, as_json: bool) -> None:
-    """Suspend the effect of the outstanding notice."""
-    _record(NoticeSuspended(env().at(at_text), agreement_id, by), as_json)
+def suspend(
+    agreement_id: str,
+    by: str,
+    condition_texts: tuple[str, ...],
+    on_failure: str | None,
+    at_text: str | None,
+    as_json: bool,
+) -> None:
+    """Suspend the effect of the outstanding notice, optionally on conditions."""
+    conditions = parse_conditions(condition_texts, on_failure)
+    _record(NoticeSuspended(env().at(at_text), agreement_id, by, conditions=conditions), as_json)
+
+
+def parse_conditions(texts: tuple[str, ...], on_failure: str | None) -> tuple[Condition, ...]:
+    """``--condition MATTER=S1,S2`` (repeatable) with one ``--on-failure`` for all of them."""
+    if not texts:
+        if on_failure is not None:
+            raise InvalidInput("--on-failure: give it with at least one --condition")
+        return ()
+    if on_failure is None:
+        raise InvalidInput(
+            "--on-failure: required with --condition (end_after=DURATION, end_at_term_end or none)"
+        )
+    if on_failure.startswith("end_after="):
+        consequence = Consequence.end_after(on_failure.removeprefix("end_after="), "--on-failure")
+    elif on_failure in ("end_at_term_end", "none"):
+        consequence = Consequence(ConsequenceKind(on_failure))
+    else:
+        raise InvalidInput(
+            f"--on-failure: {on_failure!r} is not end_after=DURATION, end_at_term_end or none"
+        )
+    conditions = []
+    for text in texts:
+        matter, sep, states = text.partition("=")
+        if not sep or not matter.strip() or not names(states):
+            raise InvalidInput(f"--condition: {text!r} is not MATTER=STATE[,STATE...]")
+        conditions.append(Condition(matter.strip(), names(states), consequence))
+    return tuple(conditions)
 
 
 @agreement.command("lift")
@@ -125,33 +181,39 @@ def withdraw(agreement_id: str, by: str, at_text: str | None, as_json: bool) -> 
     _record(NoticeWithdrawn(env().at(at_text), agreement_id, by), as_json)
 
 
-@agreement.command("amend")
-@click.argument("agreement_id")
-@click.option(
-    "--equivalence",
-    "rows",
-    multiple=True,
-    help="PARTY=LEVEL,... (repeat per row); replaces the table.",
-)
-@click.option("--topics", "topics_text", default=None)
-@click.option("--term", default=None, help="ISO 8601 duration, or 'indefinite'.")
-@click.option("--notice-period", default=None)
-@click.option("--parties", "parties_text", default=None)
-@click.option("--renewal", type=click.Choice(["automatic", "none"]), default=None)
-@at_option
-@json_option
-def amend(
-    agreement_id: str,
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def amendable_options(function: F) -> F:
+    """The options naming new values for an agreement's terms."""
+    for option in reversed(
+        (
+            click.option(
+                "--equivalence",
+                "rows",
+                multiple=True,
+                help="PARTY=LEVEL,... (repeat per row); replaces the table.",
+            ),
+            click.option("--topics", "topics_text", default=None),
+            click.option("--term", default=None, help="ISO 8601 duration, or 'indefinite'."),
+            click.option("--notice-period", default=None),
+            click.option("--parties", "parties_text", default=None),
+            click.option("--renewal", type=click.Choice(["automatic", "none"]), default=None),
+        )
+    ):
+        function = option(function)
+    return function
+
+
+def changes_from(
     rows: tuple[str, ...],
     topics_text: str | None,
     term: str | None,
     notice_period: str | None,
     parties_text: str | None,
     renewal: str | None,
-    at_text: str | None,
-    as_json: bool,
-) -> None:
-    """Change some of an agreement's terms from --at on."""
+) -> dict[str, object]:
+    """The changes the amendable options give; at least one is required."""
     changes: dict[str, object] = {}
     if rows:
         changes["equivalence"] = equivalence_rows(rows)
@@ -167,6 +229,28 @@ def amend(
         changes["renewal"] = Renewal(renewal)
     if not changes:
         raise click.UsageError("give at least one term to amend")
+    return changes
+
+
+@agreement.command("amend")
+@click.argument("agreement_id")
+@amendable_options
+@at_option
+@json_option
+def amend(
+    agreement_id: str,
+    rows: tuple[str, ...],
+    topics_text: str | None,
+    term: str | None,
+    notice_period: str | None,
+    parties_text: str | None,
+    renewal: str | None,
+    at_text: str | None,
+    as_json: bool,
+) -> None:
+    """Change some of an agreement's terms from --at on: the one-step form of a proposal
+    accepted by every party at that instant (see ``agreement propose|accept``)."""
+    changes = changes_from(rows, topics_text, term, notice_period, parties_text, renewal)
     _record(Amendment(env().at(at_text), agreement_id, changes), as_json)
 
 
@@ -181,7 +265,7 @@ def release(
     item_id: str, sender: str, recipient: str, hub: str | None, at_text: str | None, as_json: bool
 ) -> None:
     """Release an item to another party, if policy allows at that instant."""
-    from accord.service.inventory import Copy  # noqa: PLC0415
+    from accord.service.inventory import Copy
 
     at = env().at(at_text)
     exchange = env().exchange

@@ -70,7 +70,7 @@ def party() -> None:
 @json_option
 def party_add(code: str, name: str, timezone: str, levels: str, as_json: bool) -> None:
     """Add a party with its own classification levels; it gets its own key set."""
-    from accord.service.inventory import party_form  # noqa: PLC0415
+    from accord.service.inventory import party_form
 
     made = Party(code, name, timezone, tuple(x.strip() for x in levels.split(",")))
     env().exchange.add_party(made)
@@ -82,7 +82,7 @@ def party_add(code: str, name: str, timezone: str, levels: str, as_json: bool) -
 @json_option
 def party_list(as_json: bool) -> None:
     """Parties: code, name, time zone and levels, lowest first."""
-    from accord.service.inventory import Inventory, party_form  # noqa: PLC0415
+    from accord.service.inventory import Inventory, party_form
 
     parties = Inventory(env().exchange).parties()
     if as_json:
@@ -105,7 +105,7 @@ def user() -> None:
 @json_option
 def user_add(user_id: str, party_code: str, clearance: str, ntk: str, as_json: bool) -> None:
     """Add a user of a party with a clearance and need-to-know topics (R3)."""
-    from accord.service.inventory import user_form  # noqa: PLC0415
+    from accord.service.inventory import user_form
 
     made = User(user_id, party_code, clearance, names(ntk))
     env().exchange.add_user(made)
@@ -150,7 +150,7 @@ def item_add(
 ) -> None:
     """Add an item: encrypted under its own key and signed by its originator, who holds it from
     --created."""
-    from accord.service.inventory import item_form  # noqa: PLC0415
+    from accord.service.inventory import item_form
 
     if content is not None and content_file is not None:
         raise InvalidInput("give --content or --content-file, not both")
@@ -211,7 +211,7 @@ def agreement_add(
     as_json: bool,
 ) -> None:
     """Add an agreement: parties, equivalence table, topics, term, renewal, notice period, hub."""
-    from accord.service.inventory import Inventory  # noqa: PLC0415
+    from accord.service.inventory import Inventory
 
     term_value = duration(term, "--term")
     renewal_value = (
@@ -247,7 +247,7 @@ def agreement_add(
 @json_option
 def agreement_list(at_text: str | None, as_json: bool) -> None:
     """Agreements with their terms and status at --at (JSON: every field, typed)."""
-    from accord.service.inventory import Inventory  # noqa: PLC0415
+    from accord.service.inventory import Inventory
 
     views = Inventory(env().exchange).agreements(env().at(at_text))
     if as_json:

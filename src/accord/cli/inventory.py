@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def _inventory() -> Inventory:
-    from accord.service.inventory import Inventory  # noqa: PLC0415
+    from accord.service.inventory import Inventory
 
     return Inventory(env().exchange)
 
@@ -32,7 +32,7 @@ def _inventory() -> Inventory:
 @json_option
 def user_list(party: str | None, as_json: bool) -> None:
     """Users: party, clearance (a level of the party's own scheme) and need-to-know."""
-    from accord.service.inventory import user_form  # noqa: PLC0415
+    from accord.service.inventory import user_form
 
     users = _inventory().users(party)
     if as_json:

@@ -8,7 +8,8 @@ import sys
 import click
 
 from accord import __version__
-from accord.cli import acts, audit, define, inventory, keys, queries, scenarios
+from accord.cli import acts, audit, define, inventory, keys, matters, queries, scenarios
+from accord.cli import amendments as _amendments  # noqa: F401  (registers agreement propose|accept|withdraw-amendment)
 from accord.cli import tokens as _tokens  # noqa: F401  (registers user token/revoke)
 from accord.cli.context import Env
 from accord.cli.demo import demo
@@ -39,6 +40,7 @@ for command in (
     acts.consent,
     acts.destroy,
     acts.compromise,
+    matters.matter,
     queries.check,
     queries.read,
     queries.impact,

@@ -11,10 +11,11 @@ from accord.cli.acts import report
 from accord.cli.context import at_option, env, json_option, tz_option
 from accord.cli.define import agreement
 from accord.cli.exits import DENIED, INTEGRITY, KEY_UNAVAILABLE
+from accord.cli.matters import parse_if
 from accord.cli.render import console, decision_table, emit_json, state_table, when
 from accord.model.marking import Integrity
 from accord.model.requests import ReadRequest, ReleaseRequest
-from accord.policy.impact import ImpactReport
+from accord.policy.impact import ConditionalImpact, ImpactReport
 
 
 @click.group()
@@ -48,7 +49,7 @@ def check_read(item_id: str, user_id: str, at_text: str | None, as_json: bool) -
     """Whether the user may read the item at --at, and whether the copy passes its integrity check
     (the holder's key, the envelope, the originator's signature). No content is shown or logged.
     Exit 0 allowed and verified, 1 denied, 4 no master key to check it, 6 the check failed."""
-    from accord.service import markings  # noqa: PLC0415
+    from accord.service import markings
 
     checked = markings.check(env().exchange, ReadRequest(user_id, item_id), env().at(at_text))
     if as_json:
@@ -75,7 +76,7 @@ def read(item_id: str, user_id: str, at_text: str | None, as_json: bool) -> None
     """Read an item as a user: the content is printed only when the read is allowed, and always
     between two banners of the copy's marking (the holder's level, the originator and its level,
     REL TO). Every read, allowed or not, is logged (R12)."""
-    from accord.service import markings  # noqa: PLC0415
+    from accord.service import markings
 
     result = markings.read(env().exchange, ReadRequest(user_id, item_id), env().at(at_text))
     if result.item is None or result.marking is None:
@@ -151,12 +152,27 @@ def impact_tables(report_: ImpactReport, tz: ZoneInfo | None) -> list[Table]:
 
 @click.command()
 @click.argument("agreement_id")
+@click.option(
+    "--if",
+    "if_text",
+    default=None,
+    metavar="MATTER=STATE",
+    help="Suppose the matter takes this state at --at (nothing is recorded; R15).",
+)
 @at_option
 @tz_option
 @json_option
-def impact(agreement_id: str, at_text: str | None, tz_text: str | None, as_json: bool) -> None:
-    """What a lapse at --at would do to the flows this agreement has carried."""
+def impact(
+    agreement_id: str, if_text: str | None, at_text: str | None, tz_text: str | None, as_json: bool
+) -> None:
+    """What a lapse at --at would do to the flows this agreement has carried; with --if, what
+    would stop if a matter took that state at --at."""
     exchange = env().exchange
+    if if_text is not None:
+        matter_id, state = parse_if(if_text)
+        supposed = exchange.impact_if(agreement_id, matter_id, state, env().at(at_text))
+        _print_conditional(supposed, tz_text, as_json)
+        return
     result = exchange.impact(agreement_id, env().at(at_text))
     if as_json:
         emit_json(result.as_dict())
@@ -167,6 +183,22 @@ def impact(agreement_id: str, at_text: str | None, tz_text: str | None, as_json:
     )
     for table in impact_tables(result, shown):
         console.print(table)
+
+
+def _print_conditional(supposed: ConditionalImpact, tz_text: str | None, as_json: bool) -> None:
+    if as_json:
+        emit_json(supposed.as_dict())
+        return
+    exchange = env().exchange
+    shown = env().zone(tz_text, exchange.snapshot().agreements[supposed.agreement].timezone)
+    console.print(
+        f"if {supposed.matter} is {supposed.state} at {when(supposed.at, shown)}:"
+        f" {supposed.explanation}"
+    )
+    console.print(state_table(supposed.supposed, shown))
+    if supposed.report is not None:
+        for table in impact_tables(supposed.report, shown):
+            console.print(table)
 
 
 @click.command()

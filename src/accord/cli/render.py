@@ -124,11 +124,30 @@ def state_table(state: AgreementState, tz: ZoneInfo | None) -> Table:
         detail = f"by {notice.by}, delivered {when(notice.delivered_at, tz)}"
         if notice.suspended:
             detail += ", suspended"
-        if notice.effective_at is not None:
+        if notice.failed_condition is not None and notice.effective_at is not None:
+            detail += (
+                f", resumed when its condition on {notice.failed_condition} failed:"
+                f" ends {when(notice.effective_at, tz)}"
+            )
+        elif notice.effective_at is not None:
             detail += f", suspension lifted: ends {when(notice.effective_at, tz)}"
         table.add_row("notice", detail)
     if state.ended_by is not None:
         table.add_row("ended by", state.ended_by)
+    for hc in state.conditions:
+        row = f"{hc.condition.matter} is {hc.state}: " + ("holds" if hc.holds else "does not hold")
+        row += f" (holds while {', '.join(sorted(hc.condition.holds_while))})"
+        if hc.failed_at is not None:
+            row += f"; failed {when(hc.failed_at, tz)}"
+        row += f"; if it fails: {hc.condition.on_failure.describe()}"
+        table.add_row("condition (R15)", row)
+    for proposal in state.proposals:
+        accepted = ", ".join(p for p, at, _ in proposal.accepted if at <= state.at) or "nobody yet"
+        table.add_row(
+            "amendment",
+            f"{proposal.id} by {proposal.by} ({', '.join(sorted(proposal.changes))}):"
+            f" {proposal.status(state.at)}, accepted by {accepted}",
+        )
     return table
 
 

@@ -30,8 +30,8 @@ def test(files: tuple[Path, ...], as_json: bool) -> None:
     Prints one line per failed expectation and per invalid file, then
     'N passed, N failed, N invalid'. Exit 0 when everything passed, 1 when an expectation
     failed, 2 when a file is invalid (also when expectations of other files failed)."""
-    from accord.scenario import load_scenario  # noqa: PLC0415
-    from accord.service.scenarios import run_scenario  # noqa: PLC0415
+    from accord.scenario import load_scenario
+    from accord.service.scenarios import run_scenario
 
     results: list[ScenarioResult] = []
     invalid: list[ScenarioInvalid] = []
@@ -60,7 +60,7 @@ def test(files: tuple[Path, ...], as_json: bool) -> None:
 def _emit_summary(
     results: list[ScenarioResult], invalid: list[ScenarioInvalid], passed: int, failed: int
 ) -> None:
-    from accord.cli.render import emit_json  # noqa: PLC0415
+    from accord.cli.render import emit_json
 
     emit_json(
         {
@@ -85,7 +85,7 @@ def load(file: Path) -> None:
     repeat definitions and recorded events identically: they are accepted and not added again.
     A definition that differs from the stored one is refused, naming the field and both
     values; nothing is written. New events must not be dated before the store's latest act."""
-    from accord.service.scenarios import load_file  # noqa: PLC0415
+    from accord.service.scenarios import load_file
 
     with progress_bar(f"loading {file}") as progress:
         loaded = load_file(env().exchange, file, progress)

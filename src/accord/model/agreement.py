@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from accord.errors import InvalidInput, UnknownReference
 from accord.model.ids import check_id
+from accord.model.matters import Condition
 from accord.model.party import Party
 from accord.model.time import Duration, require_aware, zone
 
@@ -171,10 +172,14 @@ class TerminationNotice:
 
 @dataclass(frozen=True, slots=True)
 class NoticeSuspended:
+    """A suspension of the notice's effect; with ``conditions`` it holds only while every one
+    of them holds (R15), and each names what follows when it fails."""
+
     at: datetime
     agreement: str
     by: str
     kind: str = "notice_suspended"
+    conditions: tuple[Condition, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -234,8 +239,79 @@ class Amendment:
         return replace(terms, **dict(self.changes))  # type: ignore[arg-type]
 
 
+# --- amendments by mutual consent (Art. 21(2)) --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentProposed:
+    """One party proposes new values for some terms; nothing changes until every other party
+    has accepted (``AmendmentAccepted``), and then only from the effective instant."""
+
+    at: datetime
+    agreement: str
+    by: str
+    id: str
+    changes: Mapping[str, object]
+    kind: str = "amendment_proposed"
+
+    def __post_init__(self) -> None:
+        check_id(self.id, "amendment")
+        object.__setattr__(
+            self, "at", require_aware(self.at, f"{self.kind} on {self.agreement}: at")
+        )
+
+    def apply(self, terms: Terms) -> Terms:
+        return replace(terms, **dict(self.changes))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentAccepted:
+    """Another party accepts proposal ``amendment``, in force from ``effective_at`` on."""
+
+    at: datetime
+    agreement: str
+    by: str
+    amendment: str
+    effective_at: datetime
+    kind: str = "amendment_accepted"
+
+    def __post_init__(self) -> None:
+        where = f"{self.kind} of {self.amendment} on {self.agreement}"
+        object.__setattr__(self, "at", require_aware(self.at, f"{where}: at"))
+        object.__setattr__(
+            self, "effective_at", require_aware(self.effective_at, f"{where}: effective_at")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentWithdrawn:
+    """The proposer withdraws a proposal that is not yet in force."""
+
+    at: datetime
+    agreement: str
+    by: str
+    amendment: str
+    kind: str = "amendment_withdrawn"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "at",
+            require_aware(self.at, f"{self.kind} of {self.amendment} on {self.agreement}: at"),
+        )
+
+
+MutualAmendmentEvent = AmendmentProposed | AmendmentAccepted | AmendmentWithdrawn
+
 AgreementEvent = (
-    TerminationNotice | NoticeSuspended | SuspensionLifted | NoticeWithdrawn | Amendment
+    TerminationNotice
+    | NoticeSuspended
+    | SuspensionLifted
+    | NoticeWithdrawn
+    | Amendment
+    | AmendmentProposed
+    | AmendmentAccepted
+    | AmendmentWithdrawn
 )
 
 AMENDABLE = ("parties", "equivalence", "topics", "term", "renewal", "notice_period")

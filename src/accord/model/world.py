@@ -14,8 +14,15 @@ from datetime import datetime
 
 from accord.errors import DuplicateId, InvalidInput, OutOfOrder, UnknownReference
 from accord.model.acts import Compromise, Consent, Destruction, Release
-from accord.model.agreement import Agreement, AgreementEvent, Amendment
+from accord.model.agreement import (
+    Agreement,
+    AgreementEvent,
+    Amendment,
+    AmendmentProposed,
+    NoticeSuspended,
+)
 from accord.model.item import Holding, Item
+from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
 from accord.model.time import iso
 from accord.model.user import User
@@ -42,6 +49,8 @@ class World:
     releases: list[Release] = field(default_factory=list)
     destructions: list[Destruction] = field(default_factory=list)
     compromises: list[Compromise] = field(default_factory=list)
+    matters: dict[str, Matter] = field(default_factory=dict)
+    matter_states: list[MatterState] = field(default_factory=list)  # every matter, in time order
     latest: datetime | None = None
     revision: int = 0
     # agreement ids shared by two parties, sorted; cleared when membership changes
@@ -156,12 +165,53 @@ class World:
 
     def add_agreement_event(self, event: AgreementEvent) -> None:
         self.agreement(event.agreement)
+        if isinstance(event, NoticeSuspended):
+            for number, condition in enumerate(event.conditions):
+                condition.check(
+                    self.matters, f"notice_suspended on {event.agreement}: conditions[{number}]"
+                )
         self.agreement_events[event.agreement].append(event)
-        if isinstance(event, Amendment):
+        if isinstance(event, Amendment | AmendmentProposed):
             for party in event.changes.get("parties", frozenset()):  # type: ignore[attr-defined]
                 self.agreements_of[party].add(event.agreement)
             self._between.clear()
         self._touch(event.at)
+
+    # --- matters (R15) ----------------------------------------------------------------------------
+
+    def matter(self, matter_id: str) -> Matter:
+        matter = self.matters.get(matter_id)
+        if matter is None:
+            known = ", ".join(sorted(self.matters)) or "none defined"
+            raise UnknownReference(f"unknown matter {matter_id!r} (matters: {known})")
+        return matter
+
+    def add_matter(self, matter: Matter) -> None:
+        if matter.id in self.matters:
+            raise DuplicateId(f"matter {matter.id} is already defined")
+        self.matters[matter.id] = matter
+        self._touch()
+
+    def check_matter_state(self, fact: MatterState) -> None:
+        """The matter exists, defines the state, and the recording party exists."""
+        self.matter(fact.matter).check_state(fact.state, f"matter_state of {fact.matter}: state")
+        self.party(fact.by)
+
+    def add_matter_state(self, fact: MatterState) -> None:
+        self.check_matter_state(fact)
+        self.matter_states.append(fact)
+        self._touch(fact.at)
+
+    def matter_state_at(self, matter_id: str, at: datetime) -> tuple[str, MatterState | None]:
+        """The matter's state at ``at`` and the fact that set it (None: its initial state)."""
+        matter = self.matter(matter_id)
+        last: MatterState | None = None
+        for fact in self.matter_states:
+            if fact.at > at:
+                break
+            if fact.matter == matter_id:
+                last = fact
+        return (matter.initial, None) if last is None else (last.state, last)
 
     def add_user(self, user: User) -> None:
         if user.id in self.users:

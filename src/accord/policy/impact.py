@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from accord.model.item import Holding
+from accord.model.matters import MatterState
 from accord.model.requests import ReleaseRequest
 from accord.model.time import iso, require_aware
 from accord.policy.facts import Facts, LapsedFacts
@@ -158,3 +159,86 @@ def impact(facts: Facts, agreement_id: str, at: datetime) -> ImpactReport:
         if holding.agreement == agreement_id and holding.held_at(at)
     )
     return ImpactReport(agreement_id, at, facts.state(agreement_id, at), flows, protected)
+
+
+# --- what a matter's state would do (R15) ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionalImpact:
+    """What follows for ``agreement`` if ``matter`` took ``state`` at ``at`` (nothing is stored):
+    the agreement's state at ``at`` as recorded and as supposed, the instant it would end
+    (None when it would not), why, and the impact of that end on the flows it carried."""
+
+    agreement: str
+    matter: str
+    state: str
+    at: datetime
+    actual: AgreementState
+    supposed: AgreementState
+    ends_at: datetime | None
+    explanation: str
+    report: ImpactReport | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "agreement": self.agreement,
+            "if": {"matter": self.matter, "state": self.state, "at": iso(self.at)},
+            "actual_state": self.actual.as_dict(),
+            "supposed_state": self.supposed.as_dict(),
+            "ends_at": iso(self.ends_at) if self.ends_at else None,
+            "explanation": self.explanation,
+            "impact": self.report.as_dict() if self.report is not None else None,
+        }
+
+
+def impact_if(
+    facts: Facts, agreement_id: str, matter_id: str, state: str, at: datetime
+) -> ConditionalImpact:
+    """Suppose ``matter_id`` takes ``state`` at ``at``: the agreement's state then, the instant it
+    would end because a condition of its notice failed, and what would stop flowing at that end
+    (``impact`` at the end instant, in the supposed world). Pure: the world is not changed."""
+    at = require_aware(at, "at")
+    world = facts.world
+    world.agreement(agreement_id)
+    world.matter(matter_id).check_state(state, f"--if {matter_id}={state}")
+    supposed_facts = Facts(world, MatterState(at, matter_id, state, "(supposed)"))
+    actual = facts.state(agreement_id, at)
+    supposed = supposed_facts.state(agreement_id, at)
+    notice = supposed.notice
+    if notice is not None and notice.failed_condition == matter_id and supposed.expires_at:
+        ends_at = supposed.expires_at
+        explanation = (
+            f"a condition of {notice.by}'s suspension on {matter_id} fails at {iso(at)}:"
+            f" {agreement_id} ends at {iso(ends_at)} (R15, R6)"
+        )
+        report = impact(supposed_facts, agreement_id, ends_at)
+        return ConditionalImpact(
+            agreement_id, matter_id, state, at, actual, supposed, ends_at, explanation, report
+        )
+    return ConditionalImpact(
+        agreement_id,
+        matter_id,
+        state,
+        at,
+        actual,
+        supposed,
+        None,
+        _why_nothing_stops(supposed, agreement_id, matter_id, state),
+        None,
+    )
+
+
+def _why_nothing_stops(supposed: AgreementState, agreement_id: str, matter: str, state: str) -> str:
+    held = [hc for hc in supposed.conditions if hc.condition.matter == matter]
+    if not held:
+        return (
+            f"no outstanding note on {agreement_id} is conditional on {matter} at"
+            f" {iso(supposed.at)}: its state does not change {agreement_id}'s"
+        )
+    if all(hc.condition.holds_in(state) for hc in held):
+        return f"the condition on {matter} holds while it is {state}: nothing stops (R15)"
+    return (
+        f"the condition on {matter} fails, and its consequence is none: the suspension stays"
+        " in force, and the notifying party may lift it at any time (R15)"
+    )

@@ -44,6 +44,15 @@ class Code(StrEnum):
     TERM_ALREADY_ELAPSED = "term-already-elapsed"
     INVALID_AMENDMENT = "invalid-amendment"
     NOT_ORIGINATOR = "not-originator"
+    # conditions (R15) and amendments by mutual consent (Art. 21(2), R13)
+    INVALID_CONDITION = "invalid-condition"
+    CONDITION_FAILS = "condition-fails"
+    UNKNOWN_AMENDMENT = "unknown-amendment"
+    AMENDMENT_WITHDRAWN = "amendment-withdrawn"
+    AMENDMENT_AGREED = "amendment-agreed"
+    NOT_PROPOSER = "not-proposer"
+    OWN_PROPOSAL = "own-proposal"
+    ALREADY_ACCEPTED = "already-accepted"
 
 
 RULE: dict[Code, str] = {
@@ -75,6 +84,14 @@ RULE: dict[Code, str] = {
     Code.TERM_ALREADY_ELAPSED: "R6",
     Code.INVALID_AMENDMENT: "R6",
     Code.NOT_ORIGINATOR: "R4",
+    Code.INVALID_CONDITION: "R15",
+    Code.CONDITION_FAILS: "R15",
+    Code.UNKNOWN_AMENDMENT: "R13",
+    Code.AMENDMENT_WITHDRAWN: "R13",
+    Code.AMENDMENT_AGREED: "R13",
+    Code.NOT_PROPOSER: "R13",
+    Code.OWN_PROPOSAL: "R13",
+    Code.ALREADY_ACCEPTED: "R13",
 }
 
 SUMMARY: dict[Code, str] = {
@@ -106,6 +123,14 @@ SUMMARY: dict[Code, str] = {
     Code.TERM_ALREADY_ELAPSED: "the amended term would already have ended",
     Code.INVALID_AMENDMENT: "the amendment's new terms are invalid",
     Code.NOT_ORIGINATOR: "only the originator may answer for consent",
+    Code.INVALID_CONDITION: "a condition names a matter or state that is not defined",
+    Code.CONDITION_FAILS: "a condition of the suspension does not hold at its instant",
+    Code.UNKNOWN_AMENDMENT: "no amendment with that id was proposed on the agreement",
+    Code.AMENDMENT_WITHDRAWN: "the amendment was withdrawn by its proposer",
+    Code.AMENDMENT_AGREED: "every party has already accepted the amendment",
+    Code.NOT_PROPOSER: "only the proposing party may withdraw an amendment",
+    Code.OWN_PROPOSAL: "the proposing party does not accept its own amendment",
+    Code.ALREADY_ACCEPTED: "the party has already accepted the amendment",
 }
 
 

@@ -38,6 +38,7 @@ def parse_scenario(text: str, file: str, stored: World | None = None) -> Scenari
     topics = definitions.topics()
     parties = definitions.parties()
     agreements = definitions.agreements()
+    matters = definitions.matters()
     users = definitions.users()
     items = definitions.items()
     refs = definitions.references
@@ -64,6 +65,7 @@ def parse_scenario(text: str, file: str, stored: World | None = None) -> Scenari
             items=tuple(known["item"]),
             events=len(done),
         ),
+        matters=matters,
     )
 
 

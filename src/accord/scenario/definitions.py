@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from accord.model.agreement import Agreement, Renewal, Terms
 from accord.model.item import Item
+from accord.model.matters import Matter
 from accord.model.party import Party
 from accord.model.time import zone
 from accord.model.user import User
@@ -70,6 +71,10 @@ class Definitions:
             self.stored.agreements if self.stored is not None else None,
             "equivalence",
         )
+
+    def matters(self) -> tuple[Matter, ...]:
+        """Matters outside the agreements, for conditions of notes (R15)."""
+        return self._define("matters", "matter", "id", self._matter, self.world.add_matter)
 
     def users(self) -> tuple[User, ...]:
         stored = self.stored.users if self.stored is not None else None
@@ -153,6 +158,10 @@ class Definitions:
                 hub=hub.code if hub is not None else None,
                 title=entry.text("title"),
             )
+
+    def _matter(self, entry: Entry) -> Matter:
+        with entry.located("initial"):
+            return Matter(entry.text("id"), entry.texts("states"), entry.text("initial"))
 
     def _user(self, entry: Entry) -> User:
         party = self.references.party(entry, "party")

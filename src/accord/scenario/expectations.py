@@ -20,6 +20,8 @@ def expectations(entries: list[Entry], refs: References) -> tuple[Expectation, .
 def expectation(entry: Entry, refs: References) -> Expectation:
     check = entry.text("check")
     at = entry.instant("at")
+    if check == "condition":
+        return condition_expectation(entry, refs)
     if check == "agreement":
         return Expectation(
             line=entry.line,
@@ -50,4 +52,17 @@ def expectation(entry: Entry, refs: References) -> Expectation:
         decision=entry.text("decision"),
         reason=entry.optional_text("reason"),
         written_zone=entry.written_zone("at"),
+    )
+
+
+def condition_expectation(entry: Entry, refs: References) -> Expectation:
+    """``{at, check: condition, agreement, holds, matter?}`` (R15)."""
+    matter = refs.matter(entry).id if entry.has("matter") else None
+    return Expectation(
+        line=entry.line,
+        at=entry.instant("at"),
+        check="condition",
+        request=refs.agreement(entry).id,
+        holds=bool(entry.data.get("holds")),
+        matter=matter,
     )

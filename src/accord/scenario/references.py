@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from accord.model.agreement import Agreement, EquivalenceTable, TopicScope
 from accord.model.item import Item
+from accord.model.matters import Matter
 from accord.model.party import Party
 from accord.model.user import User
 from accord.model.world import World
@@ -115,3 +116,17 @@ class References:
 
     def agreement(self, entry: Entry, key: str = "agreement") -> Agreement:
         return _named(entry, key, self.world.agreements, "agreement")
+
+    def matter(self, entry: Entry, key: str = "matter") -> Matter:
+        return _named(entry, key, self.world.matters, "matter")
+
+    def matter_state(self, entry: Entry, key: str, matter: Matter) -> str:
+        """A state ``matter`` defines; any other fails at the entry's line."""
+        state = entry.text(key)
+        if state not in matter.states:
+            raise entry.fail(
+                f"{entry.where(key)}: matter {matter.id} has no state {show(state)}"
+                f" (its states: {', '.join(matter.states)})",
+                key,
+            )
+        return state

@@ -14,15 +14,16 @@ from typing import TypeAlias
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
 from accord.model.item import Item
+from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
 from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.user import User
 
-Act: TypeAlias = AgreementEvent | Release | Consent | Destruction | Compromise
+Act: TypeAlias = AgreementEvent | Release | Consent | Destruction | Compromise | MatterState
 
 EVENT_OUTCOMES = ("allow", "deny")
 DECISIONS = ("allow", "deny")
-CHECKS = ("release", "read", "agreement")
+CHECKS = ("release", "read", "agreement", "condition")
 STATUSES = ("in_force", "notice_pending", "terminated", "not_yet_in_force")
 
 
@@ -50,7 +51,9 @@ class Expectation:
 
     ``check`` is ``release`` or ``read`` (``request`` is a ``ReleaseRequest`` or ``ReadRequest`` and
     ``decision`` is set) or ``agreement`` (``request`` is the agreement id and ``status`` is
-    set; ``expires_at`` and ``term_end`` are checked only when given).
+    set; ``expires_at`` and ``term_end`` are checked only when given) or ``condition``
+    (``request`` is the agreement id and ``holds`` is set; ``matter``, when given, picks the
+    condition on that matter, otherwise all the suspension's conditions must hold).
     """
 
     line: int | None
@@ -63,6 +66,8 @@ class Expectation:
     expires_at: datetime | None = None
     term_end: datetime | None = None
     written_zone: tzinfo = UTC  # the offset the file wrote ``at`` in, to show it back so
+    holds: bool | None = None
+    matter: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +101,4 @@ class Scenario:
     expectations: tuple[Expectation, ...]
     line_of: dict[str, int]
     known: Known = field(default_factory=Known)
+    matters: tuple[Matter, ...] = ()

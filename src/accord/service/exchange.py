@@ -13,8 +13,9 @@ from accord.audit import parse_signed_checkpoint
 from accord.crypto import EXCHANGE, MasterKey
 from accord.errors import InvalidInput, KeyUnavailable
 from accord.model.acts import Compromise, Consent, Destruction, Release
-from accord.model.agreement import Agreement, AgreementEvent
+from accord.model.agreement import Agreement, AgreementEvent, NoticeSuspended
 from accord.model.item import Holding, Item
+from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
 from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import iso, require_aware
@@ -22,8 +23,9 @@ from accord.model.user import User
 from accord.model.world import World
 from accord.policy.acts import decide_compromise, decide_consent, decide_destruction
 from accord.policy.facts import Facts
-from accord.policy.impact import ImpactReport, impact
+from accord.policy.impact import ConditionalImpact, ImpactReport, impact, impact_if
 from accord.policy.lifecycle import AgreementState
+from accord.policy.matters import decide_matter_state
 from accord.policy.read import decide_read
 from accord.policy.reasons import Code, Decision, Reason
 from accord.policy.release import decide_release
@@ -35,7 +37,7 @@ from accord.store.sql import SqlStore, StoreTx
 if TYPE_CHECKING:
     from accord.policy.batch import ReadableIndex  # NumPy: imported by the one query using it
 
-Act = AgreementEvent | Release | Consent | Destruction | Compromise
+Act = AgreementEvent | Release | Consent | Destruction | Compromise | MatterState
 ItemAct = TypeVar("ItemAct", Consent, Destruction, Compromise)
 
 
@@ -239,6 +241,27 @@ class Exchange:
             s.tx.add_agreement(agreement)
             self._log(s, "agreement", self.instant(None), {"agreement": agreement.id})
 
+    def add_matter(self, matter: Matter) -> None:
+        """A matter outside the agreements that notes may be conditional on (R15)."""
+        with self._writer() as s:
+            s.world.add_matter(matter)
+            s.tx.add_matter(matter)
+            self._log(s, "matter", self.instant(None), {"matter": matter.id})
+
+    def record_matter_state(self, fact: MatterState) -> Decision:
+        """A party records a matter's state (R15). An unknown matter, state or party is bad input
+        (nothing is written); a state that would undo recorded events is refused and logged."""
+        with self._writer() as s:
+            self._check_time(s.world, fact.at, f"matter_state of {fact.matter}")
+            s.world.check_matter_state(fact)
+            decision = decide_matter_state(s.facts, fact)
+            if decision.allowed:
+                s.world.add_matter_state(fact)
+                s.tx.add_matter_state(fact)
+            subject = {"matter": fact.matter, "state": fact.state, "by": fact.by}
+            self._log(s, fact.kind, fact.at, subject, decision)
+            return decision
+
     def add_user(self, user: User) -> None:
         with self._writer() as s:
             s.world.add_user(user)
@@ -272,6 +295,9 @@ class Exchange:
         """A diplomatic event; refused events change nothing (the refusal is logged)."""
         with self._writer() as s:
             self._check_time(s.world, event.at, f"{event.kind} on {event.agreement}")
+            if isinstance(event, NoticeSuspended):
+                for number, condition in enumerate(event.conditions):
+                    condition.check(s.world.matters, f"conditions[{number}]")
             timeline = s.facts.timeline(event.agreement)
             decision = timeline.check(event, s.world.parties, frozenset(s.world.topics))
             if decision.allowed:
@@ -368,6 +394,8 @@ class Exchange:
             return self.destroy(act)
         if isinstance(act, Compromise):
             return self.report_compromise(act)
+        if isinstance(act, MatterState):
+            return self.record_matter_state(act)
         return self.record(act)
 
     @staticmethod
@@ -467,6 +495,13 @@ class Exchange:
     def impact(self, agreement_id: str, at: datetime) -> ImpactReport:
         with self._reader() as s:
             return impact(s.facts, agreement_id, require_aware(at, "at"))
+
+    def impact_if(
+        self, agreement_id: str, matter: str, state: str, at: datetime
+    ) -> ConditionalImpact:
+        """What would stop if ``matter`` took ``state`` at ``at`` (nothing is recorded)."""
+        with self._reader() as s:
+            return impact_if(s.facts, agreement_id, matter, state, require_aware(at, "at"))
 
     # --- the record (R12) ------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from accord.errors import (
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.item import Item
 from accord.model.requests import ReadRequest, ReleaseRequest
+from accord.policy.lifecycle import AgreementState
 from accord.policy.reasons import Decision, Reason
 from accord.scenario import Expectation, Scenario, ScenarioEvent, load_scenario
 from accord.service.exchange import Act, Exchange
@@ -196,6 +197,8 @@ def _apply(
         exchange.add_party(party)
     for agreement in scenario.agreements:
         exchange.add_agreement(agreement)
+    for matter in scenario.matters:
+        exchange.add_matter(matter)
     for user in scenario.users:
         exchange.add_user(user)
     timeline = _timeline(scenario)
@@ -217,6 +220,41 @@ def _apply(
         outcomes.append((entry, failure))
     tick(progress, "items and events", len(timeline), len(timeline))
     return outcomes
+
+
+def _check_condition(exchange: Exchange, expectation: Expectation, file: str) -> Failure | None:
+    """Whether the outstanding suspension's conditions (or the one on ``matter``) hold (R15)."""
+    agreement, at, zone = str(expectation.request), expectation.at, expectation.written_zone
+    state = exchange.agreement_state(agreement, at)
+    held = [
+        hc
+        for hc in state.conditions
+        if expectation.matter is None or hc.condition.matter == expectation.matter
+    ]
+    what = f"condition of {agreement}" + (f" on {expectation.matter}" if expectation.matter else "")
+    if not held:
+        return Failure(file, expectation.line, f"{what} at {shown(at, zone)}", "one", "none")
+    holds = all(hc.holds for hc in held)
+    if holds == expectation.holds:
+        return None
+    detail = ", ".join(f"{hc.condition.matter} is {hc.state}" for hc in held)
+    return Failure(
+        file,
+        expectation.line,
+        f"{what} at {shown(at, zone)}",
+        f"holds {str(expectation.holds).lower()}",
+        f"holds {str(holds).lower()} ({detail})",
+    )
+
+
+def _conditions_text(state: AgreementState) -> str:
+    if not state.conditions:
+        return ""
+    shown = "; ".join(
+        f"{hc.condition.matter} is {hc.state} ({'holds' if hc.holds else 'fails'})"
+        for hc in state.conditions
+    )
+    return f" [conditions: {shown}]"
 
 
 def _too_early(
@@ -242,6 +280,8 @@ def _too_early(
 def _check(exchange: Exchange, expectation: Expectation, file: str) -> Failure | None:
     at, request = expectation.at, expectation.request
     zone = expectation.written_zone
+    if expectation.check == "condition":
+        return _check_condition(exchange, expectation, file)
     if isinstance(request, str):
         return _check_agreement(exchange, expectation, request, file)
     if isinstance(request, ReleaseRequest):
@@ -298,7 +338,7 @@ def _check_agreement(
         expectation.line,
         f"agreement {agreement} at {shown(at, zone)}",
         "; ".join(wanted),
-        "; ".join(got),
+        "; ".join(got) + _conditions_text(state),
     )
 
 

@@ -10,6 +10,9 @@ from accord.errors import StoreError
 from accord.model.agreement import (
     AgreementEvent,
     Amendment,
+    AmendmentAccepted,
+    AmendmentProposed,
+    AmendmentWithdrawn,
     EquivalenceTable,
     NoticeSuspended,
     NoticeWithdrawn,
@@ -19,6 +22,7 @@ from accord.model.agreement import (
     Terms,
     TopicScope,
 )
+from accord.model.matters import Condition, Consequence, ConsequenceKind
 from accord.model.time import Duration, iso, parse_instant
 
 
@@ -72,11 +76,50 @@ def terms_from_json(data: Mapping[str, Any]) -> Terms:
     return Terms(**values)  # type: ignore[arg-type]
 
 
+def _changes_to_json(changes: Mapping[str, object]) -> dict[str, object]:
+    return {k: term_field_to_json(k, v) for k, v in changes.items()}
+
+
+def _changes_from_json(data: Mapping[str, Any]) -> dict[str, object]:
+    return {k: term_field_from_json(k, v) for k, v in data.items()}
+
+
+def condition_to_json(condition: Condition) -> dict[str, object]:
+    """A condition as the scenario format spells it (R15)."""
+    consequence = condition.on_failure
+    on_failure: object = consequence.kind.value
+    if consequence.kind is ConsequenceKind.END_AFTER:
+        on_failure = {"end_after": consequence.period.text if consequence.period else "P0D"}
+    return {
+        "matter": condition.matter,
+        "holds_while": sorted(condition.holds_while),
+        "on_failure": on_failure,
+    }
+
+
+def condition_from_json(data: Mapping[str, Any]) -> Condition:
+    on_failure = data["on_failure"]
+    if isinstance(on_failure, Mapping):
+        consequence = Consequence.end_after(str(on_failure["end_after"]), "on_failure.end_after")
+    else:
+        consequence = Consequence(ConsequenceKind(on_failure))
+    return Condition(str(data["matter"]), frozenset(data["holds_while"]), consequence)
+
+
 def event_body(event: AgreementEvent) -> dict[str, object]:
     if isinstance(event, Amendment):
-        return {"changes": {k: term_field_to_json(k, v) for k, v in event.changes.items()}}
+        return {"changes": _changes_to_json(event.changes)}
     body: dict[str, object] = {"by": event.by}
     if isinstance(event, SuspensionLifted):
+        body["effective_at"] = iso(event.effective_at)
+    if isinstance(event, NoticeSuspended) and event.conditions:
+        body["conditions"] = [condition_to_json(c) for c in event.conditions]
+    if isinstance(event, AmendmentProposed):
+        body["id"] = event.id
+        body["changes"] = _changes_to_json(event.changes)
+    if isinstance(event, AmendmentAccepted | AmendmentWithdrawn):
+        body["amendment"] = event.amendment
+    if isinstance(event, AmendmentAccepted):
         body["effective_at"] = iso(event.effective_at)
     return body
 
@@ -85,12 +128,21 @@ def event_from_row(
     kind: str, agreement: str, at: datetime, body: Mapping[str, Any]
 ) -> AgreementEvent:
     if kind == "amendment":
-        changes = {k: term_field_from_json(k, v) for k, v in body["changes"].items()}
-        return Amendment(at, agreement, changes)
+        return Amendment(at, agreement, _changes_from_json(body["changes"]))
     if kind == "termination_notice":
         return TerminationNotice(at, agreement, body["by"])
     if kind == "notice_suspended":
-        return NoticeSuspended(at, agreement, body["by"])
+        conditions = tuple(condition_from_json(c) for c in body.get("conditions", ()))
+        return NoticeSuspended(at, agreement, body["by"], conditions=conditions)
+    if kind == "amendment_proposed":
+        return AmendmentProposed(
+            at, agreement, body["by"], body["id"], _changes_from_json(body["changes"])
+        )
+    if kind == "amendment_accepted":
+        effective = parse_instant(body["effective_at"], "effective_at")
+        return AmendmentAccepted(at, agreement, body["by"], body["amendment"], effective)
+    if kind == "amendment_withdrawn":
+        return AmendmentWithdrawn(at, agreement, body["by"], body["amendment"])
     if kind == "suspension_lifted":
         return SuspensionLifted(
             at, agreement, body["by"], parse_instant(body["effective_at"], "effective_at")

@@ -86,6 +86,25 @@ agreement_events = Table(
     Column("body", JSON, nullable=False),
 )
 
+# matters outside the agreements and the states parties record for them (R15)
+matters = Table(
+    "matters",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("states", JSON, nullable=False),
+    Column("initial", Text, nullable=False),
+)
+
+matter_states = Table(
+    "matter_states",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("matter", String(200), ForeignKey("matters.id"), nullable=False),
+    Column("at", Instant, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("by", String(32), ForeignKey("parties.code"), nullable=False),
+)
+
 users = Table(
     "users",
     metadata,
@@ -217,6 +236,8 @@ AUDITED = (
     parties,
     agreements,
     agreement_events,
+    matters,
+    matter_states,
     users,
     items,
     holdings,

@@ -30,6 +30,7 @@ from accord.errors import AccordError, StoreError, StoreMissing, StoreUnreachabl
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
 from accord.model.item import Holding, Item
+from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
 from accord.model.user import User
 from accord.model.world import World
@@ -297,6 +298,18 @@ class StoreTx:
             },
         )
 
+    def add_matter(self, matter: Matter) -> None:
+        self._insert(
+            t.matters,
+            {"id": matter.id, "states": list(matter.states), "initial": matter.initial},
+        )
+
+    def add_matter_state(self, fact: MatterState) -> None:
+        self._insert(
+            t.matter_states,
+            {"matter": fact.matter, "at": fact.at, "state": fact.state, "by": fact.by},
+        )
+
     def add_user(self, user: User) -> None:
         self._insert(
             t.users,
@@ -520,6 +533,14 @@ class StoreTx:
                 "the store holds rows accord cannot read (was it edited by hand?)"
             ) from None
 
+    def _load_matters(self, world: World) -> None:
+        """Matters and their recorded states (R15), before the notes that name them."""
+        rows = self.conn.execute
+        for r in rows(select(t.matters).order_by(t.matters.c.id)).mappings():
+            world.add_matter(Matter(r["id"], tuple(r["states"]), r["initial"]))
+        for r in rows(select(t.matter_states).order_by(t.matter_states.c.seq)).mappings():
+            world.add_matter_state(MatterState(r["at"], r["matter"], r["state"], r["by"]))
+
     def _load_world(self) -> World:
         """Rebuild the world from rows, definitions first, then acts in the order recorded."""
         world = World()
@@ -539,6 +560,7 @@ class StoreTx:
                     r["title"],
                 )
             )
+        self._load_matters(world)
         for r in rows(select(t.agreement_events).order_by(t.agreement_events.c.seq)).mappings():
             world.add_agreement_event(event_from_row(r["kind"], r["agreement"], r["at"], r["body"]))
         for r in rows(select(t.users)).mappings():
