@@ -16,6 +16,7 @@ from accord.model.party import Party
 from accord.model.time import zone
 from accord.model.user import User
 from accord.model.world import World
+from accord.scenario.articles import deadlines, retention
 from accord.scenario.entry import Entry
 from accord.scenario.references import References
 from accord.scenario.source import show
@@ -127,6 +128,7 @@ class Definitions:
                 terms=terms,
                 hub=hub.code if hub is not None else None,
                 title=entry.text("title"),
+                deadlines=deadlines(entry),
             )
 
     def _user(self, entry: Entry) -> User:
@@ -141,6 +143,7 @@ class Definitions:
     def _item(self, entry: Entry) -> Item:
         originator = self.references.party(entry, "originator")
         stix = entry.data.get("stix")
+        purpose, retain_until = retention(entry, entry.instant("created"))
         return Item(
             id=entry.text("id"),
             originator=originator.code,
@@ -151,4 +154,6 @@ class Definitions:
             title=entry.text("title"),
             content=entry.text("content"),
             stix=dict(stix) if stix is not None else None,
+            purpose=purpose,
+            retain_until=retain_until,
         )

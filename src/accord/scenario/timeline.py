@@ -20,6 +20,7 @@ from accord.model.agreement import (
     SuspensionLifted,
     TerminationNotice,
 )
+from accord.scenario.articles import ARTICLE_ACTS, check_opened
 from accord.scenario.entry import Entry
 from accord.scenario.references import References
 from accord.scenario.source import show
@@ -29,7 +30,9 @@ from accord.scenario.spec import Act, ScenarioEvent
 def scenario_events(entries: list[Entry], refs: References) -> tuple[ScenarioEvent, ...]:
     """Every event, sorted by instant; events at the same instant keep their file order."""
     events = [scenario_event(entry, refs) for entry in entries]
-    return tuple(sorted(events, key=lambda event: event.act.at))
+    ordered = tuple(sorted(events, key=lambda event: event.act.at))
+    check_opened(ordered, entries)  # Art. 17: an investigation step needs a report first
+    return ordered
 
 
 def scenario_event(entry: Entry, refs: References) -> ScenarioEvent:
@@ -144,7 +147,28 @@ def _destroy(entry: Entry, refs: References, at: datetime) -> Act:
 
 def _compromise(entry: Entry, refs: References, at: datetime) -> Act:
     item = _item_exists(entry, refs, at)
-    return Compromise(at, item, refs.party(entry, "party").code, entry.text("description"))
+    discovered = entry.optional_instant("discovered_at")
+    if discovered is not None and discovered > at:
+        raise entry.fail(
+            f"{entry.where('discovered_at')}: {show(entry.text('discovered_at'))} is after the"
+            f" report ({show(entry.text('at'))}); a loss is discovered before it is reported",
+            "discovered_at",
+        )
+    party = refs.party(entry, "party").code
+    return Compromise(at, item, party, entry.text("description"), discovered)
+
+
+def _on_item(
+    build: Callable[[Entry, References, datetime], Act],
+) -> Callable[[Entry, References, datetime], Act]:
+    """An Art. 6(g)/17 act; one on an item cannot be dated before the item exists."""
+
+    def checked(entry: Entry, refs: References, at: datetime) -> Act:
+        if entry.has("item"):
+            _item_exists(entry, refs, at)
+        return build(entry, refs, at)
+
+    return checked
 
 
 ACTS: dict[str, Callable[[Entry, References, datetime], Act]] = {
@@ -158,4 +182,5 @@ ACTS: dict[str, Callable[[Entry, References, datetime], Act]] = {
     "consent_refused": _consent(False),
     "destroy": _destroy,
     "compromise": _compromise,
+    **{kind: _on_item(build) for kind, build in ARTICLE_ACTS.items()},
 }

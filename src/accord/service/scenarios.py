@@ -16,6 +16,8 @@ from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import iso
 from accord.policy.reasons import Decision
 from accord.scenario import Expectation, Scenario, ScenarioEvent
+from accord.scenario.spec import ArticleCheck
+from accord.service.article_checks import check_article
 from accord.service.exchange import Act, Exchange
 from accord.store.sql import SqlStore
 
@@ -115,7 +117,12 @@ def apply_scenario(
     return outcomes
 
 
-def _check(exchange: Exchange, expectation: Expectation, file: str) -> Failure | None:
+def _check(
+    exchange: Exchange, expectation: Expectation | ArticleCheck, file: str
+) -> Failure | None:
+    if not isinstance(expectation, Expectation):
+        problem = check_article(exchange, expectation)
+        return None if problem is None else Failure(file, expectation.line, problem)
     at, request = expectation.at, expectation.request
     if isinstance(request, str):
         state = exchange.agreement_state(request, at)
