@@ -8,10 +8,11 @@ import sys
 import click
 
 from accord import __version__
-from accord.cli import acts, audit, define, keys, queries, scenarios
+from accord.cli import acts, articles, audit, define, keys, queries, scenarios
 from accord.cli import tokens as _tokens  # noqa: F401  (registers user token/revoke)
 from accord.cli.context import Env
 from accord.cli.demo import demo
+from accord.cli.duties import duties
 from accord.cli.exits import INTERNAL, exit_code
 from accord.cli.serve import serve
 from accord.cli.settings import Settings
@@ -51,6 +52,11 @@ for command in (
     acts.consent,
     acts.destroy,
     acts.compromise,
+    articles.reclassify,
+    articles.marking,
+    articles.investigation,
+    articles.release_hold,
+    duties,
     queries.check,
     queries.read,
     queries.impact,

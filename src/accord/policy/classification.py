@@ -11,27 +11,27 @@ from accord.policy.reasons import Code, Decision, Reason, allow, deny
 
 
 def check_reclassification(facts: Facts, change: Reclassification) -> None:
-    """Bad input, whoever sends it: an unknown item, party or level, or nothing to change."""
+    """Bad input from the originator: an unknown level or party, or nothing to change."""
     world = facts.world
     item = world.item(change.item)
-    world.party(change.by)
     if change.level is None and change.releasable_to is None:
         raise InvalidInput(f"reclassify of {item.id}: give a level, releasable_to or both")
     if change.level is not None:
         world.party(item.originator).rank(change.level)  # UnknownReference names the scheme
     for code in sorted(change.releasable_to or ()):
         world.party(code)
+
+
+def decide_reclassification(facts: Facts, change: Reclassification) -> Decision:
+    """Only the originator changes a classification; it reaches every copy from its instant."""
+    world = facts.world
+    item = classified(facts, world.item(change.item), change.at)
+    world.party(change.by)
     if change.at < item.created:
         raise InvalidInput(
             f"reclassify of {item.id} at {iso(change.at)}: the item does not exist before"
             f" {iso(item.created)}"
         )
-
-
-def decide_reclassification(facts: Facts, change: Reclassification) -> Decision:
-    """Only the originator changes a classification; it reaches every copy from its instant."""
-    check_reclassification(facts, change)
-    item = classified(facts, facts.world.item(change.item), change.at)
     if change.by != item.originator:
         return deny(
             [
@@ -42,6 +42,7 @@ def decide_reclassification(facts: Facts, change: Reclassification) -> Decision:
                 )
             ]
         )
+    check_reclassification(facts, change)
     parts = []
     if change.level is not None:
         parts.append(f"level {item.level} → {change.level}")

@@ -64,6 +64,16 @@ def notice_deadlines(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
             k = schedule.first(k, _reachable(at, period, schedule.tz))
         end = schedule.boundary(k)
         last = end if period is None else subtract_on_wall_clock(end, period, schedule.tz)
+        message = (
+            f"to end {agreement_id} at its term end {iso(end, timeline.tz)}, a notice must be"
+            f" delivered by {iso(last, timeline.tz)}; otherwise it renews"
+        )
+        notice = segment.notice
+        if notice is not None and notice.suspended:
+            message += (
+                f"; {notice.by}'s notice of {iso(notice.delivered_at, timeline.tz)} is suspended:"
+                f" {notice.by} may lift the suspension, naming the instant it then ends"
+            )
         yield Duty(
             DutyKind.TERMINATION_NOTICE,
             party,
@@ -71,8 +81,7 @@ def notice_deadlines(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
             "Art. 21(3)",
             last,
             DutyState.PENDING,
-            f"to end {agreement_id} at its term end {iso(end, timeline.tz)}, a notice must be"
-            f" delivered by {iso(last, timeline.tz)}; otherwise it renews",
+            message,
             agreement=agreement_id,
             informational=True,
         )
