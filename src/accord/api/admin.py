@@ -224,6 +224,35 @@ class IssuedOut(TokenOut):
     token: str = Field(description="shown once; only a slow salted hash is stored")
 
 
+class DutyOut(BaseModel):
+    """One thing a party owes (R2, R6, R9, R10; Art. 6(g), 6(h), 17, 21)."""
+
+    kind: Literal[
+        "termination-notice",
+        "apply-reclassification",
+        "report-compromise",
+        "conclude-investigation",
+        "destroy",
+    ]
+    party: str
+    rule: str
+    article: str
+    due: str = Field(description="the instant it is due, ISO 8601 in UTC")
+    state: Literal["pending", "late", "done"]
+    late: bool = Field(description="late now, or done after it was due")
+    item: str | None
+    agreement: str | None
+    done_at: str | None
+    informational: bool
+    message: str
+
+
+class DutiesOut(BaseModel):
+    party: str
+    at: str
+    duties: list[DutyOut]
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
     for code, text in (
@@ -414,6 +443,18 @@ class _Admin:
         self.known(agreement_id)
         return self.exchange.impact(agreement_id, self.at_of(at)).as_dict()
 
+    async def duties(self, party: str, at: datetime | None = None) -> DutiesOut:
+        """What ``party`` owes as of ``at`` (default now) and by when, each pending, late or done."""
+        if party not in self.exchange.snapshot().parties:
+            raise NotFound("no such party")
+        instant = self.at_of(at)
+        owed = self.exchange.duties(party, instant)
+        return DutiesOut(
+            party=party,
+            at=iso(instant),
+            duties=[DutyOut.model_validate(duty.as_dict()) for duty in owed],
+        )
+
     async def users(self) -> list[UserOut]:
         return [
             UserOut(
@@ -468,6 +509,7 @@ def admin_router(exchange: Exchange, credentials: Credentials) -> APIRouter:
         ("GET", "/agreements/{agreement_id}/events", a.events, list[EventOut], 200, "agreements"),
         ("POST", "/agreements/{agreement_id}/events", a.record, DecisionOut, 200, "agreements"),
         ("GET", "/agreements/{agreement_id}/impact", a.impact, dict[str, Any], 200, "agreements"),
+        ("GET", "/duties/{party}", a.duties, DutiesOut, 200, "duties"),
         ("GET", "/users", a.users, list[UserOut], 200, "users"),
         ("POST", "/users", a.add_user, UserOut, 201, "users"),
         ("POST", "/consents", a.consent, DecisionOut, 200, "consents"),

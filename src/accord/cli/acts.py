@@ -374,13 +374,26 @@ def destroy(item_id: str, party_code: str, at_text: str | None, as_json: bool) -
 @click.argument("item_id")
 @click.option("--party", "party_code", required=True)
 @click.option("--description", required=True)
+@click.option(
+    "--discovered-at",
+    "discovered_text",
+    default=None,
+    metavar="INSTANT",
+    help="When the loss was discovered (default: --at); the report is due a day later by default.",
+)
 @at_option
 @json_option
 def compromise(
-    item_id: str, party_code: str, description: str, at_text: str | None, as_json: bool
+    item_id: str,
+    party_code: str,
+    description: str,
+    discovered_text: str | None,
+    at_text: str | None,
+    as_json: bool,
 ) -> None:
-    """Report loss or compromise of a copy to its originator (R9)."""
-    act = Compromise(env().at(at_text), item_id, party_code, description)
+    """Report loss or compromise of a copy to its originator (R9); opens an investigation."""
+    discovered = parse_instant(discovered_text, "--discovered-at") if discovered_text else None
+    act = Compromise(env().at(at_text), item_id, party_code, description, discovered)
     decision = env().exchange.report_compromise(act)
     form = {"item": item_id, "party": party_code, "description": description, "at": iso(act.at)}
     summary = (

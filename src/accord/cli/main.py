@@ -8,11 +8,12 @@ import sys
 import click
 
 from accord import __version__
-from accord.cli import acts, audit, define, inventory, keys, matters, queries, scenarios
+from accord.cli import acts, articles, audit, define, inventory, keys, matters, queries, scenarios
 from accord.cli import amendments as _amendments  # noqa: F401  (registers agreement propose|accept|withdraw-amendment)
 from accord.cli import tokens as _tokens  # noqa: F401  (registers user token/revoke)
 from accord.cli.context import Env
 from accord.cli.demo import demo
+from accord.cli.duties import duties
 from accord.cli.exits import INTERNAL, exit_code
 from accord.cli.options import attach_global_options, global_options
 from accord.cli.serve import serve
@@ -41,6 +42,11 @@ for command in (
     acts.destroy,
     acts.compromise,
     matters.matter,
+    articles.reclassify,
+    articles.marking,
+    articles.investigation,
+    articles.release_hold,
+    duties,
     queries.check,
     queries.read,
     queries.impact,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from accord.errors import InvalidInput
 from accord.model.time import require_aware
 
 
@@ -59,6 +60,16 @@ class Compromise:
     item: str
     party: str
     description: str
+    discovered_at: datetime | None = None  # when the loss was discovered (Art. 17); else ``at``
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "at", require_aware(self.at, f"compromise of {self.item}: at"))
+        if self.discovered_at is not None:
+            where = f"compromise of {self.item}: discovered_at"
+            object.__setattr__(self, "discovered_at", require_aware(self.discovered_at, where))
+            if self.discovered_at > self.at:
+                raise InvalidInput(f"{where} is after the report ({self.at.isoformat()})")
+
+    @property
+    def discovered(self) -> datetime:
+        return self.at if self.discovered_at is None else self.discovered_at

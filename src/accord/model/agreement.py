@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from accord.errors import InvalidInput, UnknownReference
 from accord.model.ids import check_id
+from accord.model.investigation import DEFAULT_DEADLINES, Deadlines
 from accord.model.matters import Condition
 from accord.model.party import Party
 from accord.model.time import Duration, require_aware, zone
@@ -128,6 +129,7 @@ class Agreement:
     terms: Terms
     hub: str | None = None
     title: str = ""
+    deadlines: Deadlines = DEFAULT_DEADLINES  # Art. 17 and 6(h): how soon reports etc. are due
 
     def __post_init__(self) -> None:
         check_id(self.id, "agreement")

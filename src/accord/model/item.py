@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from accord.errors import InvalidInput
 from accord.model.ids import check_id
-from accord.model.time import require_aware
+from accord.model.time import iso, require_aware
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +28,20 @@ class Item:
     title: str = ""
     content: str = ""
     stix: dict[str, Any] | None = None
+    # Art. 6(h): what the item is shared for, and until when a recipient may keep its copy
+    purpose: str | None = None
+    retain_until: datetime | None = None
 
     def __post_init__(self) -> None:
         check_id(self.id, "item")
         object.__setattr__(self, "created", require_aware(self.created, f"item {self.id}: created"))
+        if self.retain_until is not None:
+            retain = require_aware(self.retain_until, f"item {self.id}: retain_until")
+            object.__setattr__(self, "retain_until", retain)
+            if retain < self.created:
+                raise InvalidInput(
+                    f"item {self.id}: retain_until {iso(retain)} is before created {iso(self.created)}"
+                )
 
 
 class Holding(NamedTuple):

@@ -21,6 +21,8 @@ from accord.model.agreement import (
     AmendmentProposed,
     NoticeSuspended,
 )
+from accord.model.classification import Reclassification
+from accord.model.investigation import HoldEvent, InvestigationEvent
 from accord.model.item import Holding, Item
 from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
@@ -51,6 +53,13 @@ class World:
     compromises: list[Compromise] = field(default_factory=list)
     matters: dict[str, Matter] = field(default_factory=dict)
     matter_states: list[MatterState] = field(default_factory=list)  # every matter, in time order
+    # Art. 6(g) and Art. 17: classification changes by item, investigation steps, release holds
+    reclassifications: dict[str, list[Reclassification]] = field(default_factory=dict)
+    investigation_events: dict[tuple[str, str], list[InvestigationEvent]] = field(
+        default_factory=dict
+    )
+    release_holds: dict[tuple[str, str], list[HoldEvent]] = field(default_factory=dict)
+    article_facts: int = 0  # how many reclassifications and hold events there are
     latest: datetime | None = None
     revision: int = 0
     # agreement ids shared by two parties, sorted; cleared when membership changes
@@ -272,6 +281,43 @@ class World:
     def add_compromise(self, report: Compromise) -> None:
         self.compromises.append(report)
         self._touch(report.at)
+
+    # --- classification changes, investigations, holds (Art. 6(g), Art. 17) ---------------------
+
+    def reports_of(self, item_id: str, party: str) -> list[Compromise]:
+        """``party``'s compromise reports on its copy of ``item_id``, in the order recorded."""
+        return [r for r in self.compromises if r.item == item_id and r.party == party]
+
+    def add_reclassification(self, change: Reclassification) -> None:
+        self.reclassifications.setdefault(change.item, []).append(change)
+        self.article_facts += 1
+        self._touch(change.at)
+
+    def add_investigation_event(self, event: InvestigationEvent) -> None:
+        if not self.reports_of(event.item, event.party):
+            raise UnknownReference(
+                f"{event.kind} of {event.item} by {event.party}: no investigation was opened"
+                f" (no compromise of {event.party}'s copy of {event.item} was reported)"
+            )
+        self.investigation_events.setdefault((event.item, event.party), []).append(event)
+        self._touch(event.at)
+
+    def add_hold_event(self, event: HoldEvent) -> None:
+        self.release_holds.setdefault((event.by, event.holder), []).append(event)
+        self.article_facts += 1
+        self._touch(event.at)
+
+    def replace_item(self, item: Item) -> None:
+        """The same item with its retention (purpose, retain_until) filled in from the store."""
+        self.item(item.id)
+        self.items[item.id] = item
+        self.revision += 1
+
+    def replace_agreement(self, agreement: Agreement) -> None:
+        """The same agreement with its deadlines filled in from the store."""
+        self.agreement(agreement.id)
+        self.agreements[agreement.id] = agreement
+        self.revision += 1
 
     def _check_topics(self, topics: frozenset[str], where: str) -> None:
         unknown = topics - self.topics

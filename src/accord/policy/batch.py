@@ -13,8 +13,11 @@ from datetime import UTC, datetime
 import numpy as np
 import numpy.typing as npt
 
+from accord.model.requests import ReadRequest
 from accord.model.time import require_aware
 from accord.model.world import World
+from accord.policy.facts import Facts
+from accord.policy.read import decide_read
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NEVER = np.iinfo(np.int64).max
@@ -123,5 +126,19 @@ class ReadableIndex:
         user = self.world.user(user_id)
         index = self.index(user.party)
         rank = self.world.parties[user.party].rank(user.clearance)
-        rows = np.flatnonzero(index.mask(rank, user.need_to_know, at))
+        mask = index.mask(rank, user.need_to_know, at)
+        if self.world.reclassifications:  # Art. 6(g): these copies' levels change over time
+            self._remarked(mask, index, user_id, at)
+        rows = np.flatnonzero(mask)
         return [index.items[i] for i in rows]
+
+    def _remarked(
+        self, mask: npt.NDArray[np.bool_], index: HoldingIndex, user_id: str, at: datetime
+    ) -> None:
+        """Decide the rows of reclassified items one by one, as ``decide_read`` does."""
+        facts, t = Facts(self.world), micros(at)
+        changed = self.world.reclassifications
+        for row, item_id in enumerate(index.items):
+            if item_id in changed:
+                live = bool(index.received[row] <= t < index.destroyed[row])
+                mask[row] = live and decide_read(facts, ReadRequest(user_id, item_id), at).allowed

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from accord.model.requests import ReadRequest
 from accord.model.time import iso, require_aware
 from accord.policy.facts import Facts
+from accord.policy.marking import marking
 from accord.policy.reasons import Code, Decision, Reason
 
 # Codes bound once: in Python 3.11 reading an Enum member through its class (``Code.X``)
@@ -38,6 +39,8 @@ def decide_read(facts: Facts, request: ReadRequest, at: datetime) -> Decision:
     elif holding.destroyed_at is not None and holding.destroyed_at <= at:
         first = Reason(DESTROYED, f"{party_code} destroyed its copy at {iso(holding.destroyed_at)}")
     else:
+        if item.id in world.reclassifications:  # Art. 6(g): reads follow the marking at ``at``
+            holding = marking(facts, holding, at).holding
         ranks = facts.ranks(party_code)
         cleared, needed = ranks.get(user.clearance), ranks.get(holding.level)
         if cleared is None or needed is None:  # a level outside the scheme: let Party say so

@@ -53,6 +53,14 @@ class Code(StrEnum):
     NOT_PROPOSER = "not-proposer"
     OWN_PROPOSAL = "own-proposal"
     ALREADY_ACCEPTED = "already-accepted"
+    # Art. 6(g), Art. 17: classification changes, investigations, release holds
+    RECLASSIFICATION_RECORDED = "reclassification-recorded"
+    INVESTIGATION_RECORDED = "investigation-recorded"
+    RELEASE_HOLD_RECORDED = "release-hold-recorded"
+    RELEASE_HELD = "release-held"
+    INVESTIGATION_CONCLUDED = "investigation-concluded"
+    NO_RELEASE_HOLD = "no-release-hold"
+    RELEASE_HOLD_IN_FORCE = "release-hold-in-force"
 
 
 RULE: dict[Code, str] = {
@@ -92,6 +100,13 @@ RULE: dict[Code, str] = {
     Code.NOT_PROPOSER: "R13",
     Code.OWN_PROPOSAL: "R13",
     Code.ALREADY_ACCEPTED: "R13",
+    Code.RECLASSIFICATION_RECORDED: "R2",
+    Code.INVESTIGATION_RECORDED: "R9",
+    Code.RELEASE_HOLD_RECORDED: "R9",
+    Code.RELEASE_HELD: "R9",
+    Code.INVESTIGATION_CONCLUDED: "R9",
+    Code.NO_RELEASE_HOLD: "R9",
+    Code.RELEASE_HOLD_IN_FORCE: "R9",
 }
 
 SUMMARY: dict[Code, str] = {
@@ -122,7 +137,7 @@ SUMMARY: dict[Code, str] = {
     Code.EFFECTIVE_BEFORE_EVENT: "the agreement cannot end before the event that ends it",
     Code.TERM_ALREADY_ELAPSED: "the amended term would already have ended",
     Code.INVALID_AMENDMENT: "the amendment's new terms are invalid",
-    Code.NOT_ORIGINATOR: "only the originator may answer for consent",
+    Code.NOT_ORIGINATOR: "only the originator may answer for consent or change a classification",
     Code.INVALID_CONDITION: "a condition names a matter or state that is not defined",
     Code.CONDITION_FAILS: "a condition of the suspension does not hold at its instant",
     Code.UNKNOWN_AMENDMENT: "no amendment with that id was proposed on the agreement",
@@ -131,6 +146,13 @@ SUMMARY: dict[Code, str] = {
     Code.NOT_PROPOSER: "only the proposing party may withdraw an amendment",
     Code.OWN_PROPOSAL: "the proposing party does not accept its own amendment",
     Code.ALREADY_ACCEPTED: "the party has already accepted the amendment",
+    Code.RECLASSIFICATION_RECORDED: "every copy is re-marked from this instant (Art. 6(g))",
+    Code.INVESTIGATION_RECORDED: "the investigation's step is recorded for the originator",
+    Code.RELEASE_HOLD_RECORDED: "the originator's hold on releases is recorded (Art. 17)",
+    Code.RELEASE_HELD: "the originator holds its releases to this party pending an investigation",
+    Code.INVESTIGATION_CONCLUDED: "the investigation is already concluded",
+    Code.NO_RELEASE_HOLD: "there is no release hold in force to lift",
+    Code.RELEASE_HOLD_IN_FORCE: "a release hold is already in force",
 }
 
 

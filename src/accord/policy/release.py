@@ -16,7 +16,9 @@ from accord.model.requests import ReleaseRequest
 from accord.model.time import iso, require_aware
 from accord.model.world import World
 from accord.policy.facts import Facts
+from accord.policy.investigations import held_reason
 from accord.policy.lifecycle import Status
+from accord.policy.marking import classified, marking
 from accord.policy.reasons import Code, Decision, Reason
 
 IN_FORCE = (Status.IN_FORCE, Status.NOTICE_PENDING)
@@ -57,15 +59,10 @@ def decide_release(facts: Facts, request: ReleaseRequest, at: datetime) -> Decis
             f"release of {item.id}: sender, hub and recipient must be different parties"
         )
     item_id, originator = item.id, item.originator
-    holdings = world.holdings
     reasons: list[Reason] = []
-    # World.holding, with its common case inline: the last copy was received before ``at``
-    copies = holdings.get((item_id, sender))
-    holding = (
-        (copies[-1] if copies[-1].received_at <= at else world.holding(item_id, sender, at))
-        if copies
-        else None
-    )
+    holding = _latest_copy(world, item_id, sender, at)
+    if world.article_facts:  # Art. 6(g) and Art. 17 facts exist: see what they change
+        item, holding = _articles(facts, item, holding, request, at, reasons)
     if holding is None:
         reasons.append(Reason(NOT_HELD, f"{sender} holds no copy of {item_id} at {iso(at)}"))
         level = item.level if sender == originator else None
@@ -82,16 +79,44 @@ def decide_release(facts: Facts, request: ReleaseRequest, at: datetime) -> Decis
     else:
         _caveat_and_consent(world, item, sender, hub, at, reasons)
         _caveat_and_consent(world, item, hub, recipient, at, reasons)
-    copies = holdings.get((item_id, recipient))
-    if copies:
-        current = (
-            copies[-1] if copies[-1].received_at <= at else world.holding(item_id, recipient, at)
-        )
-        if current is not None and (current.destroyed_at is None or at < current.destroyed_at):
-            reasons.append(Reason(ALREADY_HELD, f"{recipient} already holds {item_id}"))
+    current = _latest_copy(world, item_id, recipient, at)
+    if current is not None and (current.destroyed_at is None or at < current.destroyed_at):
+        reasons.append(Reason(ALREADY_HELD, f"{recipient} already holds {item_id}"))
     if hub is None:
         return _direct(facts, item, sender, recipient, level, at, reasons)
     return _through_hub(facts, item, sender, hub, recipient, level, at, reasons)
+
+
+def _latest_copy(world: World, item_id: str, party: str, at: datetime) -> Holding | None:
+    """World.holding, with its common case first: the last copy was received before ``at``."""
+    copies = world.holdings.get((item_id, party))
+    if not copies:
+        return None
+    last = copies[-1]
+    return last if last.received_at <= at else world.holding(item_id, party, at)
+
+
+def _articles(
+    facts: Facts,
+    item: Item,
+    holding: Holding | None,
+    request: ReleaseRequest,
+    at: datetime,
+    reasons: list[Reason],
+) -> tuple[Item, Holding | None]:
+    """Art. 6(g): the item's classification and the sender's marking at ``at``; Art. 17 (R9): a
+    release hold of the sender on the recipient (or the hub) is a reason to deny."""
+    if item.id in facts.world.reclassifications:
+        item = classified(facts, item, at)
+        if holding is not None:
+            holding = marking(facts, holding, at).holding
+    hub, recipient = request.via, request.to_party
+    held = held_reason(
+        facts, request.from_party, (recipient,) if hub is None else (hub, recipient), at
+    )
+    if held is not None:
+        reasons.append(held)
+    return item, holding
 
 
 def covering_agreement(facts: Facts, request: ReleaseRequest, at: datetime) -> str | None:
@@ -100,7 +125,10 @@ def covering_agreement(facts: Facts, request: ReleaseRequest, at: datetime) -> s
     world = facts.world
     item = world.item(request.item)
     sender, recipient, hub = request.from_party, request.to_party, request.via
+    item = classified(facts, item, at)
     holding = world.holding(item.id, sender, at)
+    if holding is not None:
+        holding = marking(facts, holding, at).holding
     level = (
         holding.level
         if holding is not None

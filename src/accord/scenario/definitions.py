@@ -22,6 +22,7 @@ from accord.model.party import Party
 from accord.model.time import zone
 from accord.model.user import User
 from accord.model.world import World
+from accord.scenario.articles import deadlines, retention
 from accord.scenario.entry import Entry
 from accord.scenario.references import References
 from accord.scenario.source import show
@@ -74,7 +75,8 @@ class Definitions:
 
     def matters(self) -> tuple[Matter, ...]:
         """Matters outside the agreements, for conditions of notes (R15)."""
-        return self._define("matters", "matter", "id", self._matter, self.world.add_matter)
+        stored = self.stored.matters if self.stored is not None else None
+        return self._define("matters", "matter", "id", self._matter, self.world.add_matter, stored)
 
     def users(self) -> tuple[User, ...]:
         stored = self.stored.users if self.stored is not None else None
@@ -157,6 +159,7 @@ class Definitions:
                 terms=terms,
                 hub=hub.code if hub is not None else None,
                 title=entry.text("title"),
+                deadlines=deadlines(entry),
             )
 
     def _matter(self, entry: Entry) -> Matter:
@@ -175,6 +178,7 @@ class Definitions:
     def _item(self, entry: Entry) -> Item:
         originator = self.references.party(entry, "originator")
         stix = entry.data.get("stix")
+        purpose, retain_until = retention(entry, entry.instant("created"))
         return Item(
             id=entry.text("id"),
             originator=originator.code,
@@ -185,4 +189,6 @@ class Definitions:
             title=entry.text("title"),
             content=entry.text("content"),
             stix=dict(stix) if stix is not None else None,
+            purpose=purpose,
+            retain_until=retain_until,
         )

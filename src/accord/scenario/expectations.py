@@ -7,14 +7,20 @@ answer is a denial (``not-held``).
 from __future__ import annotations
 
 from accord.model.requests import ReadRequest, ReleaseRequest
+from accord.scenario.articles import ARTICLE_CHECKS
 from accord.scenario.entry import Entry
 from accord.scenario.references import References
-from accord.scenario.spec import Expectation
+from accord.scenario.spec import ArticleCheck, Expectation
 
 
-def expectations(entries: list[Entry], refs: References) -> tuple[Expectation, ...]:
+def expectations(entries: list[Entry], refs: References) -> tuple[Expectation | ArticleCheck, ...]:
     """Every expectation, in file order."""
-    return tuple(expectation(entry, refs) for entry in entries)
+    return tuple(_any_expectation(entry, refs) for entry in entries)
+
+
+def _any_expectation(entry: Entry, refs: References) -> Expectation | ArticleCheck:
+    article = ARTICLE_CHECKS.get(entry.text("check"))
+    return article(entry, refs) if article is not None else expectation(entry, refs)
 
 
 def expectation(entry: Entry, refs: References) -> Expectation:

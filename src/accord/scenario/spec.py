@@ -13,17 +13,28 @@ from typing import TypeAlias
 
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
+from accord.model.classification import Reclassification
+from accord.model.duties import DutyKind, DutyState
+from accord.model.investigation import (
+    HoldEvent,
+    InvestigationEvent,
+    InvestigationResult,
+    InvestigationState,
+)
 from accord.model.item import Item
 from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
 from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.user import User
 
-Act: TypeAlias = AgreementEvent | Release | Consent | Destruction | Compromise | MatterState
+ArticleAct: TypeAlias = Reclassification | InvestigationEvent | HoldEvent
+Act: TypeAlias = (
+    AgreementEvent | Release | Consent | Destruction | Compromise | MatterState | ArticleAct
+)
 
 EVENT_OUTCOMES = ("allow", "deny")
 DECISIONS = ("allow", "deny")
-CHECKS = ("release", "read", "agreement", "condition")
+CHECKS = ("release", "read", "agreement", "condition", "marking", "duty", "investigation")
 STATUSES = ("in_force", "notice_pending", "terminated", "not_yet_in_force")
 
 
@@ -85,6 +96,59 @@ class Known:
     events: int = 0
 
 
+# --- checks of Art. 6(g), 6(h) and 17 -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MarkingCheck:
+    """``party``'s copy of ``item`` is marked ``level`` at ``at``; ``flag`` is checked when
+    given (``""`` for no flag)."""
+
+    line: int | None
+    at: datetime
+    item: str
+    party: str
+    level: str
+    flag: str | None = None
+    check: str = "marking"
+
+
+@dataclass(frozen=True, slots=True)
+class DutyCheck:
+    """``party`` owes a duty of ``kind`` due at ``due`` (on ``item``/``agreement`` when given),
+    as of ``at``; its ``state`` and lateness are checked when given."""
+
+    line: int | None
+    at: datetime
+    party: str
+    kind: DutyKind
+    due: datetime
+    item: str | None = None
+    agreement: str | None = None
+    state: DutyState | None = None
+    late: bool | None = None
+    check: str = "duty"
+
+
+@dataclass(frozen=True, slots=True)
+class InvestigationCheck:
+    """The investigation of ``party``'s copy of ``item`` is in ``state`` at ``at`` (None: none
+    was opened); its result and lateness are checked when given."""
+
+    line: int | None
+    at: datetime
+    item: str
+    party: str
+    state: InvestigationState | None
+    result: InvestigationResult | None = None
+    reported_late: bool | None = None
+    concluded_late: bool | None = None
+    check: str = "investigation"
+
+
+ArticleCheck: TypeAlias = MarkingCheck | DutyCheck | InvestigationCheck
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
     """A whole scenario file, validated: every reference in it resolves."""
@@ -98,7 +162,7 @@ class Scenario:
     users: tuple[User, ...]
     items: tuple[Item, ...]
     events: tuple[ScenarioEvent, ...]
-    expectations: tuple[Expectation, ...]
+    expectations: tuple[Expectation | ArticleCheck, ...]
     line_of: dict[str, int]
     known: Known = field(default_factory=Known)
     matters: tuple[Matter, ...] = ()

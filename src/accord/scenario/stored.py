@@ -19,6 +19,14 @@ from typing import Any
 from accord.errors import DefinitionConflict
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Amendment, EquivalenceTable, TopicScope
+from accord.model.classification import Reclassification
+from accord.model.investigation import (
+    InvestigationConcluded,
+    InvestigationStarted,
+    ReleaseHold,
+    ReleaseHoldLifted,
+)
+from accord.model.matters import MatterState
 from accord.model.time import Duration
 from accord.model.world import ConsentRecord, World
 from accord.scenario.entry import Entry
@@ -156,6 +164,14 @@ def recorded(stored: World, act: Act) -> bool:
         return act in stored.destructions
     if isinstance(act, Compromise):
         return act in stored.compromises
+    if isinstance(act, MatterState):
+        return act in stored.matter_states
+    if isinstance(act, Reclassification):
+        return act in stored.reclassifications.get(act.item, ())
+    if isinstance(act, InvestigationStarted | InvestigationConcluded):
+        return act in stored.investigation_events.get((act.item, act.party), ())
+    if isinstance(act, ReleaseHold | ReleaseHoldLifted):
+        return act in stored.release_holds.get((act.by, act.holder), ())
     return any(_same_event(act, e) for e in stored.agreement_events.get(act.agreement, ()))
 
 

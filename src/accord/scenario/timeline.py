@@ -24,6 +24,7 @@ from accord.model.agreement import (
     TerminationNotice,
 )
 from accord.model.matters import Condition, Consequence, ConsequenceKind, MatterState
+from accord.scenario.articles import ARTICLE_ACTS, check_opened
 from accord.scenario.entry import Entry
 from accord.scenario.references import References
 from accord.scenario.source import show
@@ -35,7 +36,9 @@ def scenario_events(entries: list[Entry], refs: References) -> tuple[ScenarioEve
     pairs = [(scenario_event(entry, refs), entry) for entry in entries]
     pairs.sort(key=lambda pair: pair[0].act.at)
     check_mutual_amendments(pairs, refs)
-    return tuple(event for event, _ in pairs)
+    ordered = tuple(event for event, _ in pairs)
+    check_opened(ordered, entries)  # Art. 17: an investigation step needs a report first
+    return ordered
 
 
 def scenario_event(entry: Entry, refs: References) -> ScenarioEvent:
@@ -160,7 +163,28 @@ def _destroy(entry: Entry, refs: References, at: datetime) -> Act:
 
 def _compromise(entry: Entry, refs: References, at: datetime) -> Act:
     item = _item_exists(entry, refs, at)
-    return Compromise(at, item, refs.party(entry, "party").code, entry.text("description"))
+    discovered = entry.optional_instant("discovered_at")
+    if discovered is not None and discovered > at:
+        raise entry.fail(
+            f"{entry.where('discovered_at')}: {show(entry.text('discovered_at'))} is after the"
+            f" report ({show(entry.text('at'))}); a loss is discovered before it is reported",
+            "discovered_at",
+        )
+    party = refs.party(entry, "party").code
+    return Compromise(at, item, party, entry.text("description"), discovered)
+
+
+def _on_item(
+    build: Callable[[Entry, References, datetime], Act],
+) -> Callable[[Entry, References, datetime], Act]:
+    """An Art. 6(g)/17 act; one on an item cannot be dated before the item exists."""
+
+    def checked(entry: Entry, refs: References, at: datetime) -> Act:
+        if entry.has("item"):
+            _item_exists(entry, refs, at)
+        return build(entry, refs, at)
+
+    return checked
 
 
 # --- matters and conditions (R15) ----------------------------------------------------------------
@@ -300,4 +324,5 @@ ACTS: dict[str, Callable[[Entry, References, datetime], Act]] = {
     "amendment_proposed": _proposed,
     "amendment_accepted": _accepted,
     "amendment_withdrawn": _withdrawn_amendment,
+    **{kind: _on_item(build) for kind, build in ARTICLE_ACTS.items()},
 }

@@ -14,6 +14,16 @@ from accord.crypto import EXCHANGE, MasterKey
 from accord.errors import InvalidInput, KeyUnavailable
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent, NoticeSuspended
+from accord.model.classification import Reclassification
+from accord.model.duties import Duty
+from accord.model.investigation import (
+    HoldEvent,
+    InvestigationConcluded,
+    InvestigationEvent,
+    InvestigationStarted,
+    ReleaseHold,
+    ReleaseHoldLifted,
+)
 from accord.model.item import Holding, Item
 from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
@@ -22,9 +32,19 @@ from accord.model.time import iso, require_aware
 from accord.model.user import User
 from accord.model.world import World
 from accord.policy.acts import decide_compromise, decide_consent, decide_destruction
+from accord.policy.classification import decide_reclassification
+from accord.policy.duties import duties
 from accord.policy.facts import Facts
 from accord.policy.impact import ConditionalImpact, ImpactReport, impact, impact_if
+from accord.policy.investigations import (
+    Investigation,
+    decide_hold,
+    decide_investigation,
+    investigation,
+)
 from accord.policy.lifecycle import AgreementState
+from accord.policy.marking import Marking, current_marking
+from accord.policy.marking import marking as marking_at
 from accord.policy.matters import decide_matter_state
 from accord.policy.read import decide_read
 from accord.policy.reasons import Code, Decision, Reason
@@ -37,7 +57,8 @@ from accord.store.sql import SqlStore, StoreTx
 if TYPE_CHECKING:
     from accord.policy.batch import ReadableIndex  # NumPy: imported by the one query using it
 
-Act = AgreementEvent | Release | Consent | Destruction | Compromise | MatterState
+ArticleAct = Reclassification | InvestigationEvent | HoldEvent
+Act = AgreementEvent | Release | Consent | Destruction | Compromise | MatterState | ArticleAct
 ItemAct = TypeVar("ItemAct", Consent, Destruction, Compromise)
 
 
@@ -200,7 +221,9 @@ class Exchange:
                 keyring,
                 owner,
                 now,
-                lambda item, party: _live_copy(s.world, item, party),
+                lambda item, party: (
+                    current_marking(s.facts, _live_copy(s.world, item, party)).holding
+                ),
                 progress,
             )
             self._log(s, "keys-rotate", now, {"owner": owner, "version": version})
@@ -239,6 +262,7 @@ class Exchange:
             s.world.add_agreement(agreement)
             s.facts.timeline(agreement.id)  # refuses terms whose ends the calendar cannot hold
             s.tx.add_agreement(agreement)
+            s.tx.add_deadlines(agreement)
             self._log(s, "agreement", self.instant(None), {"agreement": agreement.id})
 
     def add_matter(self, matter: Matter) -> None:
@@ -280,6 +304,7 @@ class Exchange:
             own = s.world.holding(item.id, item.originator, item.created)
             assert own is not None
             self.vault.seal(s.tx, keyring, item, own)
+            s.tx.add_retention(item)
             self._log(s, "item", item.created, {"item": item.id, "originator": item.originator})
 
     def same_payload(self, item: Item) -> bool:
@@ -318,6 +343,7 @@ class Exchange:
                 keyring = self.vault.keyring(s.tx, s.revision)
                 sender = s.world.holding(request.item, request.from_party, at)
                 assert sender is not None  # policy allowed it: the sender holds a live copy
+                sender = current_marking(s.facts, sender).holding
                 data_key = self.vault.data_key(s.tx, keyring, sender)
                 agreement = decision.reasons[0].agreement
                 release = Release(
@@ -355,13 +381,85 @@ class Exchange:
 
     def report_compromise(self, report: Compromise) -> Decision:
         """Report loss or compromise of a copy to its originator (R9)."""
+
+        def store(tx: StoreTx, done: Compromise) -> None:
+            tx.add_compromise(done)
+            tx.add_discovery(done)
+
         return self._item_act(
-            report,
-            "compromise report",
-            decide_compromise,
-            World.add_compromise,
-            StoreTx.add_compromise,
+            report, "compromise report", decide_compromise, World.add_compromise, store
         )
+
+    # --- classification changes, investigations, release holds (Art. 6(g), Art. 17) ------------
+
+    def reclassify(self, change: Reclassification) -> Decision:
+        """The originator changes an item's classification from ``change.at``: every live copy is
+        re-marked through the agreement it came under, and its data key rewrapped bound to the new
+        marking; each new marking is in the log entry."""
+        with self._writer() as s:
+            self._check_item_time(s.world, change.item, change.at, "reclassify")
+            decision = decide_reclassification(s.facts, change)
+            remarked: list[dict[str, object]] = []
+            if decision.allowed:
+                copies = _live_copies(s.world, change.item)
+                before = [current_marking(s.facts, copy).holding for copy in copies]
+                s.world.add_reclassification(change)
+                s.tx.add_fact(change)
+                keyring = self.vault.keyring(s.tx, s.revision)
+                for copy, old in zip(copies, before, strict=True):
+                    new = current_marking(s.facts, copy)
+                    self.vault.remark(s.tx, keyring, old, new.holding)
+                    remarked.append(_marking_subject(new))
+            subject = {"item": change.item, "by": change.by, "copies": remarked}
+            self._log(s, change.kind, change.at, subject, decision)
+            return decision
+
+    def record_investigation(self, event: InvestigationEvent) -> Decision:
+        """A step of an investigation of a reported compromise (R9); the conclusion is sent to the
+        originator (the log entry names it). One never opened is bad input."""
+        with self._writer() as s:
+            self._check_item_time(s.world, event.item, event.at, event.kind)
+            decision = decide_investigation(s.facts, event)
+            if decision.allowed:
+                s.world.add_investigation_event(event)
+                s.tx.add_fact(event)
+            originator = s.world.item(event.item).originator
+            subject = {"item": event.item, "party": event.party, "sent_to": originator}
+            if isinstance(event, InvestigationConcluded):
+                subject |= {"result": event.result.value, "measures": event.measures}
+            self._log(s, event.kind, event.at, subject, decision)
+            return decision
+
+    def record_hold(self, event: HoldEvent) -> Decision:
+        """The originator holds (or stops holding) its releases to a holder (Art. 17, R9)."""
+        with self._writer() as s:
+            at = self._check_time(s.world, event.at, f"{event.kind} by {event.by}")
+            decision = decide_hold(s.facts, event)
+            if decision.allowed:
+                s.world.add_hold_event(event)
+                s.tx.add_fact(event)
+            self._log(s, event.kind, at, {"by": event.by, "holder": event.holder}, decision)
+            return decision
+
+    def marking(self, item_id: str, party: str, at: datetime) -> Marking | None:
+        """``party``'s copy of ``item_id`` as marked at ``at``; None when it holds none."""
+        with self._reader() as s:
+            s.world.item(item_id)
+            s.world.party(party)
+            at = require_aware(at, "at")
+            holding = s.world.holding(item_id, party, at)
+            return None if holding is None else marking_at(s.facts, holding, at)
+
+    def investigation(self, item_id: str, party: str, at: datetime) -> Investigation | None:
+        with self._reader() as s:
+            s.world.item(item_id)
+            s.world.party(party)
+            return investigation(s.facts, item_id, party, require_aware(at, "at"))
+
+    def duties(self, party: str, at: datetime) -> tuple[Duty, ...]:
+        """What ``party`` owes as of ``at`` and by when."""
+        with self._reader() as s:
+            return duties(s.facts, party, require_aware(at, "at"))
 
     def _item_act(
         self,
@@ -396,6 +494,12 @@ class Exchange:
             return self.report_compromise(act)
         if isinstance(act, MatterState):
             return self.record_matter_state(act)
+        if isinstance(act, Reclassification):
+            return self.reclassify(act)
+        if isinstance(act, InvestigationStarted | InvestigationConcluded):
+            return self.record_investigation(act)
+        if isinstance(act, ReleaseHold | ReleaseHoldLifted):
+            return self.record_hold(act)
         return self.record(act)
 
     @staticmethod
@@ -471,7 +575,8 @@ class Exchange:
                 )
                 results[-1] = ReadResult(Decision(False, (shredded,)), None)
                 continue
-            allowed.append((len(results) - 1, world.items[item_id], holding))
+            stored = current_marking(s.facts, holding).holding  # the marking its key is bound to
+            allowed.append((len(results) - 1, world.items[item_id], stored))
         if allowed:
             keyring = self.vault.keyring(s.tx, s.revision)
             opened = self.vault.open_many(s.tx, keyring, [(i, h) for _, i, h in allowed])
@@ -565,6 +670,27 @@ def _act_subject(act: Consent | Destruction | Compromise) -> dict[str, object]:
             "granted": act.granted,
         }
     return {"party": act.party}
+
+
+def _marking_subject(marked: Marking) -> dict[str, object]:
+    copy = marked.holding
+    return {
+        "party": copy.party,
+        "level": copy.level,
+        "originator_level": copy.originator_level,
+        "agreement": copy.agreement,
+        "flag": marked.flag.value if marked.flag else None,
+    }
+
+
+def _live_copies(world: World, item_id: str) -> list[Holding]:
+    """Every party's live copy of ``item_id`` (those whose key is in the store), by party."""
+    found = []
+    for party in sorted(world.parties):
+        copies = world.holdings.get((item_id, party))
+        if copies and copies[-1].destroyed_at is None:
+            found.append(copies[-1])
+    return found
 
 
 def _live_copy(world: World, item_id: str, party: str) -> Holding:

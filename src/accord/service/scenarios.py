@@ -27,6 +27,8 @@ from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.policy.lifecycle import AgreementState
 from accord.policy.reasons import Decision, Reason
 from accord.scenario import Expectation, Scenario, ScenarioEvent, load_scenario
+from accord.scenario.spec import ArticleCheck
+from accord.service.article_checks import check_article
 from accord.service.exchange import Act, Exchange
 from accord.service.progress import Progress, tick
 from accord.store.sql import SqlStore
@@ -49,6 +51,8 @@ class Failure:
 
     @property
     def message(self) -> str:
+        if not self.decided:  # a check that states what it found in ``expected``
+            return f"{self.what}: expected {self.expected}"
         because = f" [{'; '.join(f'{r.code.value}: {r.message}' for r in self.reasons)}]"
         return f"{self.what}: expected {self.expected}, decided {self.decided}" + (
             because if self.reasons else ""
@@ -277,7 +281,15 @@ def _too_early(
     )
 
 
-def _check(exchange: Exchange, expectation: Expectation, file: str) -> Failure | None:
+def _check(
+    exchange: Exchange, expectation: Expectation | ArticleCheck, file: str
+) -> Failure | None:
+    if not isinstance(expectation, Expectation):
+        problem = check_article(exchange, expectation)
+        if problem is None:
+            return None
+        what, _, expected = problem.partition(": expected ")
+        return Failure(file, expectation.line, what, expected, "")
     at, request = expectation.at, expectation.request
     zone = expectation.written_zone
     if expectation.check == "condition":

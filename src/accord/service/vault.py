@@ -205,6 +205,24 @@ class Vault:
         kept = wrap_for_self(recipient, unwrap(recipient, sent, aad, what=what), aad)
         tx.put_wrapped_key(copy.item, copy.party, kept.key_version, kept.blob)
 
+    def remark(self, tx: StoreTx, keyring: Keyring, before: Holding, after: Holding) -> None:
+        """Art. 6(g): a re-marked copy's data key, rewrapped bound to its new marking (R2)."""
+        if copy_aad(before) == copy_aad(after):
+            return
+        stored = tx.wrapped_key(before.item, before.party)
+        what = f"item {before.item}: {before.party}'s copy"
+        if stored is None:
+            raise IntegrityError(f"{what} has no key in the store")
+        version, blob = stored
+        data_key = unwrap(
+            keyring.get(before.party, version),
+            WrappedKey(version, blob),
+            copy_aad(before),
+            what=what,
+        )
+        fresh = wrap_for_self(keyring.current(before.party), data_key, copy_aad(after))
+        tx.rewrap_key(before.item, before.party, fresh.key_version, fresh.blob)
+
     def shred(self, tx: StoreTx, item_id: str, party: str) -> None:
         """R10: the party's wrapped key is deleted; nothing at that party can open the item."""
         if tx.wrapped_key(item_id, party) is not None:

@@ -189,6 +189,17 @@ compromises = Table(
     Column("description", Text, nullable=False),
 )
 
+# Art. 6(g), 6(h), 17: item retention, agreement deadlines, classification changes, investigation
+# steps and release holds, one row per fact in the order recorded (``kind`` names its body)
+article_facts = Table(
+    "article_facts",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", Instant, nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("body", JSON, nullable=False),
+)
+
 # one row per party and key version: public keys in clear, private keys sealed under the master key
 key_sets = Table(
     "key_sets",
@@ -245,6 +256,7 @@ AUDITED = (
     consents,
     destructions,
     compromises,
+    article_facts,
     key_sets,
     wrapped_keys,
 )

@@ -29,11 +29,13 @@ from sqlalchemy.pool import StaticPool
 from accord.errors import AccordError, StoreError, StoreMissing, StoreUnreachable
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
+from accord.model.investigation import DEFAULT_DEADLINES
 from accord.model.item import Holding, Item
 from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
 from accord.model.user import User
 from accord.model.world import World
+from accord.store import articles
 from accord.store import credentials as _credentials  # noqa: F401  (registers its tables)
 from accord.store import schema as t
 from accord.store.codec import event_body, event_from_row, terms_from_json, terms_to_json
@@ -400,6 +402,29 @@ class StoreTx:
             },
         )
 
+    # --- Art. 6(g), 6(h), 17 ---------------------------------------------------------------------
+
+    def add_article_fact(self, kind: str, at: datetime | None, body: dict[str, Any]) -> None:
+        self._insert(t.article_facts, {"at": at, "kind": kind, "body": body})
+
+    def add_retention(self, item: Item) -> None:
+        if item.purpose is not None or item.retain_until is not None:
+            body = articles.retention_body(item.id, item.purpose, item.retain_until)
+            self.add_article_fact(articles.FactKind.RETENTION, None, body)
+
+    def add_deadlines(self, agreement: Agreement) -> None:
+        if agreement.deadlines != DEFAULT_DEADLINES:
+            body = articles.deadlines_body(agreement.id, agreement.deadlines)
+            self.add_article_fact(articles.FactKind.DEADLINES, None, body)
+
+    def add_discovery(self, report: Compromise) -> None:
+        if report.discovered_at is not None:
+            body = articles.discovery_body(report)
+            self.add_article_fact(articles.FactKind.DISCOVERY, None, body)
+
+    def add_fact(self, fact: articles.ArticleFact) -> None:
+        self.add_article_fact(fact.kind, fact.at, articles.fact_body(fact))
+
     # --- keys -----------------------------------------------------------------------------------
 
     def add_key_set(self, row: KeySetRow) -> None:
@@ -612,4 +637,10 @@ class StoreTx:
             world.add_destruction(Destruction(r["at"], r["item"], r["party"]))
         for r in rows(select(t.compromises).order_by(t.compromises.c.seq)).mappings():
             world.add_compromise(Compromise(r["at"], r["item"], r["party"], r["description"]))
+        self._load_article_facts(world)
         return world
+
+    def _load_article_facts(self, world: World) -> None:
+        query = select(t.article_facts).order_by(t.article_facts.c.seq)
+        for r in self.conn.execute(query).mappings():
+            articles.apply_row(world, r["kind"], r["at"], r["body"])

@@ -1,0 +1,214 @@
+"""What a party owes and by when, at an instant: a pure function of the facts.
+
+Each kind of duty has its own source below; ``duties`` lists them all, by due instant. A duty
+that the exchange performs itself at its instant (re-marking a copy) is ``done`` from then on.
+
+- termination notice (R6, Art. 21(3); informational): for each agreement the party is party
+  to and that renews itself, the last instant a notice may be delivered to end it at its next
+  term end (the first term end still reachable by a notice delivered at the instant asked);
+- re-marking after a reclassification (R2, Art. 6(g)): due and done at the change's instant;
+- compromise report (R9, Art. 17): due the agreement's ``report_within`` after discovery;
+- investigation conclusion (R9, Art. 17): due ``conclude_within`` after the report;
+- return or destruction (R10, Art. 6(h)): of a copy flagged ``not-covered``, due
+  ``return_within`` after the reclassification; of a copy whose item's ``retain_until`` has
+  come, due at ``retain_until``. Done when the copy is destroyed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from accord.model.agreement import Renewal
+from accord.model.classification import MarkingFlag
+from accord.model.duties import Duty, DutyKind, DutyState
+from accord.model.item import Holding
+from accord.model.time import (
+    Duration,
+    add_on_wall_clock,
+    iso,
+    require_aware,
+    subtract_on_wall_clock,
+)
+from accord.policy.facts import Facts
+from accord.policy.investigations import deadlines_of, investigations_of
+from accord.policy.lifecycle import Status
+from accord.policy.marking import marking
+
+DutySource = Callable[[Facts, str, datetime], Iterable[Duty]]
+
+
+def _state(due: datetime, done_at: datetime | None, at: datetime) -> DutyState:
+    if done_at is not None and done_at <= at:
+        return DutyState.DONE
+    return DutyState.LATE if at > due else DutyState.PENDING
+
+
+def notice_deadlines(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
+    """R6: the last instant to give notice for the next reachable term end (informational)."""
+    world = facts.world
+    for agreement_id in sorted(world.agreements_of.get(party, ())):
+        timeline = facts.timeline(agreement_id)
+        status, terms = timeline.status_terms(at)
+        if status is not Status.IN_FORCE or party not in terms.parties:
+            continue
+        if terms.term is None or terms.renewal is not Renewal.AUTOMATIC:
+            continue
+        segment = timeline._segment_at(at)
+        if segment is None or segment.ends_at is not None:
+            continue  # an end is already set (a suspended notice keeps none)
+        schedule, period = segment.schedule, terms.notice_period
+        k = schedule.index_after(at)
+        if period is not None:
+            k = schedule.first(k, _reachable(at, period, schedule.tz))
+        end = schedule.boundary(k)
+        last = end if period is None else subtract_on_wall_clock(end, period, schedule.tz)
+        message = (
+            f"to end {agreement_id} at its term end {iso(end, timeline.tz)}, a notice must be"
+            f" delivered by {iso(last, timeline.tz)}; otherwise it renews"
+        )
+        notice = segment.notice
+        if notice is not None and notice.suspended:
+            message += (
+                f"; {notice.by}'s notice of {iso(notice.delivered_at, timeline.tz)} is suspended:"
+                f" {notice.by} may lift the suspension, naming the instant it then ends"
+            )
+        yield Duty(
+            DutyKind.TERMINATION_NOTICE,
+            party,
+            "R6",
+            "Art. 21(3)",
+            last,
+            DutyState.PENDING,
+            message,
+            agreement=agreement_id,
+            informational=True,
+        )
+
+
+def _reachable(at: datetime, period: Duration, tz: ZoneInfo) -> Callable[[datetime], bool]:
+    """Whether a notice delivered at ``at`` is in time for the term end it is given."""
+    return lambda end: at <= subtract_on_wall_clock(end, period, tz)
+
+
+def _copies(facts: Facts, party: str, at: datetime) -> Iterator[Holding]:
+    """``party``'s copies received from others, as they stand at ``at`` (one per item)."""
+    world = facts.world
+    for item_id in world.items_held_by.get(party, ()):
+        holding = world.holding(item_id, party, at)
+        if holding is not None and holding.originator != party:
+            yield holding
+
+
+def remarkings(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
+    """R2: each reclassification that reached one of ``party``'s copies (applied at once)."""
+    for holding in _copies(facts, party, at):
+        for change in facts.world.reclassifications.get(holding.item, ()):
+            if change.at > at or change.level is None or change.at < holding.received_at:
+                continue
+            if holding.destroyed_at is not None and holding.destroyed_at <= change.at:
+                continue
+            marked = marking(facts, holding, change.at)
+            flag = f", flagged {marked.flag.value}" if marked.flag else ""
+            yield Duty(
+                DutyKind.APPLY_RECLASSIFICATION,
+                party,
+                "R2",
+                "Art. 6(g)",
+                change.at,
+                DutyState.DONE,
+                f"{change.by} reclassified {holding.item} to {change.level}; {party}'s copy is"
+                f" re-marked {marked.level}{flag}",
+                item=holding.item,
+                agreement=holding.agreement,
+                done_at=change.at,
+            )
+
+
+def investigation_duties(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
+    """R9: report each compromise in time, and conclude each investigation in time."""
+    for found in investigations_of(facts, party, at):
+        late = " (late)" if found.reported_late else ""
+        yield Duty(
+            DutyKind.REPORT_COMPROMISE,
+            party,
+            "R9",
+            "Art. 17",
+            found.report_due,
+            DutyState.DONE,
+            f"compromise of {found.item} discovered {iso(found.discovered_at)}, reported to"
+            f" {found.originator} {iso(found.reported_at)}{late}",
+            item=found.item,
+            agreement=found.agreement,
+            done_at=found.reported_at,
+        )
+        yield Duty(
+            DutyKind.CONCLUDE_INVESTIGATION,
+            party,
+            "R9",
+            "Art. 17",
+            found.conclusion_due,
+            _state(found.conclusion_due, found.concluded_at, at),
+            f"conclude the investigation of {found.item} and send the result and measures to"
+            f" {found.originator} (now {found.state.value})",
+            item=found.item,
+            agreement=found.agreement,
+            done_at=found.concluded_at,
+        )
+
+
+def returns(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
+    """R10, Art. 6(h): copies to return or destroy (not covered any more, or purpose ended)."""
+    world = facts.world
+    for holding in _copies(facts, party, at):
+        done = holding.destroyed_at
+        marked = marking(facts, holding, at)
+        if marked.flag is MarkingFlag.NOT_COVERED and marked.changed_at is not None:
+            deadlines, tz = deadlines_of(facts, holding.agreement)
+            due = add_on_wall_clock(marked.changed_at, deadlines.return_within, tz)
+            yield Duty(
+                DutyKind.DESTROY,
+                party,
+                "R10",
+                "Art. 6(g), 6(h)",
+                due,
+                _state(due, done, at),
+                f"{holding.item} is now {marked.holding.originator_level}, which"
+                f" {holding.agreement} does not cover: return or destroy the copy",
+                item=holding.item,
+                agreement=holding.agreement,
+                done_at=done,
+            )
+        retain = world.items[holding.item].retain_until
+        if retain is not None and holding.received_at <= retain:
+            purpose = world.items[holding.item].purpose
+            why = f" (purpose: {purpose})" if purpose else ""
+            yield Duty(
+                DutyKind.DESTROY,
+                party,
+                "R10",
+                "Art. 6(h)",
+                retain,
+                _state(retain, done, at),
+                f"{holding.item} may be kept until {iso(retain)}{why}: return or destroy it then",
+                item=holding.item,
+                agreement=holding.agreement,
+                done_at=done,
+            )
+
+
+SOURCES: tuple[DutySource, ...] = (notice_deadlines, remarkings, investigation_duties, returns)
+"""Every kind of duty; another source (conditions whose matters changed) is added here."""
+
+
+def duties(
+    facts: Facts, party: str, at: datetime, sources: Iterable[DutySource] = SOURCES
+) -> tuple[Duty, ...]:
+    """Everything ``party`` owes as of ``at`` (done, pending and late), by due instant."""
+    at = require_aware(at, "at")
+    facts.world.party(party)
+    found = [duty for source in sources for duty in source(facts, party, at)]
+    return tuple(
+        sorted(found, key=lambda d: (d.due, d.kind.value, d.item or "", d.agreement or ""))
+    )
