@@ -34,7 +34,7 @@ from accord.store import taxii as store
 STIX_NAMESPACE = uuid.UUID("6f1e6c1a-4b3e-5d0a-9c55-acc0de2a0001")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TOP = "\U0010ffff"
-_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$")
+_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$", re.ASCII)
 
 
 @functools.lru_cache(maxsize=65_536)
