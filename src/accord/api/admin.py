@@ -17,15 +17,25 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from accord.api import responses
 from accord.api.context import Server
-from accord.api.errors import ApiError, BadRequest, Forbidden, NotFound, answer, http_error
+from accord.api.errors import (
+    ApiError,
+    BadRequest,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    answer,
+    http_error,
+)
 from accord.api.workers import Workers
 from accord.errors import AccordError, DuplicateId, InvalidInput, ScenarioInvalid
 from accord.model.acts import Consent
@@ -506,6 +516,17 @@ def admin_router(server: Server) -> APIRouter:
     return router
 
 
+def _allowed(router: APIRouter, request: Request) -> tuple[str, ...]:
+    methods: set[str] = set()
+    for route in router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE and isinstance(route, APIRoute):
+            methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")  # answered as GET (``AdminGate``)
+    return tuple(sorted(methods))
+
+
 def admin_app(server: Server) -> FastAPI:
     app = FastAPI(
         title=f"{server.settings.title} admin API",
@@ -518,7 +539,8 @@ def admin_app(server: Server) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
-    app.include_router(admin_router(server))
+    router = admin_router(server)
+    app.include_router(router)
 
     @app.exception_handler(AccordError)
     async def accord_error(request: Request, exc: AccordError) -> Response:
@@ -531,7 +553,10 @@ def admin_app(server: Server) -> FastAPI:
         return responses.error(BadRequest("the request does not match the API's schema"), JSON)
 
     @app.exception_handler(StarletteHTTPException)
-    async def routing(_: Request, exc: StarletteHTTPException) -> Response:
+    async def routing(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            allow = _allowed(router, request)
+            return responses.error(MethodNotAllowed("the resource lacks this method", allow), JSON)
         return responses.error(http_error(exc), JSON)
 
     @app.exception_handler(Exception)

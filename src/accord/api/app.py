@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 
 from accord.api import (
     api_roots,
@@ -33,7 +33,7 @@ from accord.api import (
 )
 from accord.api.admin import admin_app
 from accord.api.context import Server, endpoint
-from accord.api.errors import NotFound, http_error
+from accord.api.errors import MethodNotAllowed, NotFound, http_error
 from accord.api.gate import AdminGate
 from accord.api.media import TAXII
 from accord.api.settings import ApiSettings
@@ -45,6 +45,7 @@ Resource = Callable[[Server, Request, Principal], Response]
 ROOT = "/taxii2/{root}"
 COLLECTION = ROOT + "/collections/{collection}"
 OBJECT = COLLECTION + "/objects/{object}"
+EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
 
 
 def _routes(server: Server) -> list[BaseRoute]:
@@ -71,7 +72,7 @@ def _routes(server: Server) -> list[BaseRoute]:
         routes.append(Route(path, handler, methods=list(resources)))
         routes.append(Route(path.rstrip("/"), handler, methods=list(resources)))
     routes.append(Route("/taxii2/openapi.json", _taxii_openapi, methods=["GET"]))
-    routes.append(Route("/taxii2/{rest:path}", _not_found))  # every method
+    routes.append(Route("/taxii2/{rest:path}", _unrouted(list(routes)), methods=EVERY_METHOD))
     return routes
 
 
@@ -90,8 +91,18 @@ def _dispatch(
     return run
 
 
-async def _not_found(request: Request) -> Response:
-    return responses.error(NotFound("no such TAXII resource"))
+def _unrouted(routes: list[BaseRoute]) -> Callable[[Request], Awaitable[Response]]:
+    """404 for a path no route has; 405 with ``Allow`` for a method a known path lacks."""
+
+    async def run(request: Request) -> Response:
+        for route in routes:
+            match, _ = route.matches(request.scope)
+            if match is Match.PARTIAL and isinstance(route, Route):
+                allow = tuple(sorted(route.methods or ()))
+                return responses.error(MethodNotAllowed("the resource lacks this method", allow))
+        return responses.error(NotFound("no such TAXII resource"))
+
+    return run
 
 
 async def _taxii_openapi(request: Request) -> Response:

@@ -2,7 +2,7 @@
 
 Strict JSON is RFC 8259 and STIX's own limits: no ``NaN`` or ``Infinity``, no number that
 overflows a double (``1e400``), no integer outside STIX's range (-2^53+1 .. 2^53-1), no string
-that is not Unicode text (a lone surrogate such as ``"\\ud800"``), and nesting at most
+that is not Unicode text (bytes that are not UTF-8, a lone surrogate such as ``"\\ud800"``), and nesting at most
 ``max_depth`` deep. The depth is checked before parsing, without recursion, so a body nested a
 million deep costs one pass over its bytes. Anything else is a ``BadRequest`` naming the problem.
 """
@@ -96,8 +96,12 @@ def parse_json(raw: bytes, max_depth: int) -> Any:
     if depth(raw) > max_depth:
         raise BadRequest(f"the body nests deeper than {max_depth} levels")
     try:
+        text = raw.decode("utf-8")  # strictly: ``json.loads`` of bytes would let surrogates pass
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8 text") from None
+    try:
         value = json.loads(
-            raw, parse_constant=_constant, parse_float=_float, parse_int=_int, strict=True
+            text, parse_constant=_constant, parse_float=_float, parse_int=_int, strict=True
         )
     except BadRequest:
         raise
