@@ -66,12 +66,11 @@ def _routes(server: Server) -> list[BaseRoute]:
     for path, resource, methods in table:
         for method in methods:
             by_path.setdefault(path, {})[method] = resource
-    routes: list[BaseRoute] = []
+    routes: list[BaseRoute] = [Route("/taxii2/openapi.json", _taxii_openapi, methods=["GET"])]
     for path, resources in by_path.items():
         handler = _dispatch(server, resources)
         routes.append(Route(path, handler, methods=list(resources)))
         routes.append(Route(path.rstrip("/"), handler, methods=list(resources)))
-    routes.append(Route("/taxii2/openapi.json", _taxii_openapi, methods=["GET"]))
     routes.append(Route("/taxii2/{rest:path}", _unrouted(list(routes)), methods=EVERY_METHOD))
     return routes
 
