@@ -8,20 +8,35 @@ Agreements and amendments are read from the request body by the scenario codec's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.routing import Match
 
-from accord.api.auth import authenticate
-from accord.api.errors import ApiError, BadRequest, Forbidden, NotFound, describe, error_body
+from accord.api import responses
+from accord.api.context import Server
+from accord.api.errors import (
+    ApiError,
+    BadRequest,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    answer,
+    http_error,
+)
+from accord.api.workers import Workers
 from accord.errors import AccordError, DuplicateId, InvalidInput, ScenarioInvalid
 from accord.model.acts import Consent
 from accord.model.agreement import (
@@ -44,8 +59,7 @@ from accord.scenario.entry import Entry
 from accord.scenario.references import References
 from accord.scenario.source import Source
 from accord.scenario.timeline import ACTS
-from accord.service.credentials import Credentials, Principal, TokenInfo
-from accord.service.exchange import Exchange
+from accord.service.credentials import Principal, TokenInfo
 
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
 # the model checks codes, levels and zones and names the field and value in a 400; the schema
@@ -60,6 +74,8 @@ Equivalence = Annotated[
     Field(min_length=1, description="rows of equal levels, each {party code: level}"),
 ]
 BODY = "request body"
+JSON = "application/json"
+log = logging.getLogger("accord.api")
 
 
 class ErrorOut(BaseModel):
@@ -357,12 +373,16 @@ def _build_amendment(agreement_id: str, body: AmendmentIn, world: World, at: dat
 class _Admin:
     """The admin endpoints, as methods over one exchange."""
 
-    def __init__(self, exchange: Exchange, credentials: Credentials) -> None:
-        self.exchange = exchange
-        self.credentials = credentials
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.exchange = server.exchange
+        self.credentials = server.credentials
 
     async def admin(self, request: Request, _: Any = _BEARER) -> Principal:
-        principal = authenticate(self.credentials, request.headers.get("authorization"))
+        """The admin principal: already checked by ``AdminGate`` for requests with a body."""
+        principal = getattr(request.state, "principal", None)
+        if not isinstance(principal, Principal):
+            principal = await self.server.gate.principal(request)
         if not principal.admin:
             raise Forbidden("this API needs an admin token")
         return principal
@@ -374,14 +394,14 @@ class _Admin:
         if agreement_id not in self.exchange.snapshot().agreements:
             raise NotFound("no such agreement")
 
-    async def parties(self) -> list[PartyOut]:
+    def parties(self) -> list[PartyOut]:
         world = self.exchange.snapshot()
         return [
             PartyOut(code=p.code, name=p.name, timezone=p.timezone, levels=list(p.levels))
             for p in world.parties.values()
         ]
 
-    async def add_party(self, body: PartyIn) -> PartyOut:
+    def add_party(self, body: PartyIn) -> PartyOut:
         with _from_body():
             party = Party(body.code, body.name, body.timezone, tuple(body.levels))
         self.exchange.add_party(party)
@@ -403,24 +423,24 @@ class _Admin:
             state=state.as_dict(),
         )
 
-    async def agreements(self, at: datetime | None = None) -> list[AgreementOut]:
+    def agreements(self, at: datetime | None = None) -> list[AgreementOut]:
         instant = self.at_of(at)
         return [self.agreement_out(a, instant) for a in sorted(self.exchange.snapshot().agreements)]
 
-    async def agreement(self, agreement_id: str, at: datetime | None = None) -> AgreementOut:
+    def agreement(self, agreement_id: str, at: datetime | None = None) -> AgreementOut:
         return self.agreement_out(agreement_id, self.at_of(at))
 
-    async def add_agreement(self, body: AgreementIn) -> AgreementOut:
+    def add_agreement(self, body: AgreementIn) -> AgreementOut:
         at = self.at_of(None)
         agreement = _build_agreement(body, self.exchange.snapshot(), at)
         self.exchange.add_agreement(agreement)
         return self.agreement_out(agreement.id, at)
 
-    async def events(self, agreement_id: str) -> list[EventOut]:
+    def events(self, agreement_id: str) -> list[EventOut]:
         self.known(agreement_id)
         return [_event(e) for e in self.exchange.snapshot().agreement_events[agreement_id]]
 
-    async def record(self, agreement_id: str, body: AnyEventIn) -> DecisionOut:
+    def record(self, agreement_id: str, body: AnyEventIn) -> DecisionOut:
         self.known(agreement_id)
         at = self.at_of(body.at)
         event: AgreementEvent
@@ -439,11 +459,11 @@ class _Admin:
             event = NoticeWithdrawn(at, agreement_id, body.by)
         return _decision(self.exchange.record(event))
 
-    async def impact(self, agreement_id: str, at: datetime | None = None) -> dict[str, Any]:
+    def impact(self, agreement_id: str, at: datetime | None = None) -> dict[str, Any]:
         self.known(agreement_id)
         return self.exchange.impact(agreement_id, self.at_of(at)).as_dict()
 
-    async def duties(self, party: str, at: datetime | None = None) -> DutiesOut:
+    def duties(self, party: str, at: datetime | None = None) -> DutiesOut:
         """What ``party`` owes as of ``at`` (default now) and by when, each pending, late or done."""
         if party not in self.exchange.snapshot().parties:
             raise NotFound("no such party")
@@ -455,7 +475,7 @@ class _Admin:
             duties=[DutyOut.model_validate(duty.as_dict()) for duty in owed],
         )
 
-    async def users(self) -> list[UserOut]:
+    def users(self) -> list[UserOut]:
         return [
             UserOut(
                 id=u.id, party=u.party, clearance=u.clearance, need_to_know=sorted(u.need_to_know)
@@ -463,24 +483,22 @@ class _Admin:
             for u in self.exchange.snapshot().users.values()
         ]
 
-    async def add_user(self, body: UserIn) -> UserOut:
+    def add_user(self, body: UserIn) -> UserOut:
         ntk = frozenset(body.need_to_know)
         self.exchange.add_user(User(body.id, body.party, body.clearance, ntk))
         return UserOut(
             id=body.id, party=body.party, clearance=body.clearance, need_to_know=sorted(ntk)
         )
 
-    async def consent(self, body: ConsentIn) -> DecisionOut:
+    def consent(self, body: ConsentIn) -> DecisionOut:
         at = self.at_of(body.at)
         act = Consent(at, body.item, body.by, body.holder, frozenset(body.to), body.granted)
         return _decision(self.exchange.consent(act))
 
-    async def tokens(
-        self, user: Annotated[str | None, Query(max_length=200)] = None
-    ) -> list[TokenOut]:
+    def tokens(self, user: Annotated[str | None, Query(max_length=200)] = None) -> list[TokenOut]:
         return [_token(t) for t in self.credentials.tokens(user)]
 
-    async def issue(self, body: TokenIn) -> IssuedOut:
+    def issue(self, body: TokenIn) -> IssuedOut:
         expires = Duration.parse(body.expires, "expires")
         issued = self.credentials.issue(body.user, expires, admin=body.admin)
         return IssuedOut(
@@ -493,12 +511,23 @@ class _Admin:
             token=issued.token,
         )
 
-    async def revoke(self, token_id: str) -> TokenOut:
+    def revoke(self, token_id: str) -> TokenOut:
         return _token(self.credentials.revoke(token_id))
 
 
-def admin_router(exchange: Exchange, credentials: Credentials) -> APIRouter:
-    a = _Admin(exchange, credentials)
+def _offloaded(workers: Workers, handler: Callable[..., Any]) -> Callable[..., Any]:
+    """An async endpoint running the synchronous ``handler`` in a worker thread (FastAPI reads
+    its parameters from ``handler``'s signature, through ``__wrapped__``)."""
+
+    @functools.wraps(handler)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        return await workers.exchange(handler, *args, **kwargs)
+
+    return run
+
+
+def admin_router(server: Server) -> APIRouter:
+    a = _Admin(server)
     router = APIRouter(prefix="/admin", dependencies=[Depends(a.admin)], responses=ERRORS)
     table: list[tuple[str, str, Any, Any, int, str]] = [
         ("GET", "/parties", a.parties, list[PartyOut], 200, "parties"),
@@ -520,7 +549,7 @@ def admin_router(exchange: Exchange, credentials: Credentials) -> APIRouter:
     for method, path, handler, model, status, tag in table:
         router.add_api_route(
             path,
-            handler,
+            _offloaded(server.workers, handler),
             methods=[method],
             response_model=model,
             status_code=status,
@@ -529,9 +558,20 @@ def admin_router(exchange: Exchange, credentials: Credentials) -> APIRouter:
     return router
 
 
-def admin_app(exchange: Exchange, credentials: Credentials, title: str) -> FastAPI:
+def _allowed(router: APIRouter, request: Request) -> tuple[str, ...]:
+    methods: set[str] = set()
+    for route in router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE and isinstance(route, APIRoute):
+            methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")  # answered as GET (``AdminGate``)
+    return tuple(sorted(methods))
+
+
+def admin_app(server: Server) -> FastAPI:
     app = FastAPI(
-        title=f"{title} admin API",
+        title=f"{server.settings.title} admin API",
         version="1",
         description=(
             "Admin REST API of an accord exchange. Every endpoint needs an admin token "
@@ -541,22 +581,29 @@ def admin_app(exchange: Exchange, credentials: Credentials, title: str) -> FastA
         docs_url="/docs",
         redoc_url=None,
     )
-    app.include_router(admin_router(exchange, credentials))
+    router = admin_router(server)
+    app.include_router(router)
 
     @app.exception_handler(AccordError)
-    async def accord_error(_: Request, exc: AccordError) -> JSONResponse:
-        status, body = describe(exc)
-        return JSONResponse(body, status)
+    async def accord_error(request: Request, exc: AccordError) -> Response:
+        if answer(exc).status >= 500:  # the server's fault: logged here, no detail sent
+            log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)
+        return responses.error(exc, JSON)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(
-            error_body(400, "Bad Request", "The request is not valid.", "bad-request"), 400
-        )
+    async def invalid(_: Request, exc: RequestValidationError) -> Response:
+        return responses.error(BadRequest("the request does not match the API's schema"), JSON)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def routing(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            allow = _allowed(router, request)
+            return responses.error(MethodNotAllowed("the resource lacks this method", allow), JSON)
+        return responses.error(http_error(exc), JSON)
 
     @app.exception_handler(Exception)
-    async def internal(_: Request, exc: Exception) -> JSONResponse:
-        status, body = describe(exc)
-        return JSONResponse(body, status)
+    async def internal(request: Request, exc: Exception) -> Response:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return responses.error(exc, JSON)
 
     return app

@@ -11,7 +11,7 @@ from accord.api.media import TAXII
 from accord.service.credentials import Principal
 
 
-async def api_root(server: Server, request: Request, principal: Principal) -> Response:
+def api_root(server: Server, request: Request, principal: Principal) -> Response:
     party = server.root(request.path_params["root"])
     return responses.taxii(
         {

@@ -1,20 +1,24 @@
 """The app factory: TAXII 2.1 on plain Starlette routes (speed), the admin API on FastAPI (its
-OpenAPI document at ``/openapi.json``). No global app: ``create_app(settings)`` builds one.
+OpenAPI document at ``/openapi.json``, the TAXII endpoints described at ``/taxii2/openapi.json``).
+No global app: ``create_app(settings)`` builds one.
 
-Every handler runs on the event loop thread, so the exchange (not thread-safe) is only ever used
-from one thread; SQLite work is short and synchronous.
+Nothing blocking runs on the event loop: resources are synchronous code run in worker threads
+(``accord.api.workers``), one at a time inside the exchange, which is not thread-safe. Every
+answer that is not a resource's own — unknown routes (404), unknown methods (405 with
+``Allow``), framework errors — uses the TAXII error body; ``HEAD`` answers wherever ``GET`` does.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, Mount, Route
 
 from accord.api import (
     api_roots,
@@ -22,22 +26,26 @@ from accord.api import (
     discovery,
     manifest,
     objects,
+    openapi,
     responses,
     status,
     versions,
 )
 from accord.api.admin import admin_app
 from accord.api.context import Server, endpoint
-from accord.api.errors import ApiError, NotFound
+from accord.api.errors import MethodNotAllowed, NotFound, http_error
+from accord.api.gate import AdminGate
+from accord.api.media import TAXII
 from accord.api.settings import ApiSettings
 from accord.service.credentials import Credentials, Principal
 from accord.service.exchange import Exchange
 
-Resource = Callable[[Server, Request, Principal], Awaitable[Response]]
+Resource = Callable[[Server, Request, Principal], Response]
 
 ROOT = "/taxii2/{root}"
 COLLECTION = ROOT + "/collections/{collection}"
 OBJECT = COLLECTION + "/objects/{object}"
+EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
 
 
 def _routes(server: Server) -> list[BaseRoute]:
@@ -58,21 +66,23 @@ def _routes(server: Server) -> list[BaseRoute]:
     for path, resource, methods in table:
         for method in methods:
             by_path.setdefault(path, {})[method] = resource
-    routes: list[BaseRoute] = []
+    routes: list[BaseRoute] = [Route("/taxii2/openapi.json", _taxii_openapi, methods=["GET"])]
     for path, resources in by_path.items():
         handler = _dispatch(server, resources)
         routes.append(Route(path, handler, methods=list(resources)))
         routes.append(Route(path.rstrip("/"), handler, methods=list(resources)))
-    routes.append(
-        Route("/taxii2/{rest:path}", _not_found, methods=["GET", "POST", "DELETE", "PUT"])
-    )
+    routes.append(Route("/taxii2/{rest:path}", _unrouted(list(routes)), methods=EVERY_METHOD))
     return routes
 
 
 def _dispatch(
     server: Server, methods: dict[str, Resource]
 ) -> Callable[[Request], Awaitable[Response]]:
-    bound = {method: endpoint(server, _bind(server, r)) for method, r in methods.items()}
+    bound = {
+        method: endpoint(server, functools.partial(r, server)) for method, r in methods.items()
+    }
+    if "GET" in bound:
+        bound["HEAD"] = bound["GET"]  # the server sends the headers only
 
     async def run(request: Request) -> Response:
         return await bound[request.method](request)
@@ -80,27 +90,29 @@ def _dispatch(
     return run
 
 
-def _bind(
-    server: Server, resource: Resource
-) -> Callable[[Request, Principal], Awaitable[Response]]:
-    async def run(request: Request, principal: Principal) -> Response:
-        return await resource(server, request, principal)
+def _unrouted(routes: list[BaseRoute]) -> Callable[[Request], Awaitable[Response]]:
+    """404 for a path no route has; 405 with ``Allow`` for a method a known path lacks."""
+
+    async def run(request: Request) -> Response:
+        for route in routes:
+            match, _ = route.matches(request.scope)
+            if match is Match.PARTIAL and isinstance(route, Route):
+                allow = tuple(sorted(route.methods or ()))
+                return responses.error(MethodNotAllowed("the resource lacks this method", allow))
+        return responses.error(NotFound("no such TAXII resource"))
 
     return run
 
 
-async def _not_found(request: Request) -> Response:
-    return responses.error(NotFound("no such TAXII resource"))
+async def _taxii_openapi(request: Request) -> Response:
+    return JSONResponse(openapi.document())
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
+    """Routing's own errors (404, 405) in the TAXII error body; the admin API's as plain JSON."""
     assert isinstance(exc, HTTPException)
-    error = NotFound("no such resource") if exc.status_code == 404 else ApiError("not allowed")
-    response = responses.error(error)
-    response.status_code = exc.status_code if exc.status_code in (404, 405) else 400
-    if not request.url.path.startswith("/taxii2"):  # the admin API speaks plain JSON
-        response.headers["content-type"] = "application/json"
-    return response
+    media = TAXII if request.url.path.startswith("/taxii2") else "application/json"
+    return responses.error(http_error(exc), media)
 
 
 def create_app(
@@ -117,10 +129,10 @@ def create_app(
             if frozen is not None
             else Exchange.open(settings.db_url)
         )
-    credentials = credentials or Credentials(exchange)
+    credentials = credentials or Credentials(exchange, cache_limit=settings.token_cache)
     server = Server(settings, exchange, credentials)
-    admin = admin_app(exchange, credentials, settings.title)
-    routes = [*_routes(server), Mount("/", admin)]
+    admin = admin_app(server)
+    routes = [*_routes(server), Mount("/", AdminGate(server, admin))]
     handlers: dict[Any, Any] = {HTTPException: _http_error}
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.server = server

@@ -1,24 +1,36 @@
-"""HTTP Basic (user id + token) or Bearer token; every failure is the same 401."""
+"""HTTP Basic (user id + token) or Bearer token; every failure is the same 401.
+
+``Gate`` is what every request passes: credentials are parsed on the event loop (cheap), then
+verified in a worker thread (the slow hash never runs on the loop). A client address with too
+many recent failures gets 429 with ``Retry-After`` for any token this process has not already
+verified, before anything is hashed, so a flood of bad tokens costs a table lookup each.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 
+from starlette.requests import HTTPConnection
+
+from accord.api.errors import TooManyRequests
+from accord.api.workers import Workers
 from accord.errors import Unauthenticated
 from accord.service.credentials import Credentials, Principal
+from accord.service.throttle import FailureThrottle
 
 CHALLENGE = 'Basic realm="accord", charset="UTF-8", Bearer realm="accord"'
 
 
-def authenticate(credentials: Credentials, header: str | None) -> Principal:
+def parse(header: str | None) -> tuple[str, str | None]:
+    """(token, user id or None) of an ``Authorization`` header."""
     if not header:
         raise Unauthenticated("no credentials")
     scheme, _, value = header.strip().partition(" ")
     scheme = scheme.lower()
     value = value.strip()
     if scheme == "bearer" and value:
-        return credentials.verify(value)
+        return value, None
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
@@ -26,5 +38,35 @@ def authenticate(credentials: Credentials, header: str | None) -> Principal:
             raise Unauthenticated("malformed credentials") from None
         user, sep, token = decoded.partition(":")
         if sep and user and token:
-            return credentials.verify(token, user)
+            return token, user
     raise Unauthenticated("malformed credentials")
+
+
+def authenticate(credentials: Credentials, header: str | None) -> Principal:
+    """Verify in the calling thread (the CLI and tests; the server uses ``Gate``)."""
+    token, user = parse(header)
+    return credentials.verify(token, user)
+
+
+class Gate:
+    """Authentication off the event loop, with failed attempts limited per client address."""
+
+    def __init__(
+        self, credentials: Credentials, workers: Workers, throttle: FailureThrottle
+    ) -> None:
+        self.credentials = credentials
+        self.workers = workers
+        self.throttle = throttle
+
+    async def principal(self, connection: HTTPConnection) -> Principal:
+        token, user = parse(connection.headers.get("authorization"))
+        address = connection.client.host if connection.client else "-"
+        if not self.credentials.cached(token):
+            wait = self.throttle.retry_after(address)
+            if wait is not None:
+                raise TooManyRequests("too many failed authentications; try again later", wait)
+        try:
+            return await self.workers.hashing(self.credentials.verify, token, user)
+        except Unauthenticated:
+            self.throttle.failed(address)
+            raise

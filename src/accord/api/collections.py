@@ -48,14 +48,14 @@ def visible(principal: Principal, party: Party) -> list[Collection]:
     return found
 
 
-async def collections(server: Server, request: Request, principal: Principal) -> Response:
+def collections(server: Server, request: Request, principal: Principal) -> Response:
     party = server.root(request.path_params["root"])
     return responses.taxii(
         {"collections": [resource(principal, c) for c in visible(principal, party)]}
     )
 
 
-async def collection(server: Server, request: Request, principal: Principal) -> Response:
+def collection(server: Server, request: Request, principal: Principal) -> Response:
     found = server.collection(
         principal, request.path_params["root"], request.path_params["collection"]
     )

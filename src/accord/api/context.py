@@ -1,5 +1,9 @@
 """What every TAXII endpoint shares: the exchange, its services, the settings, authentication,
-the request instant and the resolution of API roots and collections."""
+the request instant and the resolution of API roots and collections.
+
+An endpoint authenticates (``Gate``: off the loop, failures limited per address), negotiates,
+reads a posted body (bounded in size and time) on the event loop, then runs its resource — plain
+synchronous code over the exchange — in a worker thread (``Workers``)."""
 
 from __future__ import annotations
 
@@ -13,17 +17,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from accord.api import responses
-from accord.api.auth import authenticate
+from accord.api.auth import Gate
+from accord.api.body import declared_too_large, read_body
 from accord.api.cursors import CursorSigner
-from accord.api.errors import Forbidden, NotFound
+from accord.api.errors import Forbidden, NotFound, TooLarge, answer
 from accord.api.markings import MarkingIndex
-from accord.api.media import check_accept
+from accord.api.media import check_accept, check_content_type
 from accord.api.settings import ApiSettings
+from accord.api.workers import Workers
 from accord.errors import AccordError
 from accord.model.party import Party
 from accord.service.credentials import Credentials, Principal
 from accord.service.exchange import Exchange
 from accord.service.taxii import STIX_NAMESPACE, TaxiiService
+from accord.service.throttle import FailureThrottle
 
 log = logging.getLogger("accord.api")
 
@@ -50,6 +57,11 @@ class Server:
         self.exchange = exchange
         self.credentials = credentials
         self.taxii = TaxiiService(exchange)
+        self.workers = Workers(settings.threads, settings.hash_threads, credentials.exchange_lock)
+        throttle = FailureThrottle(
+            settings.auth_failures, settings.auth_window, settings.auth_clients
+        )
+        self.gate = Gate(credentials, self.workers, throttle)
         self._signer: CursorSigner | None = None
         self._markings: tuple[int, MarkingIndex] | None = None
 
@@ -71,8 +83,13 @@ class Server:
             self._markings = (len(parties), MarkingIndex.of(parties))
         return self._markings[1]
 
-    def principal(self, request: Request) -> Principal:
-        return authenticate(self.credentials, request.headers.get("authorization"))
+    async def body(self, request: Request) -> bytes:
+        """A posted body, refused over ``max_content_length`` or after ``body_timeout``."""
+        check_content_type(request.headers.get("content-type"))
+        limit = self.settings.max_content_length
+        if declared_too_large(request.headers.get("content-length"), limit):
+            raise TooLarge(f"the body is larger than max_content_length ({limit} bytes)")
+        return await read_body(request.stream(), limit, self.settings.body_timeout)
 
     def root(self, code: str) -> Party:
         party = self.parties().get(code)
@@ -94,18 +111,22 @@ class Server:
             raise Forbidden("only users of this party may read its collections")
 
 
-Handler = Callable[[Request, Principal], Awaitable[Response]]
+Handler = Callable[[Request, Principal], Response]
 
 
 def endpoint(server: Server, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, negotiate, run; every error becomes a TAXII error message."""
+    """Authenticate, negotiate, read the body, run; every error becomes a TAXII error message."""
 
     async def run(request: Request) -> Response:
         try:
-            principal = server.principal(request)
+            principal = await server.gate.principal(request)
             check_accept(request.headers.get("accept"))
-            return await handler(request, principal)
+            if request.method == "POST":
+                request.state.body = await server.body(request)
+            return await server.workers.exchange(handler, request, principal)
         except AccordError as exc:
+            if answer(exc).status >= 500:  # the server's fault: logged here, no detail sent
+                log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)
             return responses.error(exc)
         except Exception as exc:  # a defect: logged here, a generic 500 for the client
             log.exception("internal error on %s %s", request.method, request.url.path)

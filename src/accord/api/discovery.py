@@ -16,7 +16,7 @@ def root_url(code: str) -> str:
     return f"/taxii2/{code}/"
 
 
-async def discovery(server: Server, request: Request, principal: Principal) -> Response:
+def discovery(server: Server, request: Request, principal: Principal) -> Response:
     parties = server.parties()
     return responses.taxii(
         {

@@ -14,7 +14,7 @@ from accord.service.credentials import Principal
 from accord.service.taxii import stix_time
 
 
-async def manifest(server: Server, request: Request, principal: Principal) -> Response:
+def manifest(server: Server, request: Request, principal: Principal) -> Response:
     p = request.path_params
     found = server.collection(principal, p["root"], p["collection"])
     server.readable(principal, found)

@@ -9,7 +9,6 @@ DELETE destroys the party's copies the user may read (R10).
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -18,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from accord.api import responses
+from accord.api.body import parse_json
 from accord.api.context import HOLDINGS, Server
-from accord.api.errors import BadRequest, Forbidden, NotFound, TooLarge, Unprocessable
+from accord.api.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from accord.api.listing import fetch, scope_of
-from accord.api.media import check_content_type
 from accord.api.query import parse_query
 from accord.api.stix_codec import envelope_objects, new_object, object_ref
 from accord.service.credentials import Principal
@@ -38,7 +37,7 @@ def _query(server: Server, request: Request, *, version: str, object_id: str | N
     )
 
 
-async def get_objects(server: Server, request: Request, principal: Principal) -> Response:
+def get_objects(server: Server, request: Request, principal: Principal) -> Response:
     p = request.path_params
     found = server.collection(principal, p["root"], p["collection"])
     server.readable(principal, found)
@@ -50,20 +49,20 @@ async def get_objects(server: Server, request: Request, principal: Principal) ->
     return responses.taxii(body, headers=listing.headers())
 
 
-async def get_object(server: Server, request: Request, principal: Principal) -> Response:
+def get_object(server: Server, request: Request, principal: Principal) -> Response:
     p = request.path_params
     found = server.collection(principal, p["root"], p["collection"])
     server.readable(principal, found)
     query = _query(server, request, version="last", object_id=p["object"])
     scope = scope_of(principal, found, "object", p["object"])
-    listing = fetch(server, principal, found, query, scope, content=True)
+    listing = fetch(server, principal, found, query, scope, content=True, audit_denied=True)
     if not listing.entries and query.next is None:
         raise NotFound("no such object")
     body = listing.envelope("objects", [e.body for e in listing.entries])
     return responses.taxii(body, headers=listing.headers())
 
 
-async def delete_object(server: Server, request: Request, principal: Principal) -> Response:
+def delete_object(server: Server, request: Request, principal: Principal) -> Response:
     p = request.path_params
     found = server.collection(principal, p["root"], p["collection"])
     server.readable(principal, found)
@@ -76,19 +75,6 @@ async def delete_object(server: Server, request: Request, principal: Principal) 
     if not destroyed:
         raise NotFound("no such object")
     return Response(b"", 200, media_type=None)
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-        raise TooLarge(f"the body is larger than max_content_length ({limit} bytes)")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"the body is larger than max_content_length ({limit} bytes)")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def status_resource(at: datetime, outcomes: list[Outcome]) -> dict[str, Any]:
@@ -115,17 +101,12 @@ def status_resource(at: datetime, outcomes: list[Outcome]) -> dict[str, Any]:
     }
 
 
-async def add_objects(server: Server, request: Request, principal: Principal) -> Response:
+def add_objects(server: Server, request: Request, principal: Principal) -> Response:
     p = request.path_params
     found = server.collection(principal, p["root"], p["collection"])
     if found.kind != HOLDINGS:
         raise Forbidden("this collection is read-only")
-    check_content_type(request.headers.get("content-type"))
-    raw = await _body(request, server.settings.max_content_length)
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("the body is not valid JSON") from None
+    data = parse_json(request.state.body, server.settings.max_json_depth)  # read by the endpoint
     objects = envelope_objects(data)
     via = request.query_params.get("via") or None
     at = server.now()

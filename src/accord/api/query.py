@@ -11,6 +11,19 @@ from accord.api.errors import BadRequest
 from accord.service.taxii import ObjectFilter, micros, parse_stix_time
 
 KEYWORDS = frozenset({"first", "last", "all"})
+LONGEST = 4096  # characters in one query parameter value
+
+
+def check_text(pairs: Sequence[tuple[str, str]]) -> None:
+    """Every parameter is Unicode text (no lone surrogate) of at most ``LONGEST`` characters."""
+    for key, value in pairs:
+        if len(key) > LONGEST or len(value) > LONGEST:
+            raise BadRequest(f"a query parameter is longer than {LONGEST} characters")
+        try:
+            key.encode("utf-8")
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("a query parameter is not valid text") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +60,8 @@ def _limit(pairs: Sequence[tuple[str, str]], default: int, maximum: int) -> int:
     if not texts:
         return default
     text = texts[-1].strip()
-    if not text.isdigit() or int(text) < 1:
-        raise BadRequest("limit must be a positive integer")
+    if not (text.isascii() and text.isdigit()) or len(text) > 12 or int(text) < 1:
+        raise BadRequest("limit must be a positive integer in ASCII digits")
     return min(int(text), maximum)
 
 
@@ -60,6 +73,7 @@ def parse_query(
     default_version: str = "last",
     object_id: str | None = None,
 ) -> ListQuery:
+    check_text(pairs)
     added = [v for k, v in pairs if k == "added_after"]
     added_after = None
     if added:

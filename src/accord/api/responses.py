@@ -19,9 +19,7 @@ def taxii(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(dumps(body), status, headers, media_type=TAXII)
 
 
-def error(exc: BaseException) -> Response:
-    status, body = describe(exc)
-    headers = (
-        {"WWW-Authenticate": 'Basic realm="accord", charset="UTF-8"'} if status == 401 else None
-    )
-    return taxii(body, status, headers)
+def error(exc: BaseException, media_type: str = TAXII) -> Response:
+    """The TAXII error message for ``exc`` (the admin API sends the same body as plain JSON)."""
+    status, body, headers = describe(exc)
+    return Response(dumps(body), status, headers or None, media_type=media_type)

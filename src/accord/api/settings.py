@@ -1,4 +1,4 @@
-"""Typed settings of one API server."""
+"""Typed settings of one API server, with the limits it enforces (documented in docs/taxii.md)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,36 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class ApiSettings:
-    """``at`` freezes the exchange's clock at that instant (``accord serve --at``)."""
+    """``at`` freezes the exchange's clock at that instant (``accord serve --at``).
+
+    Limits: ``max_content_length`` bytes of a TAXII body and ``max_admin_body`` of an admin
+    body (413 above), each read within ``body_timeout`` seconds (408 after); JSON nested at
+    most ``max_json_depth`` deep (400 deeper). Concurrency: the exchange runs in at most
+    ``threads`` worker threads (one at a time inside it: it is not thread-safe), token checks
+    in at most ``hash_threads`` (the slow hash runs outside the exchange), and at most
+    ``token_cache`` recently verified tokens are remembered. Failed authentications: at most
+    ``auth_failures`` per client address in ``auth_window`` seconds, over at most
+    ``auth_clients`` addresses tracked; past that an address's unknown tokens get 429 with
+    ``Retry-After`` without being hashed (tokens this process already verified still work).
+    The connection limits (``header_timeout``, ``idle_timeout``, ``max_header_bytes``) are for
+    uvicorn: see ``accord.api.server``.
+    """
 
     db_url: str
     at: datetime | None = None
     max_content_length: int = 10 * 1024 * 1024
+    max_admin_body: int = 1024 * 1024
+    body_timeout: float = 30.0
+    max_json_depth: int = 64
     default_page_size: int = 100
     max_page_size: int = 1000
+    threads: int = 8
+    hash_threads: int = 2
+    token_cache: int = 10_000
+    auth_failures: int = 20
+    auth_window: float = 60.0
+    auth_clients: int = 10_000
+    header_timeout: float = 10.0
+    idle_timeout: float = 5.0
+    max_header_bytes: int = 16 * 1024
     title: str = "accord"

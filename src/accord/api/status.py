@@ -12,7 +12,7 @@ from accord.api.errors import NotFound
 from accord.service.credentials import Principal
 
 
-async def status(server: Server, request: Request, principal: Principal) -> Response:
+def status(server: Server, request: Request, principal: Principal) -> Response:
     server.root(request.path_params["root"])
     body = server.taxii.status(request.path_params["status"], principal.user)
     if body is None:

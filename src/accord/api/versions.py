@@ -13,7 +13,7 @@ from accord.api.query import parse_query
 from accord.service.credentials import Principal
 
 
-async def versions(server: Server, request: Request, principal: Principal) -> Response:
+def versions(server: Server, request: Request, principal: Principal) -> Response:
     p = request.path_params
     found = server.collection(principal, p["root"], p["collection"])
     server.readable(principal, found)

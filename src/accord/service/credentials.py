@@ -3,9 +3,20 @@
 A token is ``<token-id>.<secret>``: the id finds the row, the secret is checked against its
 scrypt hash in constant time. Unknown ids, wrong secrets, revoked and expired tokens all raise the
 same ``Unauthenticated`` after the same slow hash, so neither the answer nor its timing says which.
-A successful check is cached in this process (keyed by a keyed hash of the presented token), so
-the slow hash runs once per token per process; revocation is still checked on every use, by id,
-so a token revoked from another process stops working at once.
+
+Every token row carries a MAC (HMAC-SHA256 over all its fields) under a key derived from the
+exchange's own key set, which only the master key opens; the MAC is checked on every use, so a
+row edited in the store (revocation cleared, expiry moved, admin granted) grants nothing: it is
+refused, logged as an integrity failure, and the client sees the same 401 as any bad token. The
+rows are audited too, so ``accord audit verify`` names the edit.
+
+A successful check is cached in this process (an LRU of ``cache_limit`` entries keyed by a keyed
+hash of the presented token), so the slow hash runs once per token per process; the row is still
+read and its MAC, revocation and expiry checked on every use, so a token revoked from another
+process stops working at once.
+
+Thread-safe: the exchange is used only under ``exchange_lock`` (which the API's worker threads
+share), and the slow hash runs outside it, so bad tokens never hold up the exchange.
 
 Token validity is measured on the real clock, never on an exchange's frozen one (``accord serve
 --at``): a frozen view of 2019 must not make a token issued today look unexpired forever.
@@ -16,16 +27,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import logging
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from accord.errors import InvalidInput, StoreError, Unauthenticated
+from accord.crypto.keys import EXCHANGE
+from accord.crypto.master import hkdf_sha256
+from accord.errors import IntegrityError, InvalidInput, StoreError, Unauthenticated
 from accord.model.time import Duration, add_on_wall_clock, iso, require_aware
 from accord.service.exchange import Exchange, system_clock
 from accord.store import credentials as store
+
+log = logging.getLogger("accord.credentials")
 
 SCRYPT_N = 2**14
 SCRYPT_R = 8
@@ -36,12 +55,28 @@ _SECRET_CHARS = -(-SECRET_BYTES * 4 // 3)  # unpadded base64 of SECRET_BYTES byt
 _DUMMY_SALT = b"accord-no-such-token"
 CURSOR_SECRET = "taxii-cursor"
 CACHE_LIMIT = 10_000
+MAC_INFO = b"accord token-row mac v1"
 
 
 def _scrypt(secret: bytes, salt: bytes) -> bytes:
     return hashlib.scrypt(
         secret, salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32, maxmem=64 * 1024 * 1024
     )
+
+
+def row_mac(key: bytes, row: store.TokenRow) -> bytes:
+    """HMAC-SHA256 over every field of a token row but the MAC itself."""
+    fields = [
+        row.id,
+        row.user,
+        row.salt.hex(),
+        row.hash.hex(),
+        row.admin,
+        iso(row.issued_at),
+        iso(row.expires_at) if row.expires_at else None,
+        iso(row.revoked_at) if row.revoked_at else None,
+    ]
+    return hmac.digest(key, json.dumps(fields, separators=(",", ":")).encode(), "sha256")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,32 +109,45 @@ class TokenInfo:
     revoked_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Verified:
-    user: str
-    token_id: str
-    admin: bool
-    expires_at: datetime | None
-
-
 class Credentials:
     """Issue, revoke and verify API tokens of an exchange's users."""
 
-    def __init__(self, exchange: Exchange, clock: Callable[[], datetime] = system_clock) -> None:
+    def __init__(
+        self,
+        exchange: Exchange,
+        clock: Callable[[], datetime] = system_clock,
+        *,
+        cache_limit: int = CACHE_LIMIT,
+        exchange_lock: threading.RLock | None = None,
+    ) -> None:
         self.exchange = exchange
         self.clock = clock
+        self.exchange_lock = exchange_lock or threading.RLock()
+        self.cache_limit = cache_limit
         self._cache_key = secrets.token_bytes(32)
-        self._cache: dict[bytes, _Verified] = {}
+        self._cache: OrderedDict[bytes, str] = OrderedDict()  # token digest -> token id
+        self._cache_lock = threading.Lock()
         self._secrets: dict[str, bytes] = {}
+        self._mac_key: bytes | None = None
 
     def now(self) -> datetime:
         return require_aware(self.clock(), "clock")
+
+    # --- the MAC key ----------------------------------------------------------------------------
+
+    def _key(self, s: object) -> bytes:
+        """The token-row MAC key: derived from the exchange's first key set (sealed under the
+        master key), so it survives master-key rotation and no one without the master key has it."""
+        if self._mac_key is None:
+            tx, revision = s.tx, s.revision  # type: ignore[attr-defined]
+            keys = self.exchange.vault.keyring(tx, revision).get(EXCHANGE, 1)
+            self._mac_key = hkdf_sha256(keys.ed25519.private_bytes_raw(), MAC_INFO)
+        return self._mac_key
 
     # --- issuing --------------------------------------------------------------------------------
 
     def issue(self, user_id: str, expires: Duration, *, admin: bool = False) -> IssuedToken:
         """A new token for ``user_id``, valid for ``expires`` from now (real time)."""
-        self.exchange.snapshot().user(user_id)  # raises UnknownReference
         now = self.now()
         expires_at = add_on_wall_clock(now, expires, ZoneInfo("UTC"))
         token_id = secrets.token_hex(8)
@@ -108,75 +156,106 @@ class Credentials:
         row = store.TokenRow(
             token_id, user_id, salt, _scrypt(secret, salt), admin, now, expires_at, None
         )
-        with self.exchange._writer() as s:  # the token's row and its log entry (R12), together
-            store.add_token(s.tx, row)
-            subject = {"user": user_id, "token": token_id, "admin": admin}
-            self.exchange._log(s, "token-issue", now, {**subject, "expires_at": iso(expires_at)})
+        with self.exchange_lock:
+            self.exchange.snapshot().user(user_id)  # raises UnknownReference
+            with self.exchange._writer() as s:  # the token's row and its log entry (R12)
+                store.add_token(s.tx, replace(row, mac=row_mac(self._key(s), row)))
+                subject = {"user": user_id, "token": token_id, "admin": admin}
+                self.exchange._log(
+                    s, "token-issue", now, {**subject, "expires_at": iso(expires_at)}
+                )
         text = encode_secret(secret)
         return IssuedToken(token_id, f"{token_id}.{text}", user_id, admin, now, expires_at)
 
     def revoke(self, token_id: str) -> TokenInfo:
         now = self.now()
-        with self.exchange._writer() as s:
+        with self.exchange_lock, self.exchange._writer() as s:
             row = store.token(s.tx, token_id)
             if row is None:
                 raise InvalidInput(f"no token {token_id!r}")
-            store.revoke_token(s.tx, token_id, now)
-            row = store.token(s.tx, token_id)
-            assert row is not None
+            if row.revoked_at is None:
+                row = replace(row, revoked_at=now)
+                store.set_token(s.tx, replace(row, mac=row_mac(self._key(s), row)))
             self.exchange._log(s, "token-revoke", now, {"user": row.user, "token": token_id})
         return _info(row)
 
     def tokens(self, user_id: str | None = None) -> list[TokenInfo]:
-        with self.exchange.store.transaction() as tx:
+        with self.exchange_lock, self.exchange.store.transaction() as tx:
             return [_info(row) for row in store.tokens(tx, user_id)]
 
     # --- verifying ------------------------------------------------------------------------------
 
+    def _digest(self, token: str) -> bytes:
+        return hmac.digest(self._cache_key, token.encode("utf-8", "surrogatepass"), "sha256")
+
+    def cached(self, token: str) -> bool:
+        """Whether this process verified ``token`` recently (no slow hash needed to check it)."""
+        with self._cache_lock:
+            return self._digest(token) in self._cache
+
     def verify(self, token: str, user_id: str | None = None) -> Principal:
         """The principal of a presented token (and, with HTTP Basic, the user id it came with)."""
         now = self.now()
-        key = hmac.digest(self._cache_key, token.encode("utf-8", "surrogatepass"), "sha256")
-        verified = self._cache.get(key)
-        if verified is None:
-            verified = self._slow_verify(token, now)
-            if len(self._cache) >= CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = verified
-        elif not self._still_valid(verified, now):
-            self._cache.pop(key, None)
+        key = self._digest(token)
+        with self._cache_lock:
+            token_id = self._cache.get(key)
+            if token_id is not None:
+                self._cache.move_to_end(key)
+        if token_id is None:
+            token_id = self._slow_verify(token)
+            with self._cache_lock:
+                self._cache[key] = token_id
+                while len(self._cache) > self.cache_limit:
+                    self._cache.popitem(last=False)
+        try:
+            return self._principal(token_id, user_id, now)
+        except Unauthenticated:
+            with self._cache_lock:
+                self._cache.pop(key, None)
+            raise
+
+    def _row(self, token_id: str) -> store.TokenRow | None:
+        """The token's row when its MAC holds; an edited row is logged and treated as absent."""
+        with self.exchange_lock, self.exchange._reader() as s:
+            row = store.token(s.tx, token_id)
+            if row is None:
+                return None
+            expected = row_mac(self._key(s), row)
+        if row.mac is None or not hmac.compare_digest(row.mac, expected):
+            error = IntegrityError(f"token row {token_id!r} fails its MAC: it was edited")
+            log.error("refused a token: %s", error.message)
+            return None
+        return row
+
+    def _principal(self, token_id: str, user_id: str | None, now: datetime) -> Principal:
+        row = self._row(token_id)
+        if row is None or row.revoked_at is not None:
+            raise Unauthenticated("invalid credentials")
+        if row.expires_at is not None and now >= row.expires_at:
             raise Unauthenticated("invalid credentials")
         if user_id is not None and not hmac.compare_digest(
-            user_id.encode("utf-8", "surrogatepass"), verified.user.encode("utf-8")
+            user_id.encode("utf-8", "surrogatepass"), row.user.encode("utf-8")
         ):
             raise Unauthenticated("invalid credentials")
-        user = self.exchange.snapshot().users.get(verified.user)
+        with self.exchange_lock:
+            user = self.exchange.snapshot().users.get(row.user)
         if user is None:
             raise Unauthenticated("invalid credentials")
-        return Principal(user.id, user.party, verified.token_id, verified.admin)
+        return Principal(user.id, user.party, row.id, row.admin)
 
-    def _still_valid(self, verified: _Verified, now: datetime) -> bool:
-        if verified.expires_at is not None and now >= verified.expires_at:
-            return False
-        with self.exchange.store.transaction() as tx:
-            exists, revoked_at = store.token_revoked_at(tx, verified.token_id)
-        return exists and revoked_at is None
-
-    def _slow_verify(self, token: str, now: datetime) -> _Verified:
+    def _slow_verify(self, token: str) -> str:
+        """The token's id when its secret matches its row's hash (validity is checked after)."""
         token_id, _, text = token.partition(".")
         secret = canonical_secret(text)
         row = None
         if token_id and len(token_id) <= 64 and token_id.isascii():
-            with self.exchange.store.transaction() as tx:
+            with self.exchange_lock, self.exchange.store.transaction() as tx:
                 row = store.token(tx, token_id)
         salt, expected = (row.salt, row.hash) if row is not None else (_DUMMY_SALT, b"\0" * 32)
         actual = _scrypt(secret, salt)  # always: an unknown id costs the same as a wrong secret
-        ok = hmac.compare_digest(actual, expected) and row is not None
-        if not ok or row is None or row.revoked_at is not None:
+        if row is None or not hmac.compare_digest(actual, expected):
             raise Unauthenticated("invalid credentials")
-        if row.expires_at is not None and now >= row.expires_at:
-            raise Unauthenticated("invalid credentials")
-        return _Verified(row.user, row.id, row.admin, row.expires_at)
+        return row.id
 
     # --- server secrets -------------------------------------------------------------------------
 
@@ -185,6 +264,12 @@ class Credentials:
         cached = self._secrets.get(name)
         if cached is not None:
             return cached
+        with self.exchange_lock:
+            value = self._stored_secret(name)
+        self._secrets[name] = value
+        return value
+
+    def _stored_secret(self, name: str) -> bytes:
         with self.exchange.store.transaction() as tx:
             value = store.secret(tx, name)
         if value is None:
@@ -198,7 +283,6 @@ class Credentials:
                     value = store.secret(tx, name)
         if value is None:
             raise StoreError("the server secret could not be stored")
-        self._secrets[name] = value
         return value
 
 

@@ -34,7 +34,7 @@ from accord.store import taxii as store
 STIX_NAMESPACE = uuid.UUID("6f1e6c1a-4b3e-5d0a-9c55-acc0de2a0001")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TOP = "\U0010ffff"
-_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$")
+_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$", re.ASCII)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -253,21 +253,29 @@ class TaxiiService:
         limit: int,
         *,
         content: bool,
+        audit_denied: bool = False,
     ) -> Page:
         """Up to ``limit`` objects of ``party``'s collection that ``user`` may read at ``at``,
-        in date-added order after the key ``after``; ``more`` looks one readable object ahead."""
+        in date-added order after the key ``after``; ``more`` looks one readable object ahead.
+
+        With ``audit_denied`` (a GET of one object), the copies the user may not read are
+        logged as denied reads in the same entry as the allowed ones, and a GET that finds
+        nothing is an entry too (with no items): the log holds every object GET, allowed or not,
+        and a missing object costs the same write as an unreadable one."""
+        denied: list[str] | None = [] if audit_denied else None
         # one transaction for the scan and the reads (and their log entry)
         with self.exchange.batch():
             with self.exchange._reader() as s:
-                hits = list(self._scan(s, user, party, flt, at, after, limit + 1))
+                hits = list(self._scan(s, user, party, flt, at, after, limit + 1, denied))
             more = len(hits) > limit
             hits = hits[:limit]
             last = (micros(hits[-1].date_added), hits[-1].meta.item) if hits else None
-            if content and hits:
-                results = self.exchange.read_many(user, [h.meta.item for h in hits], at)
+            if content and (hits or denied is not None):
+                wanted = [h.meta.item for h in hits] + (denied or [])
+                results = self.exchange.read_many(user, wanted, at)
                 hits = [
                     Hit(h.date_added, h.meta, h.holding, r.item)
-                    for h, r in zip(hits, results, strict=True)
+                    for h, r in zip(hits, results[: len(hits)], strict=True)
                     if r.item is not None
                 ]
         return Page(hits, more, last)
@@ -298,6 +306,7 @@ class TaxiiService:
         at: datetime,
         after: tuple[int, str] | None,
         want: int,
+        denied: list[str] | None = None,
     ) -> Iterator[Hit]:
         world = self._sync(s)
         index = self._index(world, party)
@@ -310,7 +319,11 @@ class TaxiiService:
 
         for added, item_id in self._candidates(index, flt, at_us, after):
             meta = self._meta_of(world, item_id)
-            if not flt.matches(meta) or not readable(item_id):
+            if not flt.matches(meta):
+                continue
+            if not readable(item_id):
+                if denied is not None:
+                    denied.append(item_id)
                 continue
             if not self._version_selected(world, index, meta, flt, at_us, readable):
                 continue
@@ -361,7 +374,10 @@ class TaxiiService:
             outcomes, new = self._check_new(world, user.party, user_id, entries, at)
         if not all(o.ok for o in outcomes):
             return False, _rejected(outcomes)
-        if not new:
+        if not new:  # all already there: logged as an act, so it is a write like any creation
+            with self.exchange._writer() as s:
+                subject = {"user": user_id, "objects": [[o.stix_id, o.version] for o in outcomes]}
+                self.exchange._log(s, "taxii-repost", at, subject)
             return True, outcomes
         items = [
             Item(
@@ -438,14 +454,13 @@ class TaxiiService:
             if codes:
                 outcomes.append(Outcome(entry.stix_id, entry.version, False, tuple(codes), ""))
                 continue
+            # the same answer whether the id and version exist (perhaps unreadable by this user)
+            # or not: a retry of one's own post is answered as the first post was
+            outcomes.append(Outcome(entry.stix_id, entry.version, True, ("created",), ""))
             if item_id in world.items or item_id in seen:
-                outcomes.append(
-                    Outcome(entry.stix_id, entry.version, True, ("already-present",), "")
-                )
                 continue
             seen.add(item_id)
             new.append(entry)
-            outcomes.append(Outcome(entry.stix_id, entry.version, True, ("created",), ""))
         return outcomes, new
 
     # --- releases ---------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Credentials: API tokens (stored only as slow salted hashes) and server secrets.
+"""Credentials: API tokens (stored only as slow salted hashes, each row bound by a MAC) and server
+secrets. Token rows are audited: every insert and update is kept as a change, which the service
+logs with the act (token issue, token revoke), so ``audit verify`` names a row edited since.
 
 Also registers the TAXII tables (``accord.store.taxii``): importing this module from
 ``accord.store.sql`` is what adds both to ``accord.store.schema.metadata``.
@@ -11,38 +13,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
-    Boolean,
     Column,
-    ForeignKey,
-    Index,
     LargeBinary,
     String,
     Table,
-    bindparam,
     insert,
     select,
     update,
 )
 
 from accord.store import taxii as _taxii  # noqa: F401  (registers its tables)
-from accord.store.schema import Instant, metadata
+from accord.store.images import Change, image
+from accord.store.schema import api_tokens, metadata
 
 if TYPE_CHECKING:  # accord.store.sql imports this module to register its tables
     from accord.store.sql import StoreTx
-
-api_tokens = Table(
-    "api_tokens",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("user", String(200), ForeignKey("users.id"), nullable=False),
-    Column("salt", LargeBinary, nullable=False),
-    Column("hash", LargeBinary, nullable=False),
-    Column("admin", Boolean, nullable=False),
-    Column("issued_at", Instant, nullable=False),
-    Column("expires_at", Instant, nullable=True),
-    Column("revoked_at", Instant, nullable=True),
-    Index("api_tokens_user", "user"),
-)
 
 server_secrets = Table(
     "server_secrets",
@@ -62,21 +47,34 @@ class TokenRow:
     issued_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    mac: bytes | None = None  # over every other field (``service.credentials``)
+
+
+def _values(row: TokenRow) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "user": row.user,
+        "salt": row.salt,
+        "hash": row.hash,
+        "admin": row.admin,
+        "issued_at": row.issued_at,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
+        "mac": row.mac,
+    }
 
 
 def add_token(tx: StoreTx, row: TokenRow) -> None:
-    tx.conn.execute(
-        insert(api_tokens).values(
-            id=row.id,
-            user=row.user,
-            salt=row.salt,
-            hash=row.hash,
-            admin=row.admin,
-            issued_at=row.issued_at,
-            expires_at=row.expires_at,
-            revoked_at=row.revoked_at,
-        )
-    )
+    values = _values(row)
+    tx.conn.execute(insert(api_tokens).values(**values))
+    tx.changes.append(Change("api_tokens", "insert", image(api_tokens, values)))
+
+
+def set_token(tx: StoreTx, row: TokenRow) -> None:
+    """Rewrite a token's row (its revocation and MAC), kept as a change for the log."""
+    values = _values(row)
+    tx.conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(**values))
+    tx.changes.append(Change("api_tokens", "update", image(api_tokens, values)))
 
 
 def _row(r: object) -> TokenRow:
@@ -90,6 +88,7 @@ def _row(r: object) -> TokenRow:
         m["issued_at"],
         m["expires_at"],
         m["revoked_at"],
+        None if m["mac"] is None else bytes(m["mac"]),
     )
 
 
@@ -98,30 +97,11 @@ def token(tx: StoreTx, token_id: str) -> TokenRow | None:
     return None if r is None else _row(r)
 
 
-_REVOKED_AT = select(api_tokens.c.revoked_at).where(api_tokens.c.id == bindparam("id"))
-
-
-def token_revoked_at(tx: StoreTx, token_id: str) -> tuple[bool, datetime | None]:
-    """(exists, revoked_at) — the cheap check made on every request."""
-    r = tx.conn.execute(_REVOKED_AT, {"id": token_id}).first()
-    return (False, None) if r is None else (True, r[0])
-
-
 def tokens(tx: StoreTx, user: str | None = None) -> list[TokenRow]:
     query = select(api_tokens).order_by(api_tokens.c.issued_at, api_tokens.c.id)
     if user is not None:
         query = query.where(api_tokens.c.user == user)
     return [_row(r) for r in tx.conn.execute(query)]
-
-
-def revoke_token(tx: StoreTx, token_id: str, at: datetime) -> bool:
-    """Mark a token revoked; False if there is no such token or it was already revoked."""
-    result = tx.conn.execute(
-        update(api_tokens)
-        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=at)
-    )
-    return bool(result.rowcount)
 
 
 def secret(tx: StoreTx, name: str) -> bytes | None:

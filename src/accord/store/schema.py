@@ -114,6 +114,23 @@ users = Table(
     Column("need_to_know", JSON, nullable=False),
 )
 
+# API tokens: a slow salted hash of the secret, and a MAC binding the row (``mac``) under a key
+# derived from the exchange's sealed key set; audited, so ``audit verify`` names an edited row
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user", String(200), ForeignKey("users.id"), nullable=False),
+    Column("salt", LargeBinary, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    Column("admin", Boolean, nullable=False),
+    Column("issued_at", Instant, nullable=False),
+    Column("expires_at", Instant, nullable=True),
+    Column("revoked_at", Instant, nullable=True),
+    Column("mac", LargeBinary, nullable=True),
+    Index("api_tokens_user", "user"),
+)
+
 items = Table(
     "items",
     metadata,
@@ -259,4 +276,5 @@ AUDITED = (
     article_facts,
     key_sets,
     wrapped_keys,
+    api_tokens,
 )
