@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from accord.api.errors import describe
 from accord.api.media import TAXII
+from accord.errors import Busy
 
 
 def dumps(body: Any) -> bytes:
@@ -24,4 +25,6 @@ def error(exc: BaseException) -> Response:
     headers = (
         {"WWW-Authenticate": 'Basic realm="accord", charset="UTF-8"'} if status == 401 else None
     )
+    if isinstance(exc, Busy):  # retryable: the same request may be sent again
+        headers = {"Retry-After": str(exc.retry_after)}
     return taxii(body, status, headers)

@@ -30,7 +30,7 @@ from accord.policy.reasons import Code, Decision, Reason
 from accord.policy.release import decide_release
 from accord.service import auditor, journal
 from accord.service.vault import Vault
-from accord.store.sql import SqlStore, StoreTx
+from accord.store.sql import DEFAULT_LOCK_TIMEOUT, SqlStore, StoreTx
 
 Act = AgreementEvent | Release | Consent | Destruction | Compromise
 ItemAct = TypeVar("ItemAct", Consent, Destruction, Compromise)
@@ -98,8 +98,11 @@ class Exchange:
         url: str,
         clock: Callable[[], datetime] = system_clock,
         master: Callable[[], MasterKey] | None = None,
+        lock_timeout: float | None = None,
     ) -> Exchange:
-        return cls(SqlStore(url), clock, master)
+        """``lock_timeout``: seconds a write waits for the store's write lock before it fails
+        as ``Busy`` (default ``DEFAULT_LOCK_TIMEOUT``)."""
+        return cls(SqlStore(url, lock_timeout or DEFAULT_LOCK_TIMEOUT), clock, master)
 
     def instant(self, at: datetime | None) -> datetime:
         """``at`` in UTC, or now; naive datetimes are refused."""
@@ -110,7 +113,7 @@ class Exchange:
     @contextmanager
     def _session(self, *, write: bool) -> Iterator[_Session]:
         try:
-            with self.store.transaction() as tx:
+            with self.store.transaction(write=write) as tx:
                 revision = tx.revision()
                 if self._facts is None or revision != self._revision:
                     self._facts = Facts(tx.load_world())
@@ -149,7 +152,11 @@ class Exchange:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Group several writes into one all-or-nothing transaction (``accord load``)."""
+        """Group several writes into one all-or-nothing transaction (``accord load``); inside
+        another batch, part of that one."""
+        if self._open is not None:
+            yield
+            return
         with self._session(write=True) as session:
             self._open = session
             try:
@@ -451,19 +458,21 @@ class Exchange:
 
     def audit_verify(self, verifier_key: str | None = None) -> auditor.VerifyReport:
         """Recompute the log, check every checkpoint, replay the entries against the store."""
-        with self.store.transaction() as tx:  # not the world: the rows may no longer make one
+        with self.store.transaction(
+            write=False
+        ) as tx:  # not the world: the rows may no longer make one
             return auditor.verify(tx, verifier_key)
 
     def audit_prove(self, seq: int, size: int | None = None) -> dict[str, object]:
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             return auditor.prove(tx, seq, size)
 
     def audit_consistency(self, old: int, new: int | None = None) -> dict[str, object]:
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             return auditor.consistency(tx, old, new)
 
     def verifier_key(self) -> str:
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             return auditor.exchange_verifier_key(tx)
 
     def publish_checkpoint(self) -> str:
