@@ -111,6 +111,15 @@ class StoreError(AccordError):
     category = Category.UNAVAILABLE
 
 
+class Busy(StoreError):
+    """The store's write lock was not had in time (other writers held it): a transient
+    conflict, not a fault of the request. Nothing was changed, and the same request may be
+    sent again as it is; adapters answer it as *unavailable* (HTTP 503 with ``Retry-After``)."""
+
+    code = "busy"
+    retry_after = 1  # seconds a client should wait before it retries
+
+
 class Unauthenticated(AccordError):
     """Credentials that are missing, malformed, unknown, revoked or expired (never says which)."""
 

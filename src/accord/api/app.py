@@ -11,7 +11,12 @@ answer that is not a resource's own — unknown routes (404), unknown methods (4
 from __future__ import annotations
 
 import functools
+import json
+import os
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -37,8 +42,10 @@ from accord.api.errors import MethodNotAllowed, NotFound, http_error
 from accord.api.gate import AdminGate
 from accord.api.media import TAXII
 from accord.api.settings import ApiSettings
+from accord.errors import InvalidInput
+from accord.service import MasterKey
 from accord.service.credentials import Credentials, Principal
-from accord.service.exchange import Exchange
+from accord.service.exchange import Exchange, no_master_key, system_clock
 
 Resource = Callable[[Server, Request, Principal], Response]
 
@@ -137,3 +144,62 @@ def create_app(
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.server = server
     return app
+
+
+WORKER_SETTINGS = "ACCORD_WORKER_SETTINGS"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    """What every ``accord serve --workers N`` process needs to build the same app, passed to
+    the worker processes as JSON in ``$ACCORD_WORKER_SETTINGS`` (uvicorn starts each worker
+    from an import string, so the settings cannot be handed over as objects). The master key
+    is never in it: each worker reads the key file, or ``$ACCORD_MASTER_KEY``, itself."""
+
+    db_url: str
+    at: str | None = None  # ISO 8601: the frozen clock
+    max_content_length: int = 10 * 1024 * 1024
+    lock_timeout: float | None = None  # seconds; None: the store's default
+    key_file: str | None = None
+    master_key_env: str = "ACCORD_MASTER_KEY"
+    create: bool = True  # whether the first process may create the store (``--create``)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> WorkerSettings:
+        try:
+            return cls(**json.loads(text))
+        except (ValueError, TypeError):
+            raise InvalidInput(f"${WORKER_SETTINGS} is not a worker's settings") from None
+
+    def master(self) -> Callable[[], MasterKey]:
+        if self.key_file is not None:
+            path = Path(self.key_file)
+            return lambda: MasterKey.from_file(path)
+        if os.environ.get(self.master_key_env, "").strip():
+            name = self.master_key_env
+            return lambda: MasterKey.from_env(name)
+        return no_master_key
+
+    def exchange(self) -> Exchange:
+        frozen = datetime.fromisoformat(self.at) if self.at is not None else None
+        clock = (lambda: frozen) if frozen is not None else system_clock
+        return Exchange.open(
+            self.db_url, clock, self.master(), self.lock_timeout, create=self.create
+        )
+
+    def api(self) -> ApiSettings:
+        frozen = datetime.fromisoformat(self.at) if self.at is not None else None
+        return ApiSettings(self.db_url, frozen, max_content_length=self.max_content_length)
+
+
+def worker_app() -> Starlette:
+    """The app factory of one worker process (``uvicorn --factory
+    accord.api.app:worker_app``): its settings from ``$ACCORD_WORKER_SETTINGS``."""
+    text = os.environ.get(WORKER_SETTINGS)
+    if text is None:
+        raise InvalidInput(f"${WORKER_SETTINGS} is not set (start workers with accord serve)")
+    settings = WorkerSettings.from_json(text)
+    return create_app(settings.api(), settings.exchange())

@@ -69,9 +69,8 @@ def delete_object(server: Server, request: Request, principal: Principal) -> Res
     if found.kind != HOLDINGS:
         raise Forbidden("this collection is read-only")
     query = _query(server, request, version="all", object_id=p["object"])
-    destroyed = server.taxii.destroy_objects(
-        principal.user, found.party.code, query.flt, server.now()
-    )
+    # None: the act's instant is read inside the store's write lock (never out of order)
+    destroyed = server.taxii.destroy_objects(principal.user, found.party.code, query.flt, None)
     if not destroyed:
         raise NotFound("no such object")
     return Response(b"", 200, media_type=None)
@@ -115,13 +114,13 @@ def add_objects(server: Server, request: Request, principal: Principal) -> Respo
             raise BadRequest("via applies only to a release (a post to another party's root)")
         markings = server.markings()
         entries = [new_object(o, n, principal.party, markings) for n, o in enumerate(objects)]
-        stored, outcomes = server.taxii.add_objects(principal.user, entries, at)
+        stored, outcomes = server.taxii.add_objects(principal.user, entries, None)
     else:
         if via is not None and via not in server.parties():
             raise BadRequest("via must name a party")
         refs: list[ObjectRef | Outcome] = [object_ref(o, n) for n, o in enumerate(objects)]
         stored, outcomes = server.taxii.release_objects(
-            principal.user, found.party.code, via, refs, at
+            principal.user, found.party.code, via, refs, None
         )
     status = status_resource(at, outcomes)
     server.taxii.save_status(status["id"], principal.user, at, status)

@@ -4,13 +4,22 @@
 (JPN's view one second before midnight on 23 November 2019, Korea time, and after it). Writes
 dated before the exchange's latest recorded act are refused, so a server frozen in the past is
 in effect read-only.
+
+``--workers N`` runs N server processes on one store (uvicorn's process manager). Their writes
+are serialised by the store's write lock (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory
+lock); a writer that does not get the lock within ``--lock-timeout`` answers 503 with
+``Retry-After``. An in-memory store cannot be shared, so it takes one worker only.
 """
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from accord.cli.context import env
+from accord.cli.settings import MASTER_KEY_ENV
+from accord.errors import InvalidInput
 from accord.model.time import parse_instant
 
 
@@ -31,22 +40,63 @@ from accord.model.time import parse_instant
     type=click.IntRange(1024),
     help="Largest request body accepted, in bytes (413 above it).",
 )
-def serve(host: str, port: int, at_text: str | None, max_content_length: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes on the one store (SQLite file or PostgreSQL).",
+)
+@click.option(
+    "--lock-timeout",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.001, 600),
+    help="Seconds a write waits for the store's write lock before answering 503.",
+)
+def serve(
+    host: str,
+    port: int,
+    at_text: str | None,
+    max_content_length: int,
+    workers: int,
+    lock_timeout: float,
+) -> None:
     """Serve TAXII 2.1 (one API root per party at /taxii2/PARTY/) and the admin API."""
     # imported here: the web stack costs half a second, and only this command needs it
     import uvicorn
 
-    from accord.api import ApiSettings, create_app
-    from accord.service import Exchange, system_clock
+    from accord.api.app import WORKER_SETTINGS, WorkerSettings, create_app
 
     settings = env().settings
     frozen = parse_instant(at_text, "--at") if at_text else None
-    clock = (lambda: frozen) if frozen is not None else system_clock
-    exchange = Exchange.open(settings.db_url, clock, settings.master_key, create=settings.create)
-    api = ApiSettings(settings.db_url, frozen, max_content_length=max_content_length)
-    app = create_app(api, exchange)
-    when = f", clock frozen at {at_text}" if frozen is not None else ""
-    click.echo(
-        f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/ (admin API: /openapi.json){when}"
+    worker = WorkerSettings(
+        settings.db_url,
+        frozen.isoformat() if frozen is not None else None,
+        max_content_length,
+        lock_timeout,
+        str(settings.key_file) if settings.key_file is not None else None,
+        MASTER_KEY_ENV,
+        create=settings.create,
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers > 1 and settings.db_url in ("sqlite://", "sqlite:///:memory:"):
+        raise InvalidInput("--workers: an in-memory store cannot be shared by several processes")
+    exchange = worker.exchange()  # opened here too: a bad store or key fails before listening
+    when = f", clock frozen at {at_text}" if frozen is not None else ""
+    many = f", {workers} workers" if workers > 1 else ""
+    click.echo(
+        f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/ (admin API: /openapi.json){when}{many}"
+    )
+    if workers == 1:
+        uvicorn.run(create_app(worker.api(), exchange), host=host, port=port, log_level="warning")
+        return
+    exchange.store.close()
+    os.environ[WORKER_SETTINGS] = worker.to_json()  # read by each worker's app factory
+    uvicorn.run(
+        "accord.api.app:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+    )

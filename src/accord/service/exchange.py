@@ -52,7 +52,7 @@ from accord.policy.release import decide_release
 from accord.service import auditor, journal
 from accord.service.progress import Progress
 from accord.service.vault import Vault
-from accord.store.sql import SqlStore, StoreTx
+from accord.store.sql import DEFAULT_LOCK_TIMEOUT, SqlStore, StoreTx
 
 if TYPE_CHECKING:
     from accord.policy.batch import ReadableIndex  # NumPy: imported by the one query using it
@@ -124,12 +124,16 @@ class Exchange:
         url: str,
         clock: Callable[[], datetime] = system_clock,
         master: Callable[[], MasterKey] | None = None,
+        lock_timeout: float | None = None,
         *,
         create: bool = True,
     ) -> Exchange:
         """The exchange at ``url``; without ``create`` a store that does not exist is
-        ``StoreMissing`` (and nothing is written)."""
-        return cls(SqlStore(url, create=create), clock, master)
+        ``StoreMissing`` (and nothing is written). ``lock_timeout``: seconds a write waits for
+        the store's write lock before it fails as ``Busy`` (default ``DEFAULT_LOCK_TIMEOUT``)."""
+        return cls(
+            SqlStore(url, lock_timeout or DEFAULT_LOCK_TIMEOUT, create=create), clock, master
+        )
 
     def instant(self, at: datetime | None) -> datetime:
         """``at`` in UTC, or now; naive datetimes are refused."""
@@ -140,7 +144,7 @@ class Exchange:
     @contextmanager
     def _session(self, *, write: bool) -> Iterator[_Session]:
         try:
-            with self.store.transaction() as tx:
+            with self.store.transaction(write=write) as tx:
                 revision = tx.revision()
                 if self._facts is None or revision != self._revision:
                     self._facts = Facts(tx.load_world())
@@ -179,7 +183,11 @@ class Exchange:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Group several writes into one all-or-nothing transaction (``accord load``)."""
+        """Group several writes into one all-or-nothing transaction (``accord load``); inside
+        another batch, part of that one."""
+        if self._open is not None:
+            yield
+            return
         with self._session(write=True) as session:
             self._open = session
             try:
@@ -618,15 +626,15 @@ class Exchange:
             return auditor.verify(tx, verifier_key, progress)
 
     def audit_prove(self, seq: int, size: int | None = None) -> dict[str, object]:
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             return auditor.prove(tx, seq, size)
 
     def audit_consistency(self, old: int, new: int | None = None) -> dict[str, object]:
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             return auditor.consistency(tx, old, new)
 
     def verifier_key(self) -> str:
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             return auditor.exchange_verifier_key(tx)
 
     def publish_checkpoint(self) -> str:

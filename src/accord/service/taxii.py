@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, Busy, InvalidInput
 from accord.model.acts import Destruction
 from accord.model.item import Holding, Item
 from accord.model.requests import ReadRequest, ReleaseRequest
@@ -176,7 +176,11 @@ class _PartyIndex:
 
 
 class _Rollback(Exception):
-    """Raised inside a batch to undo it."""
+    """Raised inside a batch to undo it; carries the outcomes to answer with."""
+
+    def __init__(self, outcomes: list[Outcome] | None = None) -> None:
+        super().__init__("rolled back")
+        self.outcomes = outcomes or []
 
 
 class TaxiiService:
@@ -363,47 +367,42 @@ class TaxiiService:
     # --- ingest -----------------------------------------------------------------------------
 
     def add_objects(
-        self, user_id: str, entries: Sequence[NewObject | Outcome], at: datetime
+        self, user_id: str, entries: Sequence[NewObject | Outcome], at: datetime | None
     ) -> tuple[bool, list[Outcome]]:
         """Create items originated by the user's party, all or nothing; ``entries`` may carry
-        the codec's rejections. Returns (stored, one outcome per entry)."""
-        at = self.exchange.instant(at)
-        with self.exchange._reader() as s:
-            world = self._sync(s)
-            user = world.user(user_id)
-            outcomes, new = self._check_new(world, user.party, user_id, entries, at)
-        if not all(o.ok for o in outcomes):
-            return False, _rejected(outcomes)
-        if not new:  # all already there: logged as an act, so it is a write like any creation
-            with self.exchange._writer() as s:
-                subject = {"user": user_id, "objects": [[o.stix_id, o.version] for o in outcomes]}
-                self.exchange._log(s, "taxii-repost", at, subject)
-            return True, outcomes
-        items = [
-            Item(
-                _item_id(user.party, n.stix_id, n.version),
-                user.party,
-                n.level,
-                n.topics,
-                n.releasable_to,
-                at,
-                n.title,
-                "",
-                n.stix,
-            )
-            for n in new
-        ]
-        rows = [
-            store.ObjectRow(item.id, n.stix_id, n.stix_type, n.version, n.spec_version)
-            for item, n in zip(items, new, strict=True)
-        ]
+        the codec's rejections. Returns (stored, one outcome per entry).
+
+        ``at`` None is a live post: its instant is read from the clock inside the store's write
+        lock, after every act another process committed, so it is never out of order because
+        another writer went first. A ``Busy`` store propagates (the post may be retried)."""
+        outcomes: list[Outcome] | None = None
         try:
             with self.exchange.batch():
-                for item in items:
-                    self.exchange.add_item(item)
+                at = self.exchange.instant(at)
                 with self.exchange._writer() as s:
-                    store.add_objects(s.tx, rows)
+                    world = self._sync(s)
+                    user = world.user(user_id)
+                    outcomes, new = self._check_new(world, user.party, user_id, entries, at)
+                    if not all(o.ok for o in outcomes):
+                        raise _Rollback(_rejected(outcomes))
+                    if not new:  # all already there: logged, a write like any creation
+                        objects = [[o.stix_id, o.version] for o in outcomes]
+                        subject = {"user": user_id, "objects": objects}
+                        self.exchange._log(s, "taxii-repost", at, subject)
+                        return True, outcomes
+                    items = [_new_item(user.party, n, at) for n in new]
+                    for item in items:
+                        self.exchange.add_item(item)
+                    store.add_objects(
+                        s.tx, [_object_row(i, n) for i, n in zip(items, new, strict=True)]
+                    )
+        except _Rollback as rollback:
+            return False, rollback.outcomes
+        except Busy:
+            raise
         except AccordError as error:
+            if outcomes is None:  # refused before any object was decided (an unknown user)
+                raise
             failed = [
                 Outcome(
                     o.stix_id, o.version, False, (error.code,), "the store refused the envelope"
@@ -471,50 +470,64 @@ class TaxiiService:
         to_party: str,
         via: str | None,
         refs: Sequence[ObjectRef | Outcome],
-        at: datetime,
+        at: datetime | None,
     ) -> tuple[bool, list[Outcome]]:
         """Release the named objects from the user's party to ``to_party`` (through ``via``),
-        each through the full release decision at ``at``; all or nothing."""
-        at = self.exchange.instant(at)
-        outcomes: list[Outcome] = []
-        requests: list[ReleaseRequest] = []
-        with self.exchange._reader() as s:
-            world = self._sync(s)
-            user = world.user(user_id)
-            world.party(to_party)
-            if via is not None:
-                world.party(via)
-            late = world.latest is not None and at < world.latest
-            seen: set[str] = set()
-            for ref in refs:
-                if isinstance(ref, Outcome):
-                    outcomes.append(ref)
-                    continue
-                outcome, wanted = self._check_release(
-                    s, user_id, user.party, to_party, via, ref, at, seen
-                )
-                if late:
-                    outcome = Outcome(
-                        outcome.stix_id,
-                        outcome.version,
-                        False,
-                        (*outcome.codes, "out-of-order"),
-                        "",
-                    )
-                outcomes.append(outcome)
-                requests += wanted
-        if not all(o.ok for o in outcomes):
-            return False, _rejected(outcomes)
+        each through the full release decision at ``at``; all or nothing. ``at`` None is live:
+        read from the clock inside the store's write lock (see ``add_objects``)."""
+        outcomes: list[Outcome] | None = None
         try:
             with self.exchange.batch():
+                at = self.exchange.instant(at)
+                with self.exchange._writer() as s:
+                    outcomes, requests = self._check_releases(s, user_id, to_party, via, refs, at)
+                if not all(o.ok for o in outcomes):
+                    raise _Rollback(_rejected(outcomes))
                 for request in requests:
                     if not self.exchange.release(request, at).allowed:
-                        raise _Rollback
-        except (_Rollback, AccordError):
-            return False, [
-                Outcome(o.stix_id, o.version, False, (NOT_STORED,), "") for o in outcomes
-            ]
+                        raise _Rollback(_not_stored(outcomes))
+        except _Rollback as rollback:
+            return False, rollback.outcomes
+        except Busy:
+            raise
+        except AccordError:
+            if outcomes is None:  # an unknown user or party: nothing was decided
+                raise
+            return False, _not_stored(outcomes)
         return True, outcomes
+
+    def _check_releases(
+        self,
+        s: Any,
+        user_id: str,
+        to_party: str,
+        via: str | None,
+        refs: Sequence[ObjectRef | Outcome],
+        at: datetime,
+    ) -> tuple[list[Outcome], list[ReleaseRequest]]:
+        outcomes: list[Outcome] = []
+        requests: list[ReleaseRequest] = []
+        world = self._sync(s)
+        user = world.user(user_id)
+        world.party(to_party)
+        if via is not None:
+            world.party(via)
+        late = world.latest is not None and at < world.latest
+        seen: set[str] = set()
+        for ref in refs:
+            if isinstance(ref, Outcome):
+                outcomes.append(ref)
+                continue
+            outcome, wanted = self._check_release(
+                s, user_id, user.party, to_party, via, ref, at, seen
+            )
+            if late:
+                outcome = Outcome(
+                    outcome.stix_id, outcome.version, False, (*outcome.codes, "out-of-order"), ""
+                )
+            outcomes.append(outcome)
+            requests += wanted
+        return outcomes, requests
 
     def _check_release(
         self,
@@ -555,18 +568,19 @@ class TaxiiService:
 
     # --- destruction ------------------------------------------------------------------------
 
-    def destroy_objects(self, user_id: str, party: str, flt: ObjectFilter, at: datetime) -> int:
+    def destroy_objects(
+        self, user_id: str, party: str, flt: ObjectFilter, at: datetime | None
+    ) -> int:
         """Destroy the party's copies of the matching objects the user may read (R10); the
-        number destroyed (0: nothing the user may see matched)."""
-        at = self.exchange.instant(at)
-        with self.exchange._reader() as s:
-            items = [h.meta.item for h in self._scan(s, user_id, party, flt, at, None, 10_000)]
-            world = self._sync(s)
-            if items and world.latest is not None and at < world.latest:
-                raise InvalidInput("the exchange's record is later than this server's instant")
-        if not items:
-            return 0
+        number destroyed (0: nothing the user may see matched). ``at`` None is live: read
+        from the clock inside the store's write lock (see ``add_objects``)."""
         with self.exchange.batch():
+            at = self.exchange.instant(at)
+            with self.exchange._writer() as s:
+                items = [h.meta.item for h in self._scan(s, user_id, party, flt, at, None, 10_000)]
+                world = self._sync(s)
+                if items and world.latest is not None and at < world.latest:
+                    raise InvalidInput("the exchange's record is later than this server's instant")
             for item_id in items:
                 decision = self.exchange.destroy(Destruction(at, item_id, party))
                 if not decision.allowed:
@@ -594,6 +608,28 @@ class TaxiiService:
 
 def _item_id(party: str, stix_id: str, version: str) -> str:
     return f"{party}~{stix_id}~{version}"
+
+
+def _new_item(party: str, n: NewObject, at: datetime) -> Item:
+    return Item(
+        _item_id(party, n.stix_id, n.version),
+        party,
+        n.level,
+        n.topics,
+        n.releasable_to,
+        at,
+        n.title,
+        "",
+        n.stix,
+    )
+
+
+def _object_row(item: Item, n: NewObject) -> store.ObjectRow:
+    return store.ObjectRow(item.id, n.stix_id, n.stix_type, n.version, n.spec_version)
+
+
+def _not_stored(outcomes: list[Outcome]) -> list[Outcome]:
+    return [Outcome(o.stix_id, o.version, False, (NOT_STORED,), "") for o in outcomes]
 
 
 def _not_found(ref: ObjectRef) -> Outcome:

@@ -23,10 +23,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from accord.errors import AccordError, StoreError, StoreMissing, StoreUnreachable
+from accord.errors import AccordError, Busy, StoreError, StoreMissing, StoreUnreachable
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
 from accord.model.investigation import DEFAULT_DEADLINES
@@ -61,40 +61,91 @@ class KeySetRow(NamedTuple):
     created_at: datetime
 
 
-def _engine(url: str) -> Engine:
+DEFAULT_LOCK_TIMEOUT = 5.0  # seconds a writer waits for the log before answering Busy
+LOG_LOCK = 0x61636364  # the PostgreSQL advisory lock key that serialises writers ("accd")
+WRITE = "accord_write"  # the execution option that marks a writing transaction
+# PostgreSQL states a writer may retry: lock timeout, serialization failure, deadlock
+_RETRYABLE_STATES = frozenset({"55P03", "40001", "40P01"})
+
+
+def _engine(url: str, lock_timeout: float) -> Engine:
     if url in ("sqlite://", "sqlite:///:memory:"):
-        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False, "timeout": lock_timeout},
+        )
+    elif url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": lock_timeout})
     else:
         engine = create_engine(url)
     if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.close()
-
+        _serialise_sqlite(engine)
+    else:
+        _serialise_postgresql(engine, lock_timeout)
     return engine
+
+
+def _serialise_sqlite(engine: Engine) -> None:
+    """Writers open their transaction with ``BEGIN IMMEDIATE``: they take the database's one
+    write lock before they read anything, waiting up to the busy timeout for it, so what they
+    read (the world, the log's frontier, the clock) is what they write after."""
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # accord emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _serialise_postgresql(engine: Engine, lock_timeout: float) -> None:
+    """Writers take one transaction-scoped advisory lock first (released at commit or
+    rollback), waiting at most ``lock_timeout``; under READ COMMITTED every statement after it
+    sees what the previous writer committed."""
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(WRITE, False):
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(lock_timeout * 1000)}ms'")
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOG_LOCK})")
+            conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
+
+
+def _retryable(error: SQLAlchemyError) -> bool:
+    """A failure another attempt may not meet: the write lock not had in time."""
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) in _RETRYABLE_STATES:
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(original)
 
 
 class SqlStore:
     """An exchange's store at a SQLAlchemy URL (``sqlite:///accord.db``, ``postgresql://...``).
 
     With ``create=False`` a store that does not exist yet (no SQLite file, or a database without
-    accord's tables) is ``StoreMissing`` and nothing is written."""
+    accord's tables) is ``StoreMissing`` and nothing is written. ``lock_timeout``: seconds a write
+    waits for the store's write lock before it fails as ``Busy``."""
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(
+        self, url: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, *, create: bool = True
+    ) -> None:
         self.url = url
         try:
             if not create:
                 _require_file(url)
-            self.engine = _engine(url)
+            self.engine = _engine(url, lock_timeout)
             _connect_once(self.engine, url)
             if not create and not inspect(self.engine).has_table(t.meta.name):
                 raise StoreMissing(f"no accord store at {describe_store(url)}")
-            t.metadata.create_all(self.engine)
-            with self.engine.begin() as conn:
+            with self._begin(write=True) as conn:
+                t.metadata.create_all(conn)
                 version = conn.execute(
                     select(t.meta.c.value).where(t.meta.c.key == "schema")
                 ).scalar()
@@ -119,15 +170,27 @@ class SqlStore:
         return self.url in ("sqlite://", "sqlite:///:memory:")
 
     @contextmanager
-    def transaction(self) -> Iterator[StoreTx]:
-        """One all-or-nothing unit of work."""
+    def transaction(self, *, write: bool = False) -> Iterator[StoreTx]:
+        """One all-or-nothing unit of work. With ``write`` it holds the store's write lock from
+        its first statement to its end, so writers run one after another across every process
+        on the store: every unit that appends to the audit log is one. Without, it takes no
+        lock up front; it reads, and may add rows no entry covers (status resources, secrets)."""
         try:
-            with self.engine.begin() as conn:
+            with self._begin(write=write) as conn:
                 tx = StoreTx(conn)
                 yield tx
                 tx.flush()
-        except SQLAlchemyError:
+        except SQLAlchemyError as error:
+            if _retryable(error):
+                raise Busy("the store is busy with other writers; retry shortly") from None
             raise StoreError("the store failed; nothing was changed") from None
+
+    @contextmanager
+    def _begin(self, *, write: bool) -> Iterator[Connection]:
+        with self.engine.connect() as plain:
+            conn = plain.execution_options(**{WRITE: write})
+            with conn.begin():
+                yield conn
 
     def close(self) -> None:
         self.engine.dispose()
@@ -514,7 +577,7 @@ class StoreTx:
         query = select(c.seq, c.leaf, c.leaf_hash).where(c.seq >= start).order_by(c.seq)
         if stop is not None:
             query = query.where(c.seq < stop)
-        result = self.conn.execution_options(yield_per=10_000).execute(query)
+        result = self.conn.execute(query, execution_options={"yield_per": 10_000})
         for seq, leaf, leaf_hash in result:
             yield int(seq), bytes(leaf), bytes(leaf_hash)
 
