@@ -13,6 +13,7 @@ from accord.cli import tokens as _tokens  # noqa: F401  (registers user token/re
 from accord.cli.context import Env
 from accord.cli.demo import demo
 from accord.cli.exits import INTERNAL, exit_code
+from accord.cli.replay import replay
 from accord.cli.serve import serve
 from accord.cli.settings import Settings
 from accord.errors import AccordError
@@ -57,6 +58,7 @@ for command in (
     queries.readable,
     scenarios.test,
     scenarios.load,
+    replay,
     demo,
     serve,
     keys.keys,
