@@ -57,11 +57,11 @@ def _year(text: str) -> int:
     return value
 
 
-def _month(text: str) -> int:
+def _month(name: str, text: str) -> int:
     try:
-        return MONTHS.index(text.lower()) + 1
+        return MONTHS.index(name.lower()) + 1
     except ValueError:
-        raise FieldUnreadable(f"{text!r} is not a month name (Jan … Dec)") from None
+        raise FieldUnreadable(f"{text!r}: {name!r} is not a month name (Jan … Dec)") from None
 
 
 def _day(text: str, year: int, month: int, day: int) -> date:
@@ -76,9 +76,9 @@ def read_date(text: str) -> tuple[date, InstantPrecision]:
     ``2019-11-28`` or ``1984-09``; the precision says whether the day is known."""
     value = text.strip()
     if m := _DAY_MONTH_YEAR.match(value):
-        return _day(text, _year(m[3]), _month(m[2]), int(m[1])), InstantPrecision.DAY
+        return _day(text, _year(m[3]), _month(m[2], text), int(m[1])), InstantPrecision.DAY
     if m := _MONTH_YEAR.match(value):
-        return _day(text, _year(m[2]), _month(m[1]), 1), InstantPrecision.MONTH
+        return _day(text, _year(m[2]), _month(m[1], text), 1), InstantPrecision.MONTH
     if m := _US.match(value):
         return _day(text, _year(m[3]), int(m[1]), int(m[2])), InstantPrecision.DAY
     if m := _ISO_DAY.match(value):

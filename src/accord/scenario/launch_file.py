@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from accord.scenario import cns, nagix
@@ -12,8 +13,9 @@ from accord.scenario.launch_rows import LaunchFile, LaunchFileInvalid
 
 
 def _header(data: bytes) -> list[str]:
-    first = data.split(b"\n", 1)[0].decode("ascii", "replace").lstrip("\ufeff")
-    return [h.strip() for h in next(csv.reader(io.StringIO(first)), [])]
+    first = re.split(rb"\r\n|\r|\n", data, maxsplit=1)[0]
+    text = first.removeprefix(b"\xef\xbb\xbf").decode("ascii", "replace")
+    return [h.strip() for h in next(csv.reader(io.StringIO(text)), [])]
 
 
 def parse_launches(data: bytes, name: str) -> LaunchFile:

@@ -96,6 +96,36 @@ def _summary(launch: Launch, title: str) -> str:
     return f"{title}{approximate}: {', '.join(facts)}. Source: {launch.source}."
 
 
+def launch_item(layout: str, row: LaunchRow, settings: ReplaySettings, level: str) -> Item:
+    """The item of one launch: its STIX object checked as every posted one is."""
+    launch = row.launch
+    stix_id = launch_stix_id(layout, row)
+    title = launch.title()
+    event = LaunchEvent(
+        stix_id,
+        launch.detected,
+        launch.detected,
+        title,
+        launch,
+        {"created_by_ref": party_identity(settings.originator)},
+    )
+    obj = launch_stix.to_stix(event)
+    found = launch_stix.problems(obj)
+    if found:
+        raise InvalidLaunchEvent(found[0][0], f"line {row.line}: {found[0][1]}")
+    return Item(
+        launch_item_id(settings.originator, stix_id, obj["modified"]),
+        settings.originator,
+        level,
+        settings.topics,
+        settings.releasable_to,
+        launch.detected,
+        title,
+        _summary(launch, title),
+        obj,
+    )
+
+
 class Replayer:
     """Publishes the launches of a file into an exchange. ``sleep`` and ``monotonic`` are the
     wall clock the waits use (tests give their own)."""
@@ -109,35 +139,6 @@ class Replayer:
         self.exchange = exchange
         self.sleep = sleep
         self.monotonic = monotonic
-
-    def item(self, layout: str, row: LaunchRow, settings: ReplaySettings, level: str) -> Item:
-        """The item of one launch: its STIX object checked as every posted one is."""
-        launch = row.launch
-        stix_id = launch_stix_id(layout, row)
-        title = launch.title()
-        event = LaunchEvent(
-            stix_id,
-            launch.detected,
-            launch.detected,
-            title,
-            launch,
-            {"created_by_ref": party_identity(settings.originator)},
-        )
-        obj = launch_stix.to_stix(event)
-        found = launch_stix.problems(obj)
-        if found:
-            raise InvalidLaunchEvent(found[0][0], f"line {row.line}: {found[0][1]}")
-        return Item(
-            launch_item_id(settings.originator, stix_id, obj["modified"]),
-            settings.originator,
-            level,
-            settings.topics,
-            settings.releasable_to,
-            launch.detected,
-            title,
-            _summary(launch, title),
-            obj,
-        )
 
     def _selected(self, launches: LaunchFile, settings: ReplaySettings) -> list[LaunchRow]:
         rows = sorted(launches.rows, key=lambda r: (r.launch.detected, r.line))
@@ -177,7 +178,7 @@ class Replayer:
         level = self._check(launches, settings)
         rows = self._selected(launches, settings)
         world = self.exchange.snapshot()
-        items = [(row, self.item(launches.layout, row, settings, level)) for row in rows]
+        items = [(row, launch_item(launches.layout, row, settings, level)) for row in rows]
         new = [(row, item) for row, item in items if item.id not in world.items]
         if new and world.latest is not None and new[0][1].created < world.latest:
             row, item = new[0]
