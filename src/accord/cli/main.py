@@ -16,6 +16,7 @@ from accord.cli.demo import demo
 from accord.cli.duties import duties
 from accord.cli.exits import INTERNAL, exit_code
 from accord.cli.options import attach_global_options, global_options
+from accord.cli.replay import replay
 from accord.cli.serve import serve
 from accord.errors import AccordError
 
@@ -53,6 +54,7 @@ for command in (
     queries.readable,
     scenarios.test,
     scenarios.load,
+    replay,
     demo,
     serve,
     keys.keys,

@@ -26,6 +26,7 @@ from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.world import World
 from accord.policy.read import decide_read
 from accord.policy.release import decide_release
+from accord.scenario import launch_stix
 from accord.service.exchange import Exchange
 from accord.store import taxii as store
 
@@ -450,6 +451,8 @@ class TaxiiService:
                 codes.append("unknown-topic")
             elif not entry.topics <= user.need_to_know:
                 codes.append("no-need-to-know")
+            # a launch-event is checked against its definition (accord.scenario.launch_stix)
+            codes += launch_stix.reason_codes(entry.stix_type, entry.stix)
             if codes:
                 outcomes.append(Outcome(entry.stix_id, entry.version, False, tuple(codes), ""))
                 continue
