@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,11 +36,17 @@ def environment(store: Path, key: str) -> dict[str, str]:
     return {**env, "ACCORD_DB": str(store), "ACCORD_MASTER_KEY": key, "COLUMNS": "100"}
 
 
-def timed(argv: list[str], env: dict[str, str], runs: int, seconds: float) -> list[float]:
-    """Wall-clock seconds of each run of ``argv``, from spawning the process to its exit."""
-    times: list[float] = []
+def timed(
+    argv: list[str], env: dict[str, str], runs: int, seconds: float
+) -> tuple[list[float], list[float]]:
+    """Wall-clock seconds of each run of ``argv`` (spawn to exit) and its CPU seconds (user +
+    system, from the kernel's accounting of the finished child: less disturbed by other load on
+    a shared machine than the wall clock)."""
+    walls: list[float] = []
+    cpus: list[float] = []
     deadline = time.monotonic() + seconds
-    while len(times) < runs and (not times or time.monotonic() < deadline):
+    while len(walls) < runs and (not walls or time.monotonic() < deadline):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(
             argv,
@@ -49,8 +56,10 @@ def timed(argv: list[str], env: dict[str, str], runs: int, seconds: float) -> li
             check=False,
             timeout=120,
         )
-        times.append(time.perf_counter() - start)
-    return times
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return walls, cpus
 
 
 def import_time(module: str, env: dict[str, str]) -> float:
@@ -81,6 +90,7 @@ def main() -> None:
     from accord.service import MasterKey
 
     key = MasterKey.generate().text()
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="accord-bench-cli-") as scratch:
         store = Path(scratch) / "demo.db"
         env = environment(store, key)
@@ -110,25 +120,39 @@ def main() -> None:
         rows = []
         floor = None
         for name, argv in cases.items():
-            times = timed(argv, env, args.runs, args.seconds)
-            best, median = min(times), statistics.median(times)
-            floor = floor or median
-            rows.append({"command": name, "runs": len(times), "min_s": best, "median_s": median})
+            walls, cpus = timed(argv, env, args.runs, args.seconds)
+            floor = floor or statistics.median(cpus)
+            rows.append(
+                {
+                    "command": name,
+                    "runs": len(walls),
+                    "wall_min_s": min(walls),
+                    "wall_median_s": statistics.median(walls),
+                    "cpu_min_s": min(cpus),
+                    "cpu_median_s": statistics.median(cpus),
+                }
+            )
         imports = {m: import_time(m, env) for m in ("accord.cli.main", "accord.service")}
 
-    print("| command (a new process each run) | runs | min | median | × python -c pass |")
-    print("|---|---:|---:|---:|---:|")
+    print(f"load average before the run: {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f}")
+    print()
+    print(
+        "| command (a new process each run) | runs | wall min | wall median | CPU min |"
+        " CPU median | CPU × python -c pass |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        ratio = row["median_s"] / floor if floor else 0.0
+        ratio = row["cpu_median_s"] / floor if floor else 0.0
         print(
-            f"| {row['command']} | {row['runs']} | {row['min_s'] * 1000:.0f} ms |"
-            f" {row['median_s'] * 1000:.0f} ms | {ratio:.1f} |"
+            f"| {row['command']} | {row['runs']} | {row['wall_min_s'] * 1000:.0f} ms |"
+            f" {row['wall_median_s'] * 1000:.0f} ms | {row['cpu_min_s'] * 1000:.0f} ms |"
+            f" {row['cpu_median_s'] * 1000:.0f} ms | {ratio:.1f} |"
         )
     print()
     for module, seconds in imports.items():
         print(f"- `python -X importtime -c 'import {module}'`: {seconds * 1000:.0f} ms cumulative")
     if args.json_path:
-        save_json(args.json_path, {"commands": rows, "import_s": imports})
+        save_json(args.json_path, {"load": load, "commands": rows, "import_s": imports})
 
 
 if __name__ == "__main__":
