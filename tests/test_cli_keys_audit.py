@@ -57,6 +57,7 @@ OK, DENIED, INVALID, KEY_UNAVAILABLE, KEY_MISMATCH, INTEGRITY, PROOF, CHECKPOINT
 _SERVER = r"""
 import gc, json, os, signal, sys
 from accord.cli.main import main  # what a cold `accord` imports, imported once
+import accord.scenario, accord.service  # what its commands import when they run, imported once too
 gc.freeze()  # children then neither collect nor copy the server's objects on exit
 requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
 replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
