@@ -22,6 +22,11 @@ Acts (all instants aware UTC datetimes; the log is kept in time order):
                                             maps "notice", "rows" or "topics" to new values
     ("accept", at, agreement, by, pid, effective)  accepted by ``by``, in force from ``effective``
     ("retract", at, agreement, by, pid)     proposal withdrawn by its proposer
+    ("suspend", at, agreement, by, conditions)  a suspension conditional on matters (R15):
+                                            conditions are (matter, states, consequence) with
+                                            consequence ("end_after", (months, days)),
+                                            ("term_end",) or ("none",)
+    ("matter", at, matter, state)           a matter's new state
 
 Decisions where the rules are silent follow the choices documented in
 ``accord/policy/lifecycle.py`` (they are choices, not code, and are restated here):
@@ -38,6 +43,10 @@ Decisions where the rules are silent follow the choices documented in
   agreements without a hub before arrangements with one, then by id (docs/semantics.md);
 - a hub arrangement covers a direct release only when the hub is the sender or the recipient;
 - a notice keeps the notice period in force when it was delivered (docs/semantics.md);
+- a conditional suspension is allowed only while its conditions hold; the first later matter
+  state outside a condition's states, while the notice is suspended, is its failure: ``end_after``
+  ends the agreement that long after it (wall clock), ``term_end`` at the first term end after
+  it (the notice period after it without a term), ``none`` keeps the suspension;
 - an amendment is in force once every party but its proposer has accepted it, from the latest
   effective instant they gave, unless the agreement had ended by then; it applies to every act
   after its last acceptance dated at or after that instant; a proposal may be withdrawn by its
@@ -185,11 +194,16 @@ class Notice:
     suspended: bool = False
     effective: datetime | None = None
     index: int = 0  # its place in the log (which amendments came before it)
+    conditions: tuple[Any, ...] = ()
+    failure: tuple[datetime, Any] | None = None  # when a condition failed, and its consequence
 
 
 def notice_as_of(acts: Sequence[Act], aid: str, at: datetime) -> Notice | None:
     notice: Notice | None = None
     for index, act in enumerate(acts):
+        if act[0] == "matter" and act[1] <= at and notice is not None:
+            fail(notice, act)
+            continue
         if act[1] > at or act[2] != aid:
             continue
         kind = act[0]
@@ -197,12 +211,39 @@ def notice_as_of(acts: Sequence[Act], aid: str, at: datetime) -> Notice | None:
             notice = Notice(act[3], act[1], index=index)
         elif kind == "suspend" and notice is not None:
             notice.suspended = True
+            notice.conditions = act[4] if len(act) > 4 else ()
+            notice.failure = None
         elif kind == "lift" and notice is not None:
             notice.suspended = False
             notice.effective = act[4]
         elif kind == "withdraw":
             notice = None
     return notice
+
+
+def fail(notice: Notice, act: Act) -> None:
+    """A matter's new state: a suspended notice whose condition it breaks resumes, unless the
+    condition's consequence is none (R15)."""
+    if not notice.suspended or notice.failure is not None:
+        return
+    for matter, states, consequence in notice.conditions:
+        if matter == act[2] and act[3] not in states and consequence[0] != "none":
+            notice.suspended = False
+            notice.failure = (act[1], consequence)
+            return
+
+
+def failure_end(
+    agreement: Mapping[str, Any], failed: datetime, consequence: Any, period: Any
+) -> datetime:
+    if consequence[0] == "end_after":
+        months, days = consequence[1]
+        return shift(failed, agreement["tz"], months, days)
+    if agreement["term"] is not None:
+        return next(end for end in term_ends(agreement) if end > failed)
+    if period is None:
+        return failed
+    return shift(failed, agreement["tz"], period[0], period[1])
 
 
 def notice_end(
@@ -212,6 +253,8 @@ def notice_end(
     if notice.effective is not None:
         return notice.effective
     period = terms_as_of(agreement, aid, acts, notice.delivered, notice.index)["notice"]
+    if notice.failure is not None:
+        return failure_end(agreement, notice.failure[0], notice.failure[1], period)
     at_delivery = dict(agreement, notice=period)
     if agreement["term"] is not None and agreement["renewal"]:
         for end in term_ends(agreement):
@@ -252,6 +295,14 @@ def status(spec: Mapping[str, Any], acts: Sequence[Act], aid: str, at: datetime)
     return "in_force"
 
 
+def matter_state(spec: Mapping[str, Any], acts: Sequence[Act], matter: str, at: datetime) -> str:
+    state = spec["matters"][matter]["initial"]
+    for act in acts:
+        if act[0] == "matter" and act[2] == matter and act[1] <= at:
+            state = act[3]
+    return state
+
+
 def in_force(spec: Mapping[str, Any], acts: Sequence[Act], aid: str, at: datetime) -> bool:
     return status(spec, acts, aid, at) in ("in_force", "notice_pending")
 
@@ -270,7 +321,9 @@ def event_allowed(spec: Mapping[str, Any], acts: Sequence[Act], event: Act) -> b
     if notice is None or by != notice.by:
         return False
     if kind == "suspend":
-        return not notice.suspended
+        conditions = event[4] if len(event) > 4 else ()
+        holding = all(matter_state(spec, acts, m, at) in states for m, states, _ in conditions)
+        return not notice.suspended and holding
     if kind == "lift":
         return notice.suspended and event[4] >= at
     return kind == "withdraw"

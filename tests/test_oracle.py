@@ -31,7 +31,9 @@ from accord.model.agreement import (
     TerminationNotice,
     TopicScope,
 )
+from accord.model.matters import Condition, Consequence, ConsequenceKind, Matter, MatterState
 from accord.policy.lifecycle import Status
+from accord.policy.matters import decide_matter_state
 from accord.policy.reasons import Decision
 from tests import oracle
 from tests.worlds import (
@@ -488,3 +490,122 @@ def test_mutual_amendments_agree_with_the_oracle(spec: dict[str, Any], data: st.
     chosen = data.draw(st.lists(st.sampled_from(sorted(instants)), min_size=3, max_size=8))
     for t in chosen:
         compare_everything(ex, spec, acts, t)
+
+
+CONSEQUENCES: tuple[tuple[Any, ...], ...] = (
+    ("end_after", (0, 0)),
+    ("end_after", (0, 30)),
+    ("end_after", (1, 0)),
+    ("term_end",),
+    ("none",),
+)
+MATTER_STATES = ("s0", "s1", "s2", "s3")
+
+
+def production_condition(condition: tuple[Any, ...]) -> Condition:
+    matter, states, consequence = condition
+    if consequence[0] == "end_after":
+        months, days = consequence[1]
+        text = "P0D" if (months, days) == (0, 0) else duration_text((months, days))
+        assert text is not None
+        on_failure = Consequence.end_after(text, "test")
+    elif consequence[0] == "term_end":
+        on_failure = Consequence(ConsequenceKind.END_AT_TERM_END)
+    else:
+        on_failure = Consequence(ConsequenceKind.NONE)
+    return Condition(matter, frozenset(states), on_failure)
+
+
+def record_conditional(
+    ex: Exchange, spec: Mapping[str, Any], acts: list[oracle.Act], aid: str, act: oracle.Act
+) -> None:
+    """Record an act of the conditional-suspension history on both sides when both allow it."""
+    if act[0] == "matter":
+        fact = MatterState(act[1], act[2], act[3], spec["agreements"][aid]["parties"][0])
+        assert decide_matter_state(ex.facts, fact).allowed
+        ex.world.add_matter_state(fact)
+        acts.append(act)
+        return
+    production = production_event(act)
+    if act[0] == "suspend":
+        conditions = tuple(production_condition(c) for c in act[4])
+        production = NoticeSuspended(act[1], aid, act[3], conditions=conditions)
+    allowed = oracle.event_allowed(spec, acts, act)
+    got = ex.check_event(production)
+    assert got.allowed == allowed, f"{act}: production {got.as_dict()}"
+    event(f"{act[0]} {'recorded' if allowed else 'refused'}")
+    if allowed:
+        ex.world.add_agreement_event(production)
+        acts.append(act)
+
+
+def compare_conditional(
+    ex: Exchange, spec: Mapping[str, Any], acts: list[oracle.Act], aid: str
+) -> None:
+    """Status and expiry at every act, every end, and a microsecond either side."""
+    a = spec["agreements"][aid]
+    instants = {t for act in acts for t in (act[1] - US, act[1], act[1] + US)}
+    for t in sorted(instants):
+        end = oracle.end_as_of(a, aid, acts, t)
+        if end is not None:
+            instants |= {end - US, end}
+    for t in sorted(instants):
+        state = ex.facts.state(aid, t)
+        want = oracle.status(spec, acts, aid, t)
+        assert state.status.value == want, f"{aid} at {t.isoformat()}: {state.as_dict()} {acts}"
+        if state.status in (Status.IN_FORCE, Status.NOTICE_PENDING):
+            assert state.expires_at == oracle.end_as_of(a, aid, acts, t), state.as_dict()
+        if state.ended_by == "condition-failed":
+            event("ended by a failed condition")
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(spec=world_specs(), data=st.data())
+def test_conditional_suspensions_agree_with_the_oracle(
+    spec: dict[str, Any], data: st.DataObject
+) -> None:
+    """R15: a notice, a suspension conditional on matter ``m``, then random states of ``m``
+    (and sometimes a lift, a withdrawal or a new suspension); statuses and expiries compared."""
+    spec["matters"] = {"m": {"states": list(MATTER_STATES), "initial": "s0"}}
+    ex = build(spec)
+    ex.world.add_matter(Matter("m", MATTER_STATES, "s0"))
+    acts: list[oracle.Act] = []
+    aid = data.draw(st.sampled_from(sorted(spec["agreements"])))
+    a = spec["agreements"][aid]
+    at = a["start"] + timedelta(days=data.draw(st.integers(0, 400)), hours=1)
+    by = data.draw(st.sampled_from(a["parties"]))
+    record_conditional(ex, spec, acts, aid, ("notice", at, aid, by))
+    if data.draw(st.integers(0, 3)):  # mostly suspend at once, on a condition that holds now
+        at += data.draw(st.sampled_from(DELTAS[1:4]))
+        holds = frozenset(data.draw(st.sets(st.sampled_from(MATTER_STATES))) | {"s0"})
+        condition = ("m", holds, data.draw(st.sampled_from(CONSEQUENCES)))
+        record_conditional(ex, spec, acts, aid, ("suspend", at, aid, by, (condition,)))
+    for _ in range(data.draw(st.integers(2, 8))):
+        at += data.draw(st.sampled_from(DELTAS[1:]))  # never two acts at one instant
+        choice = data.draw(st.sampled_from(["matter"] * 4 + ["suspend"] * 2 + ["lift", "withdraw"]))
+        act: oracle.Act
+        if choice == "matter":
+            act = ("matter", at, "m", data.draw(st.sampled_from(MATTER_STATES)))
+        elif choice == "suspend":
+            now = oracle.matter_state(spec, acts, "m", at)
+            drawn = data.draw(st.sets(st.sampled_from(MATTER_STATES), min_size=1))
+            holds = frozenset(drawn | ({now} if data.draw(st.integers(0, 3)) else set()))
+            act = (
+                "suspend",
+                at,
+                aid,
+                by,
+                (("m", holds, data.draw(st.sampled_from(CONSEQUENCES))),),
+            )
+        elif choice == "lift":
+            act = ("lift", at, aid, by, at + data.draw(st.sampled_from(DELTAS)))
+        else:
+            act = ("withdraw", at, aid, by)
+        record_conditional(ex, spec, acts, aid, act)
+    event(f"{sum(1 for act in acts if act[0] == 'matter')} matter states")
+    compare_conditional(ex, spec, acts, aid)

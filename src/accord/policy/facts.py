@@ -56,12 +56,12 @@ class Facts:
         self._timelines[agreement_id] = (len(events), timeline)
         return timeline
 
-    def compile(self, agreement_id: str, extra: MatterState | None = None) -> Timeline:
-        """The agreement's timeline from all its recorded facts (and the hypothesis, or
-        ``extra``, merged in: then refused events are left out)."""
+    def compile(self, agreement_id: str) -> Timeline:
+        """The agreement's timeline from all its recorded facts (and the hypothesis merged in:
+        then refused events are left out)."""
         world = self.world
         states = list(world.matter_states)
-        hypothesis = extra or self.hypothesis
+        hypothesis = self.hypothesis
         if hypothesis is not None:
             states.append(hypothesis)
         return Timeline.compile(
