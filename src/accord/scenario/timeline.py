@@ -29,10 +29,10 @@ from accord.scenario.spec import Act, ScenarioEvent
 
 def scenario_events(entries: list[Entry], refs: References) -> tuple[ScenarioEvent, ...]:
     """Every event, sorted by instant; events at the same instant keep their file order."""
-    events = [scenario_event(entry, refs) for entry in entries]
-    ordered = tuple(sorted(events, key=lambda event: event.act.at))
-    check_opened(ordered, entries)  # Art. 17: an investigation step needs a report first
-    return ordered
+    pairs = [(scenario_event(entry, refs), entry) for entry in entries]
+    ordered = sorted(pairs, key=lambda pair: pair[0].act.at)
+    check_opened(ordered)  # Art. 17: an investigation step needs a report first
+    return tuple(event for event, _ in ordered)
 
 
 def scenario_event(entry: Entry, refs: References) -> ScenarioEvent:
