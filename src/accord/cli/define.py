@@ -119,6 +119,14 @@ def item() -> None:
 @click.option(
     "--content-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None
 )
+@click.option("--purpose", default=None, help="What it is shared for (Art. 6(h)).")
+@click.option(
+    "--retain-until",
+    "retain_text",
+    default=None,
+    metavar="INSTANT",
+    help="When recipients owe its return or destruction (Art. 6(h)); not before --created.",
+)
 def item_add(
     item_id: str,
     originator: str,
@@ -129,6 +137,8 @@ def item_add(
     title: str,
     content: str | None,
     content_file: Path | None,
+    purpose: str | None,
+    retain_text: str | None,
 ) -> None:
     if content is not None and content_file is not None:
         raise InvalidInput("give --content or --content-file, not both")
@@ -137,9 +147,19 @@ def item_add(
     except UnicodeDecodeError:
         raise InvalidInput(f"--content-file: {content_file} is not UTF-8 text") from None
     created = env().at(created_text, "--created")
+    retain = parse_instant(retain_text, "--retain-until") if retain_text else None
     env().exchange.add_item(
         Item(
-            item_id, originator, level, names(topics_text), names(releasable), created, title, body
+            item_id,
+            originator,
+            level,
+            names(topics_text),
+            names(releasable),
+            created,
+            title,
+            body,
+            purpose=purpose,
+            retain_until=retain,
         )
     )
 
