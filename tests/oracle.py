@@ -27,6 +27,8 @@ Acts (all instants aware UTC datetimes; the log is kept in time order):
                                             consequence ("end_after", (months, days)),
                                             ("term_end",) or ("none",)
     ("matter", at, matter, state)           a matter's new state
+    ("reclassify", at, item, by, level, releasable)  by the originator; level or releasable None
+                                                     when unchanged (Art. 6(g))
 
 Decisions where the rules are silent follow the choices documented in
 ``accord/policy/lifecycle.py`` (they are choices, not code, and are restated here):
@@ -51,6 +53,14 @@ Decisions where the rules are silent follow the choices documented in
   effective instant they gave, unless the agreement had ended by then; it applies to every act
   after its last acceptance dated at or after that instant; a proposal may be withdrawn by its
   proposer only, and neither accepted nor withdrawn once withdrawn or agreed.
+
+Reclassification (Art. 6(g)), restated from docs/semantics.md: from its instant the item's
+level and releasable-to list are the new ones (R5 uses the list in force); a change of level
+reaches every copy received at or before the change's instant: from then the copy is marked,
+under the table of the agreement it was received under, with the party's level equal to the
+new one, or, when that table has none, with the party's highest level and flagged not-covered;
+the originator's own copy simply takes the new level. A copy received after the change keeps
+the marking it was given at its release (from the sender's marking at that instant).
 """
 
 from __future__ import annotations
@@ -339,6 +349,7 @@ class Copy:
     received: datetime
     destroyed: datetime | None = None
     via: str | None = None
+    agreement: str | None = None
 
 
 def copies(spec: Mapping[str, Any], acts: Sequence[Act], iid: str, party: str) -> list[Copy]:
@@ -366,6 +377,44 @@ def copy_at(
 
 def live(copy: Copy | None, at: datetime) -> bool:
     return copy is not None and (copy.destroyed is None or at < copy.destroyed)
+
+
+def classification(
+    spec: Mapping[str, Any], acts: Sequence[Act], iid: str, at: datetime
+) -> tuple[str, list[str]]:
+    """The item's level and releasable-to list at ``at`` (Art. 6(g))."""
+    item = spec["items"][iid]
+    level, releasable = item["level"], list(item["releasable"])
+    for act in acts:
+        if act[0] == "reclassify" and act[2] == iid and act[1] <= at:
+            level = act[4] if act[4] is not None else level
+            releasable = sorted(act[5]) if act[5] is not None else releasable
+    return level, releasable
+
+
+def marking(
+    spec: Mapping[str, Any], acts: Sequence[Act], iid: str, copy: Copy, at: datetime
+) -> tuple[str, bool]:
+    """``copy``'s level at ``at`` and whether it is flagged not-covered."""
+    item = spec["items"][iid]
+    reached = [
+        act
+        for act in acts
+        if act[0] == "reclassify"
+        and act[2] == iid
+        and act[4] is not None
+        and copy.received <= act[1] <= at
+    ]
+    if not reached:
+        return copy.level, False
+    level = classification(spec, acts, iid, at)[0]
+    if copy.party == item["originator"]:
+        return level, False
+    assert copy.agreement is not None
+    other = equivalent(spec["agreements"][copy.agreement], item["originator"], level, copy.party)
+    if other is None:
+        return spec["parties"][copy.party]["levels"][-1], True
+    return other, False
 
 
 def consented(acts: Sequence[Act], iid: str, holder: str, to: str, at: datetime) -> bool:
@@ -406,6 +455,7 @@ def holder_codes(
     """The reasons that do not depend on any agreement: copies held, R4, R5, R10."""
     item = spec["items"][iid]
     origin = item["originator"]
+    releasable = classification(spec, acts, iid, at)[1]
     codes: set[str] = set()
     own = copy_at(spec, acts, iid, frm, at)
     if own is None:
@@ -414,7 +464,7 @@ def holder_codes(
         codes.add("destroyed")
     hops = [(frm, to)] if via is None else [(frm, via), (via, to)]
     for holder, recipient in hops:
-        if recipient != origin and recipient not in item["releasable"]:  # R5
+        if recipient != origin and recipient not in releasable:  # R5, as reclassified
             codes.add("not-releasable-to")
         # R4: a third party needs the originator's consent; giving it back to the originator does not
         if origin not in (holder, recipient) and not consented(acts, iid, holder, recipient, at):
@@ -473,7 +523,7 @@ def decide_release(
     codes = holder_codes(spec, acts, iid, frm, to, via, at)
     own = copy_at(spec, acts, iid, frm, at)
     # the sender's own marking; the item's level for an originator that has no copy yet
-    level = own.level if own is not None else None
+    level = marking(spec, acts, iid, own, at)[0] if own is not None else None
     if own is None and frm == item["originator"]:
         level = item["level"]
     targets = [to] if via is None else [via, to]
@@ -492,8 +542,8 @@ def decide_release(
         assert level is not None
         made = []
         if via is not None and not live(copy_at(spec, acts, iid, via, at), at):
-            made.append(Copy(via, equivalent(a, frm, level, via) or "?", at))
-        made.append(Copy(to, equivalent(a, frm, level, to) or "?", at, via=via))
+            made.append(Copy(via, equivalent(a, frm, level, via) or "?", at, agreement=aid))
+        made.append(Copy(to, equivalent(a, frm, level, to) or "?", at, via=via, agreement=aid))
         return Verdict(True, {"release-allowed"}, aid, tuple(made))
     return Verdict(False, codes | route_codes)
 
@@ -515,7 +565,7 @@ def decide_read(
         codes.add("not-held")
     elif not live(copy, at):
         codes.add("destroyed")
-    elif levels.index(user["clearance"]) < levels.index(copy.level):
+    elif levels.index(user["clearance"]) < levels.index(marking(spec, acts, iid, copy, at)[0]):
         # Intentional: for a destroyed copy the oracle, like production, reports ``destroyed``
         # alone; whether clearance-too-low also "applies" to an unreadable copy is left open.
         codes.add("clearance-too-low")

@@ -365,3 +365,16 @@ def test_reason_codes_cite_r9_and_r2() -> None:
     from accord.policy.reasons import RULE
 
     assert RULE[Code.RELEASE_HELD] == "R9" and RULE[Code.RECLASSIFICATION_RECORDED] == "R2"
+
+
+def test_a_notice_period_longer_than_the_term_reaches_a_later_term_end() -> None:
+    from tests.worlds import gsomia, tisa
+
+    x = korea_2019(agreements=[gsomia(term="P6M", notice_period="P200D"), tisa()])
+    (duty,) = [
+        d
+        for d in duties(x.facts, "KOR", T("2019-12-01T00:00:00+09:00"))
+        if d.kind is DutyKind.TERMINATION_NOTICE
+    ]
+    # 2020-05-23 is out of reach (its deadline was 2019-11-05); 2020-11-23 is the next
+    assert duty.due == T("2020-05-07T00:00:00+09:00") and "2020-11-23" in duty.message

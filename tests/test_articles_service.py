@@ -255,3 +255,31 @@ def test_admin_api_lists_duties(tmp_path: Path) -> None:
     assert api.get("/admin/duties/JPN").status_code == 401
     doc = api.get("/openapi.json").json()
     assert "/admin/duties/{party}" in doc["paths"]
+
+
+def test_an_items_retention_is_kept_and_owed_by_its_recipients(tmp_path: Path) -> None:
+    db = new_db(tmp_path / "x.db")
+    assert accord("load", str(SCENARIOS / "release-hold.yaml"), db=db).returncode == 0
+    add = ["item", "add", "r-9", "--originator", "KOR", "--level", "군사II급비밀", "--topics"]
+    add += ["nk-missile", "--releasable-to", "JPN", "--created", "2019-11-22T00:00:00+09:00"]
+    before = _rows(db)
+    early = accord(*add, "--retain-until", "2019-11-21T23:59:59.999999+09:00", db=db)
+    assert (
+        early.returncode == 2
+        and "retain_until" in early.stderr
+        and "before created" in early.stderr
+    )
+    assert _rows(db) == before
+    until = "2019-12-31T00:00:00+09:00"
+    assert accord(*add, "--purpose", "exercise", "--retain-until", until, db=db).returncode == 0
+    sent = accord(
+        "release", "r-9", "--from", "KOR", "--to", "JPN", "--at", "2019-11-22T01:00:00+09:00", db=db
+    )
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    owed = json.loads(accord("duties", "JPN", "--at", until, "--json", db=db).stdout)["duties"]
+    (duty,) = [d for d in owed if d["kind"] == "destroy"]
+    assert (duty["due"], duty["state"], duty["article"]) == (
+        "2019-12-30T15:00:00Z",
+        "pending",
+        "Art. 6(h)",
+    )

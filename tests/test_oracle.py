@@ -1,13 +1,14 @@
 """Property test: ``accord.policy`` agrees with the reference oracle in ``tests/oracle.py``.
 
 Hypothesis draws a random world (``tests.worlds.world_specs``), then a random history in time
-order — termination notices, suspensions, lifts, withdrawals, release attempts, consents and
-destructions, at instants that include the exact term ends, notice deadlines and expiry
+order — termination notices, suspensions, lifts, withdrawals, release attempts, consents,
+destructions and reclassifications (Art. 6(g)), at instants that include the exact term ends, notice deadlines and expiry
 instants and the microseconds around them — and records each act in both the production world
 and the oracle's log only when both agree it is allowed. Afterwards it asks both, at instants
 picked from the same landmarks, for every agreement's status, every release question (direct
 and through every possible hub) and every read, and compares allow/deny, the set of reason
-codes, the agreement used and the holdings (R2 marking) an allowed release would create.
+codes, the agreement used, the holdings (R2 marking) an allowed release would create, and every
+copy's marking (level and not-covered flag) after reclassifications.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ from accord.model.agreement import (
     TerminationNotice,
     TopicScope,
 )
+from accord.model.classification import MarkingFlag, Reclassification
 from accord.model.matters import Condition, Consequence, ConsequenceKind, Matter, MatterState
+from accord.policy.classification import decide_reclassification
 from accord.policy.lifecycle import Status
+from accord.policy.marking import marking
 from accord.policy.matters import decide_matter_state
 from accord.policy.reasons import Decision
 from tests import oracle
@@ -66,7 +70,7 @@ KINDS = (
     + ("amendment",) * 2
     + ("release",) * 3
     + ("hub-release",) * 2
-    + ("consent", "destroy")
+    + ("consent", "destroy", "reclassify", "reclassify")
 )
 
 
@@ -160,8 +164,9 @@ def compare_release(
         made = {(h.party, h.level, h.received_at, h.via) for h in got.holdings}
         assert made == {(c.party, c.level, c.received, c.via) for c in want.copies}, where
         item = spec["items"][r.item]
+        level = oracle.classification(spec, acts, r.item, at)[0]  # the level in force (Art. 6(g))
         for h in got.holdings:  # R2: the originator's name and level travel with every copy
-            assert (h.originator, h.originator_level) == (item["originator"], item["level"])
+            assert (h.originator, h.originator_level) == (item["originator"], level)
     return got, want
 
 
@@ -180,6 +185,8 @@ def compare_everything(
             event("queried an agreement under a mutual amendment")
     for r in routes(spec):
         compare_release(ex, spec, acts, r, at)
+    for iid in spec["items"]:
+        compare_markings(ex, spec, acts, iid, at)
     for uid in spec["users"]:
         for iid in spec["items"]:
             got = ex.read(uid, iid, at)
@@ -187,6 +194,54 @@ def compare_everything(
             where = f"read {uid} {iid} at {at.isoformat()}: {got.as_dict()} vs {want}"
             assert got.allowed == want.allowed, where
             assert set(got.codes) == want.codes, where
+
+
+def compare_markings(
+    ex: Exchange, spec: Mapping[str, Any], acts: list[oracle.Act], iid: str, at: datetime
+) -> None:
+    """Art. 6(g), R2: every party's copy is marked alike at ``at``, flag included."""
+    for party in spec["parties"]:
+        want = oracle.copy_at(spec, acts, iid, party, at)
+        holding = ex.world.holding(iid, party, at)
+        assert (holding is None) == (want is None), f"{iid} at {party} at {at.isoformat()}"
+        if holding is None or want is None:
+            continue
+        got = marking(ex.facts, holding, at)
+        level, not_covered = oracle.marking(spec, acts, iid, want, at)
+        where = f"marking of {iid} at {party} at {at.isoformat()}: {got} vs {level, not_covered}"
+        assert (got.level, got.flag is MarkingFlag.NOT_COVERED) == (level, not_covered), where
+        event(f"marking {'not-covered' if not_covered else 'covered'}")
+
+
+def reclassify_step(
+    data: st.DataObject, ex: Exchange, spec: Mapping[str, Any], acts: list[oracle.Act], at: datetime
+) -> None:
+    """A change of level and/or REL TO, mostly by the originator (only it may)."""
+    shared = [i for i in sorted(spec["items"]) if len(holders(spec, acts, i, at)) > 1]
+    iid = data.draw(st.sampled_from(shared * 3 + sorted(spec["items"])))  # copies to re-mark
+    item = spec["items"][iid]
+    if at < item["created"]:
+        return
+    origin = item["originator"]
+    by = data.draw(st.sampled_from([origin] * 4 + list(spec["parties"])))
+    scheme = spec["parties"][origin]["levels"]
+    uncovered = [
+        x
+        for x in scheme
+        if all(row.get(origin) != x for a in spec["agreements"].values() for row in a["rows"])
+    ]
+    level = data.draw(st.none() | st.sampled_from(scheme + uncovered * 2))
+    others = [c for c in spec["parties"] if c != origin]
+    releasable = data.draw(st.none() | st.sets(st.sampled_from(others)).map(frozenset))
+    if level is None and releasable is None:
+        level = item["level"]
+    change = Reclassification(at, iid, by, level, releasable)
+    got = decide_reclassification(ex.facts, change)
+    assert got.allowed == (by == origin), got.as_dict()  # Art. 6(g): the originator only
+    event(f"reclassify {'recorded' if got.allowed else 'refused'}")
+    if got.allowed:
+        ex.world.add_reclassification(change)
+        acts.append(("reclassify", at, iid, by, level, releasable))
 
 
 def holders(spec: Mapping[str, Any], acts: list[oracle.Act], iid: str, at: datetime) -> list[str]:
@@ -386,6 +441,8 @@ def step(
         release_step(data, ex, spec, acts, at, kind == "hub-release")
     elif kind == "consent":
         consent_step(data, ex, spec, acts, at)
+    elif kind == "reclassify":
+        reclassify_step(data, ex, spec, acts, at)
     else:
         destroy_step(data, ex, spec, acts, at)
 

@@ -135,6 +135,14 @@ def item() -> None:
 @click.option(
     "--content-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None
 )
+@click.option("--purpose", default=None, help="What it is shared for (Art. 6(h)).")
+@click.option(
+    "--retain-until",
+    "retain_text",
+    default=None,
+    metavar="INSTANT",
+    help="When recipients owe its return or destruction (Art. 6(h)); not before --created.",
+)
 @json_option
 def item_add(
     item_id: str,
@@ -147,6 +155,8 @@ def item_add(
     content: str | None,
     content_file: Path | None,
     as_json: bool,
+    purpose: str | None,
+    retain_text: str | None,
 ) -> None:
     """Add an item: encrypted under its own key and signed by its originator, who holds it from
     --created."""
@@ -159,8 +169,18 @@ def item_add(
     except UnicodeDecodeError:
         raise InvalidInput(f"--content-file: {content_file} is not UTF-8 text") from None
     created = env().at(created_text, "--created")
+    retain = parse_instant(retain_text, "--retain-until") if retain_text else None
     made = Item(
-        item_id, originator, level, names(topics_text), names(releasable), created, title, body
+        item_id,
+        originator,
+        level,
+        names(topics_text),
+        names(releasable),
+        created,
+        title,
+        body,
+        purpose=purpose,
+        retain_until=retain,
     )
     env().exchange.add_item(made)
     rel = joined(sorted(made.releasable_to), "NONE")

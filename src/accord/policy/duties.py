@@ -18,14 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from accord.model.agreement import Renewal
 from accord.model.classification import MarkingFlag
 from accord.model.duties import Duty, DutyKind, DutyState
 from accord.model.item import Holding
 from accord.model.time import (
-    Duration,
     add_on_wall_clock,
     iso,
     require_aware,
@@ -36,6 +33,7 @@ from accord.policy.investigations import deadlines_of, investigations_of
 from accord.policy.lifecycle import Status
 from accord.policy.marking import marking
 
+MAX_TERMS = 1000  # term ends looked ahead for a notice period longer than the term
 DutySource = Callable[[Facts, str, datetime], Iterable[Duty]]
 
 
@@ -50,25 +48,26 @@ def notice_deadlines(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
     world = facts.world
     for agreement_id in sorted(world.agreements_of.get(party, ())):
         timeline = facts.timeline(agreement_id)
-        status, terms = timeline.status_terms(at)
-        if status is not Status.IN_FORCE or party not in terms.parties:
+        state = timeline.state(at)
+        terms = state.terms
+        if state.status is not Status.IN_FORCE or party not in terms.parties:
             continue
-        if terms.term is None or terms.renewal is not Renewal.AUTOMATIC:
-            continue
-        segment = timeline._segment_at(at)
-        if segment is None or segment.ends_at is not None:
-            continue  # an end is already set (a suspended notice keeps none)
-        schedule, period = segment.schedule, terms.notice_period
-        k = schedule.index_after(at)
-        if period is not None:
-            k = schedule.first(k, _reachable(at, period, schedule.tz))
-        end = schedule.boundary(k)
-        last = end if period is None else subtract_on_wall_clock(end, period, schedule.tz)
+        if state.term_end is None or state.expires_at is not None:
+            continue  # no term, no renewal, or an end already set (a suspended notice sets none)
+        end, period = state.term_end, terms.notice_period
+        for _ in range(MAX_TERMS):  # the first term end a notice delivered now still reaches
+            if period is None or at <= subtract_on_wall_clock(end, period, timeline.tz):
+                break
+            later = timeline.state(end).term_end
+            if later is None:
+                break
+            end = later
+        last = end if period is None else subtract_on_wall_clock(end, period, timeline.tz)
         message = (
             f"to end {agreement_id} at its term end {iso(end, timeline.tz)}, a notice must be"
             f" delivered by {iso(last, timeline.tz)}; otherwise it renews"
         )
-        notice = segment.notice
+        notice = state.notice
         if notice is not None and notice.suspended:
             message += (
                 f"; {notice.by}'s notice of {iso(notice.delivered_at, timeline.tz)} is suspended:"
@@ -85,11 +84,6 @@ def notice_deadlines(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
             agreement=agreement_id,
             informational=True,
         )
-
-
-def _reachable(at: datetime, period: Duration, tz: ZoneInfo) -> Callable[[datetime], bool]:
-    """Whether a notice delivered at ``at`` is in time for the term end it is given."""
-    return lambda end: at <= subtract_on_wall_clock(end, period, tz)
 
 
 def _copies(facts: Facts, party: str, at: datetime) -> Iterator[Holding]:

@@ -118,13 +118,11 @@ ARTICLE_ACTS: dict[str, Callable[[Entry, References, datetime], Act]] = {
 }
 
 
-def check_opened(events: Sequence[ScenarioEvent], entries: Sequence[Entry]) -> None:
-    """An investigation step needs a compromise report of that copy at or before it.
-
-    ``events`` are in time order; ``entries`` in file order, matched by line."""
-    by_line = {entry.line: entry for entry in entries}
+def check_opened(events: Sequence[tuple[ScenarioEvent, Entry]]) -> None:
+    """An investigation step needs a compromise report of that copy at or before it
+    (``events`` in time order, each with its entry)."""
     reported: set[tuple[str, str]] = set()
-    for event in events:
+    for event, entry in events:
         act = event.act
         if isinstance(act, Compromise):
             reported.add((act.item, act.party))
@@ -132,7 +130,6 @@ def check_opened(events: Sequence[ScenarioEvent], entries: Sequence[Entry]) -> N
             isinstance(act, InvestigationStarted | InvestigationConcluded)
             and (act.item, act.party) not in reported
         ):
-            entry = by_line[event.line]
             raise entry.fail(
                 f"{entry.where('type')}: {act.kind} of {act.item} by {act.party} at {iso(act.at)}:"
                 f" no investigation was opened (no compromise of {act.party}'s copy of {act.item}"

@@ -36,9 +36,8 @@ def scenario_events(entries: list[Entry], refs: References) -> tuple[ScenarioEve
     pairs = [(scenario_event(entry, refs), entry) for entry in entries]
     pairs.sort(key=lambda pair: pair[0].act.at)
     check_mutual_amendments(pairs, refs)
-    ordered = tuple(event for event, _ in pairs)
-    check_opened(ordered, entries)  # Art. 17: an investigation step needs a report first
-    return ordered
+    check_opened(pairs)  # Art. 17: an investigation step needs a report first
+    return tuple(event for event, _ in pairs)
 
 
 def scenario_event(entry: Entry, refs: References) -> ScenarioEvent:
