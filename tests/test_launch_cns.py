@@ -6,11 +6,14 @@ is present — every row of the real CNS export and of nagix's table."""
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accord.model.launch import ImpactArea, InstantPrecision, LaunchOutcome, Measure, MissileType
 from accord.scenario.launch_file import parse_launches, read_launches
@@ -238,3 +241,112 @@ def test_every_row_of_nagix_table_reads() -> None:
     assert len(launches.rows) == 270
     outcomes = Counter(r.launch.outcome.value for r in launches.rows)
     assert outcomes == {"success": 200, "failure": 36, "unknown": 34}
+
+
+# --- property: any table written in the CNS layout reads back, on the right lines -----------
+
+AREAS = {
+    ImpactArea.SEA_OF_JAPAN: "Sea of Japan or East Sea",
+    ImpactArea.YELLOW_SEA: "Yellow Sea or West Sea",
+    ImpactArea.PACIFIC_OCEAN: "Pacific Ocean",
+    ImpactArea.NORTH_KOREA: "North Korea",
+    ImpactArea.NOT_APPLICABLE: "N/A",
+    ImpactArea.UNKNOWN: "Unknown",
+}
+MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+@st.composite
+def cns_rows(draw: st.DrawFn) -> tuple[list[str], dict[str, object]]:
+    """One row as a person would type it into the CNS layout, and what it means."""
+    day = draw(st.dates(date(1969, 1, 1), date(2068, 12, 31)))
+    kind = draw(st.sampled_from(["timed", "day", "month"]))
+    clock = draw(st.times()).replace(microsecond=0)
+    if kind == "month":
+        date_text, time_text = f"{MONTH_NAMES[day.month - 1]}-{day.year % 100:02d}", ""
+        detected = datetime(day.year, day.month, 1, tzinfo=UTC)
+    else:
+        date_text = draw(
+            st.sampled_from(
+                [
+                    f"{day.day}-{MONTH_NAMES[day.month - 1]}-{day.year % 100:02d}",
+                    f"{day.month}/{day.day}/{day.year}",
+                ]
+            )
+        )
+        if kind == "day":
+            time_text = draw(st.sampled_from(["", "Unknown"]))
+            detected = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        else:
+            twelve = clock.hour % 12 or 12
+            half = "AM" if clock.hour < 12 else "PM"
+            time_text = f"{twelve}:{clock.minute:02d}:{clock.second:02d} {half}"
+            detected = datetime.combine(day, clock, UTC)
+    apogee = draw(st.none() | st.integers(0, 20_000))
+    low, high = sorted(draw(st.tuples(st.integers(0, 9_999), st.integers(0, 9_999))))
+    ranged = draw(st.booleans())
+    area = draw(st.sampled_from(list(AREAS)))
+    outcome = draw(st.sampled_from(list(LaunchOutcome)))
+    missile_type = draw(st.sampled_from([t for t in MissileType if t is not MissileType.CRUISE]))
+    body = draw(st.text(st.sampled_from('abc XYZ,;"\n°é'), max_size=30))
+    confirmed = draw(st.booleans())
+    fields = [
+        "",  # F1, set by the caller
+        date_text,
+        "1-Jan-24",
+        time_text,
+        draw(st.sampled_from(["Hwasong-15", "KN-25", "Scud-B", "Unknown"])),
+        "Unknown" if missile_type is MissileType.UNKNOWN else missile_type.value.upper(),
+        "",
+        "Some Site",
+        "Somewhere, 40°N",
+        "",
+        "39.5",
+        "Unknown",
+        AREAS[area],
+        "Unknown" if apogee is None else f"{apogee:,} km",
+        f"between {low} and {high} km" if ranged else f"{low:,} km",
+        "Confirmed" if confirmed else "Unconfirmed",
+        outcome.value.capitalize(),
+        f"Note {body}.",
+        "",
+    ]
+    meaning: dict[str, object] = {
+        "detected": detected,
+        "apogee": None if apogee is None else Measure(float(apogee)),
+        "distance": Measure(float(low), float(high) if ranged else None),
+        "impact_area": area,
+        "outcome": outcome,
+        "missile_type": missile_type,
+        "confidence": 90 if confirmed else 50,
+        "description": f"Note {body}.",
+        "breaks": f"Note {body}.".count("\n"),
+    }
+    return fields, meaning
+
+
+@given(st.lists(cns_rows(), min_size=1, max_size=8))
+def test_any_table_in_the_cns_layout_reads_back_on_its_lines(
+    table: list[tuple[list[str], dict[str, object]]],
+) -> None:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADER.split(","))
+    expected_lines, line = [], 2
+    for number, (fields, meaning) in enumerate(table, 1):
+        writer.writerow([str(number), *fields[1:]])
+        expected_lines.append(line)
+        line += 1 + int(str(meaning["breaks"]))
+    launches = parse_launches(buffer.getvalue().encode("cp1252"), "generated.csv")
+    assert launches.problems == ()
+    assert [r.line for r in launches.rows] == expected_lines
+    for row, (_, meaning) in zip(launches.rows, table, strict=True):
+        launch = row.launch
+        assert launch.detected == meaning["detected"]
+        assert (launch.apogee, launch.distance) == (meaning["apogee"], meaning["distance"])
+        assert launch.impact_area is meaning["impact_area"]
+        assert launch.outcome is meaning["outcome"]
+        assert launch.missile_type is meaning["missile_type"]
+        assert launch.confidence == meaning["confidence"]
+        assert launch.description == meaning["description"]
+        assert launch.site.latitude == 39.5 and launch.site.longitude is None
