@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from accord.audit import parse_signed_checkpoint
-from accord.crypto import EXCHANGE, MasterKey
+from accord.crypto import EXCHANGE, MasterKey, canonical_json
 from accord.errors import InvalidInput, KeyUnavailable
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent
@@ -253,6 +253,29 @@ class Exchange:
         with self._reader() as s:
             keyring = self.vault.keyring(s.tx, s.revision)
             return self.vault.signs_payload(s.tx, keyring, item)
+
+    def logged_refusals(self, acts: Sequence[Act]) -> list[list[tuple[str, ...]]]:
+        """For each act, the reason codes of every refusal of it that the log records.
+
+        A refused act leaves no fact in the store, only its log entry (R12); ``accord load``
+        uses this to recognise a refusal it is given again. One pass over the log. The entry of
+        a diplomatic event names only its agreement, so refusals of two events of one kind on
+        one agreement at one instant are both reported for each."""
+        wanted: dict[tuple[str, str, bytes], list[int]] = {}
+        for n, act in enumerate(acts):
+            wanted.setdefault(_entry_key(*logged_as(act), act.at), []).append(n)
+        found: list[list[tuple[str, ...]]] = [[] for _ in acts]
+        if not wanted:
+            return found
+        with self._reader() as s:
+            for seq, leaf, _ in s.tx.entries():
+                body = journal.decode_entry(leaf, seq)
+                if body.get("allowed") is not False:
+                    continue
+                kind, at, subject = body.get("kind"), body.get("at"), body.get("subject")
+                for index in wanted.get((str(kind), str(at), canonical_json(subject)), ()):
+                    found[index].append(tuple(body.get("reasons", ())))
+        return found
 
     # --- acts -----------------------------------------------------------------------------------
 
@@ -514,6 +537,28 @@ def _act_subject(act: Consent | Destruction | Compromise) -> dict[str, object]:
             "granted": act.granted,
         }
     return {"party": act.party}
+
+
+def logged_as(act: Act) -> tuple[str, dict[str, object]]:
+    """The kind and subject of an act's log entry, as ``Exchange.apply`` writes them."""
+    if isinstance(act, Release):
+        return "release", {
+            "item": act.item,
+            "from": act.from_party,
+            "to": act.to_party,
+            "via": act.via,
+        }
+    if isinstance(act, Consent):
+        return "consent", {"item": act.item, **_act_subject(act)}
+    if isinstance(act, Destruction):
+        return "destruction", {"item": act.item, **_act_subject(act)}
+    if isinstance(act, Compromise):
+        return "compromise-report", {"item": act.item, **_act_subject(act)}
+    return act.kind, {"agreement": act.agreement}
+
+
+def _entry_key(kind: str, subject: Mapping[str, object], at: datetime) -> tuple[str, str, bytes]:
+    return kind, iso(at), canonical_json(dict(subject))
 
 
 def _live_copy(world: World, item_id: str, party: str) -> Holding:
