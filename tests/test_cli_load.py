@@ -230,6 +230,22 @@ def test_an_event_before_the_latest_recorded_act_is_refused_in_the_files_offset(
     assert dump(base) == before and audit_size(base) == size
 
 
+def test_a_new_item_created_before_the_latest_recorded_act_is_refused(
+    base: Path, tmp_path: Path
+) -> None:
+    text = (
+        "items:\n"
+        "  - {id: report-0, originator: KOR, level: II, topics: [nk-missile], releasable_to: [JPN],\n"
+        "     created: 2019-10-01T17:00:00+09:00, title: Earlier, content: Before the release.}\n"
+    )
+    before, size = dump(base), audit_size(base)
+    result = accord("load", str(write(tmp_path / "early.yaml", text)), db=base)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "early.yaml:2: item report-0 created at 2019-10-01T08:00:00Z is before" in result.stderr
+    assert "(2019-11-01T00:00:00Z)" in result.stderr
+    assert dump(base) == before and audit_size(base) == size
+
+
 def test_a_recorded_event_the_file_expects_denied_conflicts(base: Path, tmp_path: Path) -> None:
     text = BASE.replace(
         "type: release, item: report-1, from: KOR, to: JPN}",
