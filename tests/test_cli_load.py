@@ -12,7 +12,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 
+from accord.scenario import load_scenario
+from accord.service import Exchange, MasterKey
+from accord.service.scenarios import load_file
 from tests.test_cli import BUILTIN, accord, new_db, rows
 
 BASE = """\
@@ -226,6 +230,22 @@ def test_an_event_before_the_latest_recorded_act_is_refused_in_the_files_offset(
     assert dump(base) == before and audit_size(base) == size
 
 
+def test_a_new_item_created_before_the_latest_recorded_act_is_refused(
+    base: Path, tmp_path: Path
+) -> None:
+    text = (
+        "items:\n"
+        "  - {id: report-0, originator: KOR, level: II, topics: [nk-missile], releasable_to: [JPN],\n"
+        "     created: 2019-10-01T17:00:00+09:00, title: Earlier, content: Before the release.}\n"
+    )
+    before, size = dump(base), audit_size(base)
+    result = accord("load", str(write(tmp_path / "early.yaml", text)), db=base)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "early.yaml:2: item report-0 created at 2019-10-01T08:00:00Z is before" in result.stderr
+    assert "(2019-11-01T00:00:00Z)" in result.stderr
+    assert dump(base) == before and audit_size(base) == size
+
+
 def test_a_recorded_event_the_file_expects_denied_conflicts(base: Path, tmp_path: Path) -> None:
     text = BASE.replace(
         "type: release, item: report-1, from: KOR, to: JPN}",
@@ -268,3 +288,63 @@ def test_an_unknown_reference_names_what_the_store_and_the_file_hold(
     assert "unknown.yaml:2:" in result.stderr
     assert "unknown party 'USA' (parties: JPN, KOR)" in result.stderr
     assert dump(base) == before
+
+
+# --- in process, over every acceptance scenario ---------------------------------------------------
+
+SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
+FACT_TABLES = (
+    "topics", "parties", "agreements", "agreement_events", "users", "items", "holdings",
+    "releases", "consents", "destructions", "compromises", "wrapped_keys",
+)  # fmt: skip
+
+
+def _store(db: Path, master: MasterKey, *files: Path) -> Path:
+    """A store with its keys made and ``files`` loaded one after the other, as `accord load`."""
+    exchange = Exchange.open(f"sqlite:///{db}", master=lambda: master)
+    try:
+        exchange.init_keys()
+        for file in files:
+            load_file(exchange, file)
+    finally:
+        exchange.store.close()
+    return db
+
+
+def _facts(db: Path) -> dict[str, int]:
+    counted = rows(db)
+    return {table: counted[table] for table in FACT_TABLES}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_scenario_loads_again_without_writing(scenario: Path, tmp_path: Path) -> None:
+    master = MasterKey.generate()
+    db = _store(tmp_path / "x.db", master, scenario)
+    before = dump(db)
+    _store_again = Exchange.open(f"sqlite:///{db}", master=lambda: master)
+    try:
+        loaded = load_file(_store_again, scenario)
+    finally:
+        _store_again.store.close()
+    assert loaded.events == 0 and not loaded.scenario.parties and not loaded.scenario.items
+    assert loaded.scenario.known.parties
+    assert loaded.known_events == len(load_scenario(scenario).events)
+    assert dump(db) == before
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_definitions_then_the_whole_file_make_the_same_facts_as_one_load(
+    scenario: Path, tmp_path: Path
+) -> None:
+    """A file of definitions only, then the whole file (its definitions repeated, its events
+    naming what the store holds): the same facts as loading the whole file at once."""
+    text = scenario.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    definitions = {
+        key: data[key] for key in ("topics", "parties", "agreements", "users") if key in data
+    }
+    first = write(tmp_path / "definitions.yaml", yaml.safe_dump(definitions, allow_unicode=True))
+    master = MasterKey.generate()
+    split = _store(tmp_path / "split.db", master, first, scenario)
+    whole = _store(tmp_path / "whole.db", master, scenario)
+    assert _facts(split) == _facts(whole)

@@ -99,7 +99,7 @@ def load(file: Path) -> None:
         loaded.events,
     )
     line = f"loaded {file}: added {added}"
-    known = _known_counts(scenario.known)
+    known = _known_counts(scenario.known, loaded.known_events)
     if known:
         line += f"; already in the store: {known}"
     click.echo(line)
@@ -112,13 +112,13 @@ def _counts(topics: int, parties: int, agreements: int, users: int, items: int, 
     )
 
 
-def _known_counts(known: Known) -> str:
+def _known_counts(known: Known, events: int) -> str:
     counts = (
         len(known.topics),
         len(known.parties),
         len(known.agreements),
         len(known.users),
         len(known.items),
-        known.events,
+        events,
     )
     return _counts(*counts) if any(counts) else ""

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from accord.audit import parse_signed_checkpoint
-from accord.crypto import EXCHANGE, MasterKey
+from accord.crypto import EXCHANGE, MasterKey, canonical_json
 from accord.errors import InvalidInput, KeyUnavailable
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent, NoticeSuspended
@@ -321,6 +321,29 @@ class Exchange:
         with self._reader() as s:
             keyring = self.vault.keyring(s.tx, s.revision)
             return self.vault.signs_payload(s.tx, keyring, item)
+
+    def logged_refusals(self, acts: Sequence[Act]) -> list[list[tuple[str, ...]]]:
+        """For each act, the reason codes of every refusal of it that the log records.
+
+        A refused act leaves no fact in the store, only its log entry (R12); ``accord load``
+        uses this to recognise a refusal it is given again. One pass over the log. The entry of
+        a diplomatic event names only its agreement, so refusals of two events of one kind on
+        one agreement at one instant are both reported for each."""
+        wanted: dict[tuple[str, str, bytes], list[int]] = {}
+        found: list[list[tuple[str, ...]]] = [[] for _ in acts]
+        if not acts:
+            return found
+        with self._reader() as s:
+            for n, act in enumerate(acts):
+                wanted.setdefault(_entry_key(*logged_as(act, s.world), act.at), []).append(n)
+            for seq, leaf, _ in s.tx.entries():
+                body = journal.decode_entry(leaf, seq)
+                if body.get("allowed") is not False:
+                    continue
+                kind, at, subject = body.get("kind"), body.get("at"), body.get("subject")
+                for index in wanted.get((str(kind), str(at), canonical_json(subject)), ()):
+                    found[index].append(tuple(body.get("reasons", ())))
+        return found
 
     # --- acts -----------------------------------------------------------------------------------
 
@@ -699,6 +722,44 @@ def _live_copies(world: World, item_id: str) -> list[Holding]:
         if copies and copies[-1].destroyed_at is None:
             found.append(copies[-1])
     return found
+
+
+def logged_as(act: Act, world: World) -> tuple[str, dict[str, object]]:
+    """The kind and subject of a refused act's log entry, as ``Exchange.apply`` writes them."""
+    if isinstance(act, Release):
+        return "release", {
+            "item": act.item,
+            "from": act.from_party,
+            "to": act.to_party,
+            "via": act.via,
+        }
+    if isinstance(act, Consent):
+        return "consent", {"item": act.item, **_act_subject(act)}
+    if isinstance(act, Destruction):
+        return "destruction", {"item": act.item, **_act_subject(act)}
+    if isinstance(act, Compromise):
+        return "compromise-report", {"item": act.item, **_act_subject(act)}
+    if isinstance(act, MatterState):
+        return act.kind, {"matter": act.matter, "state": act.state, "by": act.by}
+    if isinstance(act, Reclassification):  # a refusal re-marks no copy
+        return act.kind, {"item": act.item, "by": act.by, "copies": []}
+    if isinstance(act, InvestigationStarted | InvestigationConcluded):
+        item = world.items.get(act.item)
+        subject: dict[str, object] = {
+            "item": act.item,
+            "party": act.party,
+            "sent_to": item.originator if item is not None else None,
+        }
+        if isinstance(act, InvestigationConcluded):
+            subject |= {"result": act.result.value, "measures": act.measures}
+        return act.kind, subject
+    if isinstance(act, ReleaseHold | ReleaseHoldLifted):
+        return act.kind, {"by": act.by, "holder": act.holder}
+    return act.kind, {"agreement": act.agreement}
+
+
+def _entry_key(kind: str, subject: Mapping[str, object], at: datetime) -> tuple[str, str, bytes]:
+    return kind, iso(at), canonical_json(dict(subject))
 
 
 def _live_copy(world: World, item_id: str, party: str) -> Holding:

@@ -163,7 +163,12 @@ class Loaded:
     """What ``accord load`` added, and what the file repeated of the store (``scenario.known``)."""
 
     scenario: Scenario
-    events: int
+    events: int  # applied
+    answered: int  # ``expect: deny`` events whose refusal the log already held
+
+    @property
+    def known_events(self) -> int:
+        return self.scenario.known.events + self.answered
 
 
 def load_file(exchange: Exchange, path: Path, progress: Progress | None = None) -> Loaded:
@@ -188,12 +193,31 @@ def load_file(exchange: Exchange, path: Path, progress: Progress | None = None) 
                     field="content",
                 )
         outcomes = _apply(exchange, scenario, strict=True, progress=progress)
-    return Loaded(scenario, len(outcomes))
+    applied = len(outcomes)
+    return Loaded(scenario, applied, len(scenario.events) - applied)
+
+
+def _refused_already(exchange: Exchange, scenario: Scenario) -> set[int]:
+    """The file's ``expect: deny`` events whose refusal the log already records (with the
+    reason the file names, if any): given again, they are not decided again. A refusal leaves
+    no fact in the store, only its log entry."""
+    denials = [e for e in scenario.events if e.expect == "deny"]
+    if not denials:
+        return set()
+    refusals = exchange.logged_refusals([e.act for e in denials])
+    return {
+        id(event)
+        for event, logged in zip(denials, refusals, strict=True)
+        if any(event.reason is None or event.reason in reasons for reasons in logged)
+    }
 
 
 def _apply(
     exchange: Exchange, scenario: Scenario, *, strict: bool, progress: Progress | None = None
 ) -> list[tuple[ScenarioEvent, Failure | None]]:
+    """Apply a scenario's new definitions, items and events (``scenario.known`` are skipped, and
+    so are refusals the log already records)."""
+    answered = _refused_already(exchange, scenario)
     outcomes: list[tuple[ScenarioEvent, Failure | None]] = []
     for topic in scenario.topics:
         exchange.add_topic(topic)
@@ -208,6 +232,8 @@ def _apply(
     timeline = _timeline(scenario)
     for done, entry in enumerate(timeline):
         tick(progress, "items and events", done, len(timeline))
+        if id(entry) in answered:
+            continue
         line = scenario.line_of.get(f"item:{entry.id}") if isinstance(entry, Item) else entry.line
         try:
             if isinstance(entry, Item):
