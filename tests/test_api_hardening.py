@@ -519,7 +519,7 @@ def test_token_row_edits_of_rights_are_refused(
 
 def test_failed_authentications_are_limited_per_address(world: tuple[str, Exchange]) -> None:
     url, exchange = world
-    settings = ApiSettings(url, auth_failures=3, auth_window=600.0)
+    settings = ApiSettings(url, auth_failures=3, auth_window=600.0, auth_delay=0.01)
     good, fresh = issue(exchange, "kor-analyst"), issue(exchange, "jpn-analyst")
     with (
         live(create_app(settings, exchange), settings) as base,
@@ -542,7 +542,7 @@ def test_a_flood_of_bad_tokens_leaves_a_legitimate_client_correct(
     world: tuple[str, Exchange],
 ) -> None:
     url, exchange = world
-    settings = ApiSettings(url, auth_failures=5)
+    settings = ApiSettings(url, auth_failures=5, auth_delay=0.05)
     kor = issue(exchange, "kor-analyst")
     with live(create_app(settings, exchange), settings) as base:
         with httpx.Client(base_url=base) as http:
@@ -601,3 +601,7 @@ def test_throttle_windows_and_bounds() -> None:
         throttle.failed(address)
     assert throttle.retry_after("a") is None
     assert json.dumps(sorted(throttle._failures)) == '["b", "c"]'
+    throttle.failed("b")
+    assert throttle.retry_after("b") == 10
+    throttle.forgive("b")  # an attempt that verified is taken back
+    assert throttle.retry_after("b") is None
