@@ -203,7 +203,9 @@ def run_medallion(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         script = _lua(folder, "medallion", paths, headers)
         base = url.split("/bench/")[0]
         get = run_wrk(base, args.connections, args.seconds, script)
-    return {"objects": args.medallion_objects, "ingest": loaded, "get": get}
+    log = (folder / "medallion.log").read_text(encoding="utf-8", errors="replace").splitlines()
+    errors = sorted({line.strip()[:120] for line in log if "Error" in line or " 50" in line})
+    return {"objects": args.medallion_objects, "ingest": loaded, "get": get, "errors": errors[:5]}
 
 
 def _row(name: str, r: dict[str, Any]) -> str:
