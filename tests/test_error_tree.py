@@ -143,3 +143,14 @@ def test_http_statuses_of_the_domain() -> None:
     assert describe(api_errors.TooManyRequests("x", 5))[2] == {"Retry-After": "5"}
     assert describe(domain.Unauthenticated("x"))[2]["WWW-Authenticate"].startswith("Basic")
     assert describe(ValueError("boom"))[0] == 500
+
+
+def test_a_subclass_with_its_own_category_gets_that_categorys_row() -> None:
+    class Retryable(domain.OutOfOrder):  # e.g. another process wrote first: retry
+        category = Category.UNAVAILABLE
+        retry_after = 2
+
+    status, _, headers = describe(Retryable("x"))
+    assert (status, headers) == (503, {"Retry-After": "2"})
+    assert exit_code(Retryable("x")) == exits.STORE
+    assert describe(domain.OutOfOrder("x"))[0] == 409

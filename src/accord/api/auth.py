@@ -3,7 +3,9 @@
 ``Gate`` is what every request passes: credentials are parsed on the event loop (cheap), then
 verified in a worker thread (the slow hash never runs on the loop). A client address with too
 many recent failures gets 429 with ``Retry-After`` for any token this process has not already
-verified, before anything is hashed, so a flood of bad tokens costs a table lookup each.
+verified, before anything is hashed, and that answer is held back ``delay`` seconds (the
+coroutine sleeps; no thread is held), so a flooding connection asks at most once per ``delay``
+and costs a table lookup each time.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+import anyio
 from starlette.requests import HTTPConnection
 
 from accord.api.errors import TooManyRequests
@@ -52,21 +55,27 @@ class Gate:
     """Authentication off the event loop, with failed attempts limited per client address."""
 
     def __init__(
-        self, credentials: Credentials, workers: Workers, throttle: FailureThrottle
+        self,
+        credentials: Credentials,
+        workers: Workers,
+        throttle: FailureThrottle,
+        delay: float = 1.0,
     ) -> None:
         self.credentials = credentials
         self.workers = workers
         self.throttle = throttle
+        self.delay = delay
 
     async def principal(self, connection: HTTPConnection) -> Principal:
         token, user = parse(connection.headers.get("authorization"))
+        if self.credentials.cached(token):  # no slow hash: never queued behind one
+            return await self.workers.exchange(self.credentials.verify, token, user)
         address = connection.client.host if connection.client else "-"
-        if not self.credentials.cached(token):
-            wait = self.throttle.retry_after(address)
-            if wait is not None:
-                raise TooManyRequests("too many failed authentications; try again later", wait)
-        try:
-            return await self.workers.hashing(self.credentials.verify, token, user)
-        except Unauthenticated:
-            self.throttle.failed(address)
-            raise
+        wait = self.throttle.retry_after(address)
+        if wait is not None:
+            await anyio.sleep(min(self.delay, wait))
+            raise TooManyRequests("too many failed authentications; try again later", wait)
+        self.throttle.failed(address)  # counted before hashing, forgiven if it verifies
+        principal = await self.workers.hashing(self.credentials.verify, token, user)
+        self.throttle.forgive(address)
+        return principal

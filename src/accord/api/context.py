@@ -61,7 +61,7 @@ class Server:
         throttle = FailureThrottle(
             settings.auth_failures, settings.auth_window, settings.auth_clients
         )
-        self.gate = Gate(credentials, self.workers, throttle)
+        self.gate = Gate(credentials, self.workers, throttle, settings.auth_delay)
         self._signer: CursorSigner | None = None
         self._markings: tuple[int, MarkingIndex] | None = None
 

@@ -155,7 +155,7 @@ def error_body(status: int, title: str, description: str, code: str) -> dict[str
 
 def answer(error: AccordError) -> Answer:
     for match, found in TABLE:
-        if match == error.category if isinstance(match, Category) else isinstance(error, match):
+        if _matches(match, error):
             return found
     return INTERNAL
 
@@ -199,3 +199,11 @@ def http_error(exc: Any) -> ApiError:
             tuple(m.strip() for m in allow.split(",") if m.strip()),
         )
     return BadRequest("the request is not valid")
+
+
+def _matches(match: type[AccordError] | Category, error: AccordError) -> bool:
+    """A category row matches its category; a class row matches the class and its subclasses
+    that keep its category (a subclass with a category of its own gets that category's row)."""
+    if isinstance(match, Category):
+        return error.category == match
+    return isinstance(error, match) and error.category == match.category

@@ -18,7 +18,8 @@ class ApiSettings:
     ``token_cache`` recently verified tokens are remembered. Failed authentications: at most
     ``auth_failures`` per client address in ``auth_window`` seconds, over at most
     ``auth_clients`` addresses tracked; past that an address's unknown tokens get 429 with
-    ``Retry-After`` without being hashed (tokens this process already verified still work).
+    ``Retry-After`` without being hashed, held back ``auth_delay`` seconds (tokens this process
+    already verified still work, at once).
     The connection limits (``header_timeout``, ``idle_timeout``, ``max_header_bytes``) are for
     uvicorn: see ``accord.api.server``.
     """
@@ -37,6 +38,7 @@ class ApiSettings:
     auth_failures: int = 20
     auth_window: float = 60.0
     auth_clients: int = 10_000
+    auth_delay: float = 1.0
     header_timeout: float = 10.0
     idle_timeout: float = 5.0
     max_header_bytes: int = 16 * 1024

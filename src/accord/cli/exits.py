@@ -48,6 +48,14 @@ TABLE: tuple[tuple[type[AccordError] | Category, int], ...] = (
 
 def exit_code(error: AccordError) -> int:
     for match, code in TABLE:
-        if match == error.category if isinstance(match, Category) else isinstance(error, match):
+        if _matches(match, error):
             return code
     return INTERNAL
+
+
+def _matches(match: type[AccordError] | Category, error: AccordError) -> bool:
+    """A category row matches its category; a class row matches the class and its subclasses
+    that keep its category (a subclass with a category of its own gets that category's row)."""
+    if isinstance(match, Category):
+        return error.category == match
+    return isinstance(error, match) and error.category == match.category

@@ -216,11 +216,16 @@ class Credentials:
 
     def _row(self, token_id: str) -> store.TokenRow | None:
         """The token's row when its MAC holds; an edited row is logged and treated as absent."""
-        with self.exchange_lock, self.exchange._reader() as s:
-            row = store.token(s.tx, token_id)
-            if row is None:
-                return None
-            expected = row_mac(self._key(s), row)
+        with self.exchange_lock:
+            if self._mac_key is None:
+                with self.exchange._reader() as s:
+                    self._key(s)
+            assert self._mac_key is not None
+            with self.exchange.store.transaction() as tx:
+                row = store.token(tx, token_id)
+        if row is None:
+            return None
+        expected = row_mac(self._mac_key, row)
         if row.mac is None or not hmac.compare_digest(row.mac, expected):
             error = IntegrityError(f"token row {token_id!r} fails its MAC: it was edited")
             log.error("refused a token: %s", error.message)

@@ -55,3 +55,14 @@ class FailureThrottle:
             self._failures[address] = (start, count + 1)
             while len(self._failures) > self.clients:
                 self._failures.popitem(last=False)
+
+    def forgive(self, address: str) -> None:
+        """Take back one failure (an attempt counted before it was checked, that succeeded)."""
+        with self._lock:
+            found = self._failures.get(address)
+            if found is not None:
+                start, count = found
+                if count <= 1:
+                    del self._failures[address]
+                else:
+                    self._failures[address] = (start, count - 1)
