@@ -67,6 +67,7 @@ def serve(
     import uvicorn
 
     from accord.api.app import WORKER_SETTINGS, WorkerSettings, create_app
+    from accord.api.server import config
 
     settings = env().settings
     frozen = parse_instant(at_text, "--at") if at_text else None
@@ -87,16 +88,19 @@ def serve(
     click.echo(
         f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/ (admin API: /openapi.json){when}{many}"
     )
-    if workers == 1:
-        uvicorn.run(create_app(worker.api(), exchange), host=host, port=port, log_level="warning")
+    api = worker.api()
+    if workers == 1:  # with the header deadline, idle timeout and header size limit
+        uvicorn.Server(config(create_app(api, exchange), api, host, port)).run()
         return
     exchange.store.close()
     os.environ[WORKER_SETTINGS] = worker.to_json()  # read by each worker's app factory
-    uvicorn.run(
+    uvicorn.run(  # workers are spawned from an import string: uvicorn's own h11 protocol
         "accord.api.app:worker_app",
         factory=True,
         workers=workers,
         host=host,
         port=port,
         log_level="warning",
+        timeout_keep_alive=max(1, round(api.idle_timeout)),
+        h11_max_incomplete_event_size=api.max_header_bytes,
     )
