@@ -18,6 +18,7 @@ from accord.cli import exits
 from accord.cli.exits import TABLE as EXIT_TABLE
 from accord.cli.exits import exit_code
 from accord.errors import AccordError, Category
+from accord.model.launch import InvalidLaunchEvent
 
 
 def _tree(root: type[AccordError]) -> list[type[AccordError]]:
@@ -44,6 +45,8 @@ def _example(cls: type[AccordError]) -> AccordError:
         return cls("wait", 7)
     if issubclass(cls, api_errors.MethodNotAllowed):
         return cls("no", ("GET",))
+    if issubclass(cls, InvalidLaunchEvent):
+        return cls("apogee_km", "message that must not leak")
     return cls("message that must not leak")
 
 

@@ -163,6 +163,7 @@ def release_hold() -> None:
 @at_option
 @json_option
 def place(by: str, holder: str, at_text: str | None, as_json: bool) -> None:
+    """Hold BY's releases to HOLDER from --at on, pending an investigation (Art. 17, R9)."""
     event = ReleaseHold(env().at(at_text), by, holder)
     report(f"release hold by {by} on {holder}", env().exchange.record_hold(event), as_json)
 
@@ -173,5 +174,6 @@ def place(by: str, holder: str, at_text: str | None, as_json: bool) -> None:
 @at_option
 @json_option
 def lift(by: str, holder: str, at_text: str | None, as_json: bool) -> None:
+    """Lift BY's hold on releases to HOLDER from --at on (Art. 17, R9)."""
     event = ReleaseHoldLifted(env().at(at_text), by, holder)
     report(f"release hold by {by} on {holder} lifted", env().exchange.record_hold(event), as_json)
