@@ -456,12 +456,14 @@ class Exchange:
 
     # --- the record (R12) ------------------------------------------------------------------------
 
-    def audit_verify(self, verifier_key: str | None = None) -> auditor.VerifyReport:
+    def audit_verify(
+        self, verifier_key: str | None = None, progress: auditor.Progress | None = None
+    ) -> auditor.VerifyReport:
         """Recompute the log, check every checkpoint, replay the entries against the store."""
         with self.store.transaction(
             write=False
         ) as tx:  # not the world: the rows may no longer make one
-            return auditor.verify(tx, verifier_key)
+            return auditor.verify(tx, verifier_key, progress)
 
     def audit_prove(self, seq: int, size: int | None = None) -> dict[str, object]:
         with self.store.transaction(write=False) as tx:
@@ -482,8 +484,12 @@ class Exchange:
             if note is None:
                 raise InvalidInput("the log is empty: there is nothing to checkpoint")
             size = parse_signed_checkpoint(note).checkpoint.size
-            s.tx.publish_checkpoint(size, s.tx.checkpoint(size) or note)
-            return s.tx.checkpoint(size) or note
+            published = s.tx.checkpoint(size)
+            if published is not None:
+                return published
+            s.tx.publish_checkpoint(size, note)  # logged: a removed or edited one is named
+            self._log(s, "checkpoint-publish", self.instant(None), {"size": size})
+            return note
 
     def countersign(self, size: int, party: str) -> str:
         """``party`` checks the published checkpoint at ``size`` (its signature and the root of
@@ -499,6 +505,8 @@ class Exchange:
                 journal.signer_name(party), keyring.current(party).ed25519
             )
             s.tx.publish_checkpoint(size, signed.text())
+            subject = {"size": size, "party": party}
+            self._log(s, "checkpoint-countersign", self.instant(None), subject)
             return signed.text()
 
     def snapshot(self) -> World:
