@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accord.audit import Frontier, node_key
-from accord.errors import IntegrityError
+from accord.errors import IntegrityError, InvalidInput
 from accord.model.requests import ReadRequest
 from accord.service import Exchange, MasterKey
 from accord.service.auditor import VerifyProgress, check_proof, verify
@@ -210,3 +210,11 @@ def test_a_node_beyond_the_log_is_named(db: Path, published: tuple[Exchange, int
     execute(db, "insert into audit_nodes (node, hash) values (?, ?)", 1 << 50, b"\0" * 32)
     with pytest.raises(IntegrityError, match="nodes beyond its last entry"):
         exchange.audit_verify()
+
+
+def test_proofs_of_many_entries_at_once_are_the_single_proofs(grown: Exchange) -> None:
+    size = len(_leaf_hashes(grown)) - 3
+    seqs = [0, size - 1, 17, 17, 40]
+    assert grown.audit_prove_many(seqs, size) == [grown.audit_prove(s, size) for s in seqs]
+    with pytest.raises(InvalidInput, match=f"entry {size}"):
+        grown.audit_prove_many([1, size], size)

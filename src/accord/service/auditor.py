@@ -430,31 +430,48 @@ def _signed_root(tx: StoreTx, size: int, root: bytes) -> str | None:
 def prove(tx: StoreTx, seq: int, size: int | None = None) -> dict[str, Any]:
     """An inclusion proof for entry ``seq`` in the tree of ``size`` entries (default: all),
     from O(log n) stored hashes."""
+    return prove_many(tx, [seq], size)[0]
+
+
+def prove_many(tx: StoreTx, seqs: Sequence[int], size: int | None = None) -> list[dict[str, Any]]:
+    """Inclusion proofs for several entries in one tree, from one read of their entries and one
+    of all the stored hashes they need; each is checked against the root before it is given."""
     size = _size(tx, size)
-    if not 0 <= seq < size:
-        raise InvalidInput(f"entry {seq}: the tree of {size} entries has entries 0 to {size - 1}")
-    stored = tx.entry(seq)
-    if stored is None:
-        raise IntegrityError(f"audit entry {seq} is missing (run `accord audit verify`)")
-    root, path = from_nodes(
-        lambda subtree: (subtree(0, size), inclusion_path(seq, size, subtree)),
+    for seq in seqs:
+        if not 0 <= seq < size:
+            raise InvalidInput(
+                f"entry {seq}: the tree of {size} entries has entries 0 to {size - 1}"
+            )
+    stored = tx.entries_at(seqs)
+    for seq in seqs:
+        if seq not in stored:
+            raise IntegrityError(f"audit entry {seq} is missing (run `accord audit verify`)")
+    root, paths = from_nodes(
+        lambda subtree: (subtree(0, size), [inclusion_path(seq, size, subtree) for seq in seqs]),
         lambda wanted: _stored_nodes(tx, wanted),
     )
-    try:  # O(log n) hashes: a stored node changed by hand never leaves in a false proof
-        verify_inclusion(stored[1], seq, size, path, root)
-    except ProofInvalid:
-        raise IntegrityError(_BAD_TREE.format(size=size)) from None
-    return {
-        "format": PROOF_FORMAT,
-        "kind": "inclusion",
-        "index": seq,
-        "size": size,
-        "leaf": base64.b64encode(stored[0]).decode("ascii"),
-        "leaf_hash": stored[1].hex(),
-        "root": root.hex(),
-        "proof": [h.hex() for h in path],
-        "checkpoint": _signed_root(tx, size, root),
-    }
+    note = _signed_root(tx, size, root)
+    proofs = []
+    for seq, path in zip(seqs, paths, strict=True):
+        leaf, hashed = stored[seq]
+        try:  # O(log n) hashes: a stored node changed by hand never leaves in a false proof
+            verify_inclusion(hashed, seq, size, path, root)
+        except ProofInvalid:
+            raise IntegrityError(_BAD_TREE.format(size=size)) from None
+        proofs.append(
+            {
+                "format": PROOF_FORMAT,
+                "kind": "inclusion",
+                "index": seq,
+                "size": size,
+                "leaf": base64.b64encode(leaf).decode("ascii"),
+                "leaf_hash": hashed.hex(),
+                "root": root.hex(),
+                "proof": [h.hex() for h in path],
+                "checkpoint": note,
+            }
+        )
+    return proofs
 
 
 def consistency(tx: StoreTx, old: int, new: int | None = None) -> dict[str, Any]:

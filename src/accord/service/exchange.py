@@ -469,6 +469,13 @@ class Exchange:
         with self.store.transaction(write=False) as tx:
             return auditor.prove(tx, seq, size)
 
+    def audit_prove_many(
+        self, seqs: Sequence[int], size: int | None = None
+    ) -> list[dict[str, object]]:
+        """Inclusion proofs of several entries in one tree, in one read of the store."""
+        with self.store.transaction(write=False) as tx:
+            return list(auditor.prove_many(tx, seqs, size))
+
     def audit_consistency(self, old: int, new: int | None = None) -> dict[str, object]:
         with self.store.transaction(write=False) as tx:
             return auditor.consistency(tx, old, new)
