@@ -459,10 +459,10 @@ class Exchange:
     def audit_verify(
         self, verifier_key: str | None = None, progress: auditor.Progress | None = None
     ) -> auditor.VerifyReport:
-        """Recompute the log, check every checkpoint, replay the entries against the store."""
-        with self.store.transaction(
-            write=False
-        ) as tx:  # not the world: the rows may no longer make one
+        """Stream the log (hashes, stored subtrees, replay), check every checkpoint, compare the
+        store's rows; ``progress`` hears how far it is (see ``auditor.VerifyProgress``)."""
+        # not the world: the rows may no longer make one
+        with self.store.transaction(write=False) as tx:
             return auditor.verify(tx, verifier_key, progress)
 
     def audit_prove(self, seq: int, size: int | None = None) -> dict[str, object]:
