@@ -367,6 +367,7 @@ def test_a_refused_act_exits_1_and_writes_only_its_record(loaded: Path) -> None:
     assert "level-not-covered" in {r["code"] for r in json.loads(result.stdout)["reasons"]}
     after = rows(loaded)
     assert after.pop("audit_entries") == before.pop("audit_entries") + 1  # the refusal (R12)
+    assert after.pop("audit_nodes") >= before.pop("audit_nodes")  # the log's subtrees
     assert after == before
 
 

@@ -476,13 +476,13 @@ def test_prove_and_check_an_inclusion_proof_offline(db: Path, tmp_path: Path) ->
 def test_prove_and_check_a_consistency_proof_offline(
     db: Path, master: MasterKey, tmp_path: Path
 ) -> None:
-    published = accord("audit", "checkpoint", db=db)
+    published = accord("audit", "checkpoint", db=db, key=master.text())
     assert published.returncode == OK, published.stderr
     old = int(published.stdout.split("\n")[1])
     for user in ("jpn-analyst", "kor-analyst", "usa-analyst"):  # reads: three more entries
         accord("read", "kor-kn25-1031", "--user", user, "--at", AFTER, db=db, key=master.text())
     new = counts(db)["audit_entries"]
-    assert new == old + 3
+    assert new == old + 1 + 3  # the publication is an entry of its own
     proved = accord("audit", "consistency", old, new, db=db)
     assert proved.returncode == OK, proved.stderr
     proof = proved.json()
@@ -549,12 +549,15 @@ def test_proofs_beyond_the_log_are_bad_input(db: Path) -> None:
 
 def test_publish_countersign_and_forged_signatures(db: Path, master: MasterKey) -> None:
     key = master.text()
-    published = accord("audit", "checkpoint", db=db)
+    published = accord("audit", "checkpoint", db=db, key=key)
     assert published.returncode == OK, published.stderr
     origin, size_line, root = published.stdout.split("\n")[:3]
     size = int(size_line)
-    assert origin.startswith("accord.exchange/") and size == counts(db)["audit_entries"]
-    assert base64.b64decode(root).hex() == accord("audit", "verify", "--json", db=db).json()["root"]
+    # the publication is an entry of its own, after the tree it publishes
+    assert origin.startswith("accord.exchange/") and size == counts(db)["audit_entries"] - 1
+    tree = accord("audit", "consistency", size, size, db=db).json()
+    assert base64.b64decode(root).hex() == tree["new_root"]
+    assert accord("audit", "checkpoint", db=db).returncode != OK  # publishing needs the key
 
     assert (
         accord("audit", "countersign", size + 1, "--party", "KOR", db=db, key=key).returncode

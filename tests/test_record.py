@@ -758,7 +758,7 @@ def test_pymerkle_agrees_on_roots_leaves_and_proofs(
     tree = pymerkle.InmemoryTree(algorithm="sha256")
     for leaf, _ in rows:
         tree.append_entry(bytes(leaf))
-    assert tree.get_size() == size == 77
+    assert tree.get_size() == size == 77 + len(published)  # each publication is an entry
     assert [tree.get_leaf(i + 1) for i in range(size)] == [bytes(h) for _, h in rows]
 
     sizes = []
@@ -766,7 +766,7 @@ def test_pymerkle_agrees_on_roots_leaves_and_proofs(
         checkpoint = parse_signed_checkpoint(note).checkpoint
         assert tree.get_root(checkpoint.size) == checkpoint.root, checkpoint.size
         sizes.append(checkpoint.size)
-    assert sizes == [37, 38, 40, 48, 64, 65, 77]
+    assert sizes == [37, 39, 42, 51, 68, 70, 83]  # each publication adds its own entry
 
     key = exchange.verifier_key()
     for index, at_size in (

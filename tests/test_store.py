@@ -217,6 +217,7 @@ def test_refused_and_out_of_order_acts_write_nothing_but_the_refusal(
     after = counts(exchange)
     # the refused release is recorded (R12) and changes nothing else; bad input records nothing
     assert after.pop("audit_entries") == before.pop("audit_entries") + 1
+    assert after.pop("audit_nodes") >= before.pop("audit_nodes")  # the log's subtrees
     assert after == before
 
 

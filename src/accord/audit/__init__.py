@@ -22,24 +22,40 @@ from accord.audit.checkpoint import (
 )
 from accord.audit.hasher import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
 from accord.audit.proofs import consistency_path, inclusion_path
-from accord.audit.tree import Frontier, MerkleTree, root_of
+from accord.audit.tree import (
+    ClosedNode,
+    Frontier,
+    MerkleTree,
+    Node,
+    cover,
+    fold,
+    from_nodes,
+    node_key,
+    root_of,
+)
 from accord.audit.verify import root_from_inclusion, verify_consistency, verify_inclusion
 
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "Checkpoint",
+    "ClosedNode",
     "Frontier",
     "MerkleTree",
+    "Node",
     "NoteSignature",
     "SignedCheckpoint",
     "SignedNote",
     "VerifierKey",
     "consistency_path",
+    "cover",
+    "fold",
+    "from_nodes",
     "inclusion_path",
     "key_hash",
     "leaf_hash",
     "node_hash",
+    "node_key",
     "parse_checkpoint_body",
     "parse_note",
     "parse_signed_checkpoint",

@@ -1,4 +1,5 @@
-"""Merkle trees of RFC 9162 §2.1: a root function, a compact frontier and a tree with its levels.
+"""Merkle trees of RFC 9162 §2.1: a root function, a compact frontier, a tree with its levels,
+and the complete subtrees (nodes) a store keeps so that proofs are O(log n) reads.
 
 All three work on leaf hashes (``hasher.leaf_hash`` of each entry), never on entries, and agree
 with the RFC's recursive definition of MTH, where D[n] splits at k, the largest power of two
@@ -8,11 +9,18 @@ that split, without recursion.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 from accord.audit.hasher import EMPTY_ROOT, HASH_SIZE, hash_pairs, node_hash
 from accord.audit.proofs import consistency_path, inclusion_path
-from accord.errors import InvalidInput
+from accord.errors import IntegrityError, InvalidInput
+
+Node = tuple[int, int]
+"""(level, index): the complete subtree of ``2**level`` leaves from leaf ``index * 2**level``."""
+ClosedNode = tuple[int, int, bytes]
+"""A node an append completed, with its hash: (level, index, MTH)."""
+T = TypeVar("T")
 
 
 def root_of(leaf_hashes: Sequence[bytes]) -> bytes:
@@ -67,15 +75,21 @@ class Frontier:
         """The state to persist beside ``size``."""
         return tuple(self._hashes)
 
-    def append(self, leaf_hash: bytes) -> None:
-        """Add one leaf: merge it with every subtree it completes (a binary carry)."""
+    def append(self, leaf_hash: bytes) -> list[ClosedNode]:
+        """Add one leaf: merge it with every subtree it completes (a binary carry). Returns
+        those subtrees, lowest first, as the nodes a store keeps (level 1 and up)."""
         _check_hash(leaf_hash)
-        h, n = leaf_hash, self._size
+        h, n, index = leaf_hash, self._size, self._size
+        closed: list[ClosedNode] = []
+        level = 0
         while n & 1:
             h = node_hash(self._hashes.pop(), h)
             n >>= 1
+            level += 1
+            closed.append((level, index >> level, h))
         self._hashes.append(h)
         self._size += 1
+        return closed
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
         """``append`` each leaf hash in turn."""
@@ -154,17 +168,7 @@ class MerkleTree:
 
     def _subtree(self, lo: int, hi: int) -> bytes:
         """MTH(D[lo:hi]) for a range that starts at a multiple of its largest power of two."""
-        hashes: list[bytes] = []
-        pos, rest = lo, hi - lo
-        while rest:
-            j = rest.bit_length() - 1  # the largest complete subtree left in the range
-            hashes.append(self._levels[j][pos >> j])
-            pos += 1 << j
-            rest -= 1 << j
-        h = hashes.pop()
-        while hashes:
-            h = node_hash(hashes.pop(), h)
-        return h
+        return fold([self._levels[j][i] for j, i in cover(lo, hi)])
 
     def _size_arg(self, size: int | None) -> int:
         if size is None:
@@ -176,6 +180,63 @@ class MerkleTree:
 
     def __repr__(self) -> str:
         return f"MerkleTree(size={self.size})"
+
+
+def node_key(level: int, index: int) -> int:
+    """The number a store keys node (level, index) by: its last leaf times 64, plus its level.
+    Keys grow in the order appends complete the nodes, so a log's nodes are read in key order
+    as its entries are replayed."""
+    return ((((index + 1) << level) - 1) << 6) | level
+
+
+def cover(lo: int, hi: int) -> list[Node]:
+    """The complete subtrees that make up D[lo:hi], left to right, for a range that starts at a
+    multiple of its largest power of two (every range ``proofs`` asks for): O(log n) of them."""
+    nodes: list[Node] = []
+    pos, rest = lo, hi - lo
+    while rest:
+        j = rest.bit_length() - 1  # the largest complete subtree left in the range
+        nodes.append((j, pos >> j))
+        pos += 1 << j
+        rest -= 1 << j
+    return nodes
+
+
+def fold(hashes: Sequence[bytes]) -> bytes:
+    """MTH of consecutive subtrees, largest first, as ``cover`` gives them: folded right to left."""
+    h = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        h = node_hash(left, h)
+    return h
+
+
+def from_nodes(
+    make: Callable[[Callable[[int, int], bytes]], T],
+    fetch: Callable[[Sequence[Node]], Mapping[Node, bytes]],
+) -> T:
+    """Run ``make`` (a root or a proof from ``proofs``) on stored nodes in two passes: the first
+    learns which nodes it needs, ``fetch`` reads them all at once, the second computes. A node
+    ``fetch`` does not give means the store lost it."""
+    wanted: dict[Node, None] = {}
+
+    def note(lo: int, hi: int) -> bytes:
+        wanted.update(dict.fromkeys(cover(lo, hi)))
+        return EMPTY_ROOT
+
+    make(note)
+    found = fetch(list(wanted))
+
+    def subtree(lo: int, hi: int) -> bytes:
+        try:
+            return fold([found[node] for node in cover(lo, hi)])
+        except KeyError:
+            level, index = next(n for n in cover(lo, hi) if n not in found)
+            raise IntegrityError(
+                f"the log's stored node at level {level}, index {index} is missing"
+                " (run `accord audit verify`)"
+            ) from None
+
+    return make(subtree)
 
 
 def _check_size(value: int, what: str) -> None:

@@ -644,13 +644,22 @@ class Exchange:
     def audit_verify(
         self, verifier_key: str | None = None, *, progress: Progress | None = None
     ) -> auditor.VerifyReport:
-        """Recompute the log, check every checkpoint, replay the entries against the store."""
-        with self.store.transaction() as tx:  # not the world: the rows may no longer make one
+        """Stream the log (hashes, stored subtrees, replay), check every checkpoint, compare the
+        store's rows; ``progress`` hears how far it is (``service.progress``: entries, then rows)."""
+        # not the world: the rows may no longer make one
+        with self.store.transaction(write=False) as tx:
             return auditor.verify(tx, verifier_key, progress)
 
     def audit_prove(self, seq: int, size: int | None = None) -> dict[str, object]:
         with self.store.transaction(write=False) as tx:
             return auditor.prove(tx, seq, size)
+
+    def audit_prove_many(
+        self, seqs: Sequence[int], size: int | None = None
+    ) -> list[dict[str, object]]:
+        """Inclusion proofs of several entries in one tree, in one read of the store."""
+        with self.store.transaction(write=False) as tx:
+            return list(auditor.prove_many(tx, seqs, size))
 
     def audit_consistency(self, old: int, new: int | None = None) -> dict[str, object]:
         with self.store.transaction(write=False) as tx:
@@ -667,8 +676,12 @@ class Exchange:
             if note is None:
                 raise InvalidInput("the log is empty: there is nothing to checkpoint")
             size = parse_signed_checkpoint(note).checkpoint.size
-            s.tx.publish_checkpoint(size, s.tx.checkpoint(size) or note)
-            return s.tx.checkpoint(size) or note
+            published = s.tx.checkpoint(size)
+            if published is not None:
+                return published
+            s.tx.publish_checkpoint(size, note)  # logged: a removed or edited one is named
+            self._log(s, "checkpoint-publish", self.instant(None), {"size": size})
+            return note
 
     def countersign(self, size: int, party: str) -> str:
         """``party`` checks the published checkpoint at ``size`` (its signature and the root of
@@ -684,6 +697,8 @@ class Exchange:
                 journal.signer_name(party), keyring.current(party).ed25519
             )
             s.tx.publish_checkpoint(size, signed.text())
+            subject = {"size": size, "party": party}
+            self._log(s, "checkpoint-countersign", self.instant(None), subject)
             return signed.text()
 
     def snapshot(self) -> World:

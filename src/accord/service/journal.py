@@ -3,7 +3,9 @@
 An entry's leaf is ``ENTRY_PREFIX`` followed by the RFC 8785 JSON of what happened: its place in
 the log, the act, its instant, the decision's reason codes and the image of every row it wrote.
 At the end of each writing transaction the exchange signs a checkpoint of the whole log (kept as
-the store's latest checkpoint), so no entry is ever outside a signature.
+the store's latest checkpoint), so no entry is ever outside a signature. Beside the entries it
+keeps every complete subtree the appends close (``audit_nodes``), so that a proof reads O(log n)
+stored hashes instead of the whole log.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from accord.audit import Checkpoint, Frontier, SignedCheckpoint, leaf_hash, sign_checkpoint
+from accord.audit import (
+    Checkpoint,
+    Frontier,
+    SignedCheckpoint,
+    leaf_hash,
+    node_key,
+    sign_checkpoint,
+)
 from accord.crypto import EXCHANGE, Keyring, canonical_json
 from accord.errors import IntegrityError, InvalidInput
 from accord.model.time import iso
@@ -102,13 +111,16 @@ def flush(tx: StoreTx, pending: Pending, keyring: Keyring) -> SignedCheckpoint |
         return None
     frontier = load_frontier(tx)
     rows = []
+    nodes = []
     for body in pending.bodies:
         seq = frontier.size
         leaf = encode_entry({"seq": seq, **body})
         hashed = leaf_hash(leaf)
-        frontier.append(hashed)
+        for level, index, h in frontier.append(hashed):
+            nodes.append((node_key(level, index), h))
         rows.append((seq, leaf, hashed))
     tx.append_entries(rows)
+    tx.append_nodes(nodes)
     tx.set_meta(
         FRONTIER, json.dumps({"size": frontier.size, "hashes": [h.hex() for h in frontier.hashes]})
     )

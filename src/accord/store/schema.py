@@ -25,7 +25,7 @@ from sqlalchemy import (
 
 from accord.model.time import require_aware
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -250,6 +250,15 @@ audit_entries = Table(
     Column("leaf_hash", LargeBinary, nullable=False),
 )
 
+# the log's complete subtrees above the leaves (RFC 9162 MTH of 2**level leaves), so that a proof
+# reads O(log n) rows; ``node`` is ``audit.node_key(level, index)``: last leaf * 64 + level
+audit_nodes = Table(
+    "audit_nodes",
+    metadata,
+    Column("node", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
 # checkpoints the exchange published (signed notes, with any parties' countersignatures)
 checkpoints = Table(
     "checkpoints",
@@ -277,4 +286,5 @@ AUDITED = (
     key_sets,
     wrapped_keys,
     api_tokens,
+    checkpoints,
 )

@@ -253,6 +253,27 @@ _WRAPPED = select(
     t.wrapped_keys.c.item.in_(bindparam("ids", expanding=True)),
 )
 _APPEND = insert(t.audit_entries)
+_APPEND_NODES = insert(t.audit_nodes)
+_NODES = select(t.audit_nodes.c.node, t.audit_nodes.c.hash).where(
+    t.audit_nodes.c.node.in_(bindparam("keys", expanding=True))
+)
+_NODES_BETWEEN = (
+    select(t.audit_nodes.c.node, t.audit_nodes.c.hash)
+    .where(t.audit_nodes.c.node >= bindparam("lo"), t.audit_nodes.c.node < bindparam("hi"))
+    .order_by(t.audit_nodes.c.node)
+)
+_LEAF_HASHES = select(t.audit_entries.c.seq, t.audit_entries.c.leaf_hash).where(
+    t.audit_entries.c.seq.in_(bindparam("seqs", expanding=True))
+)
+_ENTRIES_AT = select(
+    t.audit_entries.c.seq, t.audit_entries.c.leaf, t.audit_entries.c.leaf_hash
+).where(t.audit_entries.c.seq.in_(bindparam("seqs", expanding=True)))
+_ENTRIES_PAGE = (
+    select(t.audit_entries.c.seq, t.audit_entries.c.leaf, t.audit_entries.c.leaf_hash)
+    .where(t.audit_entries.c.seq >= bindparam("start"))
+    .order_by(t.audit_entries.c.seq)
+    .limit(bindparam("limit"))
+)
 _KEY_SETS = select(t.key_sets).order_by(t.key_sets.c.owner, t.key_sets.c.version)
 
 
@@ -569,6 +590,36 @@ class StoreTx:
                 _APPEND, [{"seq": seq, "leaf": leaf, "leaf_hash": h} for seq, leaf, h in entries]
             )
 
+    def append_nodes(self, nodes: list[tuple[int, bytes]]) -> None:
+        """The log's complete subtrees as (node key, hash), in the caller's transaction."""
+        if nodes:
+            self.conn.execute(_APPEND_NODES, [{"node": key, "hash": h} for key, h in nodes])
+
+    def nodes(self, keys: Sequence[int]) -> dict[int, bytes]:
+        """Stored subtree hashes by node key, in one query (a key not stored is left out)."""
+        if not keys:
+            return {}
+        rows = self.conn.execute(_NODES, {"keys": list(keys)})
+        return {int(key): bytes(h) for key, h in rows}
+
+    def nodes_between(self, lo: int, hi: int) -> list[tuple[int, bytes]]:
+        """The stored nodes with keys in [lo, hi), in key order."""
+        rows = self.conn.execute(_NODES_BETWEEN, {"lo": lo, "hi": hi})
+        return [(int(key), bytes(h)) for key, h in rows]
+
+    def node_count(self, lo: int = 0) -> int:
+        """How many nodes are stored with keys from ``lo`` on."""
+        c = t.audit_nodes.c
+        query = select(func.count()).select_from(t.audit_nodes).where(c.node >= lo)
+        return int(self.conn.execute(query).scalar_one())
+
+    def leaf_hashes(self, seqs: Sequence[int]) -> dict[int, bytes]:
+        """Stored leaf hashes by entry, in one query (an entry not stored is left out)."""
+        if not seqs:
+            return {}
+        rows = self.conn.execute(_LEAF_HASHES, {"seqs": list(seqs)})
+        return {int(seq): bytes(h) for seq, h in rows}
+
     def entries(
         self, start: int = 0, stop: int | None = None
     ) -> Iterator[tuple[int, bytes, bytes]]:
@@ -581,6 +632,18 @@ class StoreTx:
         for seq, leaf, leaf_hash in result:
             yield int(seq), bytes(leaf), bytes(leaf_hash)
 
+    def entries_page(self, start: int, limit: int) -> list[tuple[int, bytes, bytes]]:
+        """Up to ``limit`` stored entries from ``seq`` ``start`` on, in order (one query)."""
+        rows = self.conn.execute(_ENTRIES_PAGE, {"start": start, "limit": limit})
+        return [(int(seq), bytes(leaf), bytes(h)) for seq, leaf, h in rows]
+
+    def entries_at(self, seqs: Sequence[int]) -> dict[int, tuple[bytes, bytes]]:
+        """Several entries' (leaf, leaf hash) by ``seq``, in one query (a missing one left out)."""
+        if not seqs:
+            return {}
+        rows = self.conn.execute(_ENTRIES_AT, {"seqs": list(seqs)})
+        return {int(seq): (bytes(leaf), bytes(h)) for seq, leaf, h in rows}
+
     def entry(self, seq: int) -> tuple[bytes, bytes] | None:
         c = t.audit_entries.c
         row = self.conn.execute(select(c.leaf, c.leaf_hash).where(c.seq == seq)).one_or_none()
@@ -592,11 +655,12 @@ class StoreTx:
         )
 
     def publish_checkpoint(self, size: int, note: str) -> None:
-        done = self.conn.execute(
-            update(t.checkpoints).where(t.checkpoints.c.size == size).values(note=note)
-        )
-        if done.rowcount == 0:
-            self.conn.execute(insert(t.checkpoints).values(size=size, note=note))
+        """Publish (or replace, with more signatures) the checkpoint at ``size``: an audited
+        row, so that its removal or any edit is named by ``audit verify``."""
+        if self.checkpoint(size) is None:
+            self._insert(t.checkpoints, {"size": size, "note": note})
+        else:
+            self._update(t.checkpoints, {"size": size}, {"note": note})
 
     def checkpoint(self, size: int) -> str | None:
         query = select(t.checkpoints.c.note).where(t.checkpoints.c.size == size)
