@@ -674,6 +674,8 @@ def test_a_refused_act_says_so_exits_1_and_changes_only_the_log(own: Path) -> No
     assert "level-not-covered" in {r["code"] for r in data["reasons"]}
     after = rows(own)
     assert after.pop("audit_entries") == before.pop("audit_entries") + 1
+    # the one entry may close subtrees of the log's tree, which the store keeps beside it
+    assert after.pop("audit_nodes", 0) >= before.pop("audit_nodes", 0)
     assert after == before
     text = accord(
         "agreement", "suspend", "tisa", "--by", "USA", "--at", "2024-01-02T00:00:00Z", db=own
