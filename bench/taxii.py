@@ -1,15 +1,20 @@
 """TAXII 2.1 workloads, accord beside medallion 3.0.0 (memory backend, its own Flask server), in
 one run on the same machine.
 
-    .venv/bin/python -m bench.taxii                       # default run (under ~10 minutes)
-    .venv/bin/python -m bench.taxii --medallion-objects 10000   # medallion at 10k (very slow)
-    .venv/bin/python -m bench.taxii --skip-medallion --sizes 1000,10000,100000
+    .venv/bin/python -m bench.taxii          # ingest at 1k, 10k, 100k; paged read at 10k
+    .venv/bin/python -m bench.taxii --medallion-budget 600   # let medallion run longer
+    .venv/bin/python -m bench.taxii --skip-medallion --sizes 1000,10000
+
+Every size is ingested from empty into a fresh server, accord and medallion alike; each
+medallion step (an ingest, the paged read) stops after ``--medallion-budget`` seconds and the
+table says how many objects it had stored by then.
 
 Each server runs in its own process on 127.0.0.1; the client is one keep-alive httpx client.
 accord enforces its read decision on every object and stores durably in SQLite; medallion does
-neither. medallion is installed into ``bench/.medallion-venv`` (created on first use) so its
-pins never touch ours. Nothing is extrapolated: every figure says at which size it was measured.
-This is a benchmark, not a test: nothing asserts a timing.
+neither. medallion is installed into ``~/.cache/accord-bench/medallion-venv`` (created on first
+use; outside the repository, whose files the tests read) so its pins never touch ours. Nothing
+is extrapolated: every figure says at which size it was measured. This is a benchmark, not a
+test: nothing asserts a timing.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Any
 import httpx
 
 HERE = Path(__file__).resolve().parent
-MEDALLION_VENV = HERE / ".medallion-venv"
+MEDALLION_VENV = Path.home() / ".cache" / "accord-bench" / "medallion-venv"
 TAXII = "application/taxii+json;version=2.1"
 KOR_LEVEL = "군사II급비밀"
 
@@ -119,7 +124,7 @@ def accord_server(folder: Path) -> Iterator[tuple[str, dict[str, str]]]:
 def medallion_python() -> Path:
     python = MEDALLION_VENV / "bin" / "python"
     if not python.exists():
-        print("creating bench/.medallion-venv with medallion 3.0.0 …", file=sys.stderr)
+        print(f"creating {MEDALLION_VENV} with medallion 3.0.0 …", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(MEDALLION_VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "medallion==3.0.0"], check=True)
     return python
@@ -222,22 +227,35 @@ def indicators(n: int, accord: bool) -> list[dict[str, Any]]:
 
 
 def ingest(
-    client: httpx.Client, url: str, headers: dict[str, str], objs: list[dict[str, Any]], size: int
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    objs: list[dict[str, Any]],
+    size: int,
+    budget: float | None = None,
 ) -> dict[str, Any]:
+    """POST ``objs`` in envelopes of ``size``; with a ``budget`` (seconds), stop after the first
+    envelope that ends past it and report what was stored by then."""
     post = {**headers, "Content-Type": TAXII}
     latencies = []
+    sent = 0
     start = time.perf_counter()
     for i in range(0, len(objs), size):
+        if budget is not None and sent and time.perf_counter() - start > budget:
+            break
         body = json.dumps({"objects": objs[i : i + size]}).encode("utf-8")
         t = time.perf_counter()
         r = client.post(f"{url}objects/", content=body, headers=post)
         latencies.append(time.perf_counter() - t)
         if r.status_code != 202:
             raise RuntimeError(f"POST answered {r.status_code}: {r.text[:300]}")
+        sent += len(objs[i : i + size])
     elapsed = time.perf_counter() - start
     return {
-        "objects": len(objs),
-        "objects_per_s": len(objs) / elapsed,
+        "objects": sent,
+        "of": len(objs),
+        "seconds": elapsed,
+        "objects_per_s": sent / elapsed,
         "first_post_ms": latencies[0] * 1e3,
         "last_post_ms": latencies[-1] * 1e3,
     }
@@ -246,12 +264,18 @@ def ingest(
 def paged_read(
     client: httpx.Client, url: str, headers: dict[str, str], limit: int = 100, budget: float = 900
 ) -> dict[str, Any]:
+    """Every page in turn until the last or past ``budget`` seconds; a page that takes longer
+    than the budget itself is abandoned (``timed_out``)."""
     query = f"?match[type]=indicator&limit={limit}"
-    got, pages, first = 0, [], None
+    got, pages, first, timed_out = 0, [], None, False
     start = time.perf_counter()
     while True:
         t = time.perf_counter()
-        r = client.get(f"{url}objects/{query}", headers=headers, timeout=1200)
+        try:
+            r = client.get(f"{url}objects/{query}", headers=headers, timeout=budget)
+        except httpx.TimeoutException:
+            timed_out = True
+            break
         pages.append(time.perf_counter() - t)
         first = first if first is not None else pages[-1]
         body = r.json()
@@ -265,7 +289,9 @@ def paged_read(
         "seconds": elapsed,
         "objects_per_s": got / elapsed,
         "first_page_ms": (first or 0) * 1e3,
-        "page_p50_ms": statistics.median(pages) * 1e3,
+        "page_p50_ms": statistics.median(pages) * 1e3 if pages else None,
+        "timed_out": timed_out,
+        "budget_s": budget,
     }
 
 
@@ -302,34 +328,47 @@ def page_cost(client: httpx.Client, url: str, headers: dict[str, str], pages: in
     return statistics.median(costs) * 1e3
 
 
+def _sizes(args: argparse.Namespace) -> list[int]:
+    return sorted(int(s) for s in args.sizes.split(","))
+
+
 def run_accord(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    sizes = sorted(int(s) for s in args.sizes.split(","))
-    with accord_server(folder) as (url, headers), httpx.Client(timeout=300) as client:
-        objs = indicators(args.objects, accord=True)
-        out["ingest"] = ingest(client, url, headers, objs, args.envelope)
-        out["paged_read"] = paged_read(client, url, headers)
-        out["single_get"] = single_gets(client, url, headers, [o["id"] for o in objs], args.gets)
-        costs, held = {}, args.objects
-        for size in sizes:
-            if size > held:
-                more = indicators(size - held, accord=True)
-                ingest(client, url, headers, more, 1000)
-                held = size
-            if size <= held:
-                costs[size] = page_cost(client, url, headers)
-        out["page_cost_ms"] = costs
+    """Per size: a fresh server and store, the ingest from empty, the per-page cost; at
+    ``--objects`` also the paged read of everything and single-object GETs."""
+    out: dict[str, Any] = {"ingest": {}, "page_cost_ms": {}}
+    for size in _sizes(args):
+        (folder / str(size)).mkdir()
+        with (
+            accord_server(folder / str(size)) as (url, headers),
+            httpx.Client(timeout=300) as client,
+        ):
+            objs = indicators(size, accord=True)
+            out["ingest"][size] = ingest(client, url, headers, objs, args.envelope)
+            out["page_cost_ms"][size] = page_cost(client, url, headers)
+            if size == args.objects:
+                out["paged_read"] = paged_read(client, url, headers)
+                ids = [o["id"] for o in objs]
+                out["single_get"] = single_gets(client, url, headers, ids, args.gets)
     return out
 
 
 def run_medallion(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    with medallion_server(folder) as (url, headers), httpx.Client(timeout=1200) as client:
-        objs = indicators(args.medallion_objects, accord=False)
-        out["ingest"] = ingest(client, url, headers, objs, args.envelope)
-        out["paged_read"] = paged_read(client, url, headers)
-        ids = [o["id"] for o in objs]
-        out["single_get"] = single_gets(client, url, headers, ids, args.medallion_gets)
+    """As accord, each size from empty in a fresh server, each step bounded by
+    ``--medallion-budget`` seconds (what was measured by then is reported)."""
+    out: dict[str, Any] = {"ingest": {}}
+    budget = args.medallion_budget
+    for size in _sizes(args):
+        (folder / str(size)).mkdir()
+        with (
+            medallion_server(folder / str(size)) as (url, headers),
+            httpx.Client(timeout=1200) as client,
+        ):
+            objs = indicators(size, accord=False)
+            out["ingest"][size] = got = ingest(client, url, headers, objs, args.envelope, budget)
+            if size == args.objects:
+                out["paged_read"] = paged_read(client, url, headers, budget=budget)
+                ids = [o["id"] for o in objs[: got["objects"]]]
+                out["single_get"] = single_gets(client, url, headers, ids, args.medallion_gets)
     return out
 
 
@@ -341,28 +380,43 @@ def table(
 
     m = medallion or {}
     rows = ["| workload | accord | medallion 3.0.0 | ratio |", "|---|---:|---:|---:|"]
-    ai, mi = accord["ingest"], m.get("ingest")
-    rows.append(
-        f"| ingest, envelopes of {args.envelope} | {ai['objects']:,} objects: "
-        f"{ai['objects_per_s']:,.0f} obj/s (POST {ai['first_post_ms']:.0f}→{ai['last_post_ms']:.0f} ms) | "
-        + (
-            f"{mi['objects']:,} objects: {mi['objects_per_s']:,.0f} obj/s (POST "
-            f"{mi['first_post_ms']:.0f}→{mi['last_post_ms']:.0f} ms) | {ratio(ai['objects_per_s'], mi['objects_per_s'])} |"
-            if mi
-            else "not run | - |"
+    for size, ai in accord["ingest"].items():
+        mi = m.get("ingest", {}).get(size)
+        bounded = (
+            f" (stopped at {args.medallion_budget:.0f} s)" if mi and mi["objects"] < size else ""
         )
-    )
+        rows.append(
+            f"| ingest {size:,} objects from empty, envelopes of {args.envelope} | "
+            f"{ai['objects_per_s']:,.0f} obj/s ({ai['seconds']:.1f} s; POST "
+            f"{ai['first_post_ms']:.0f}→{ai['last_post_ms']:.0f} ms) | "
+            + (
+                f"{mi['objects_per_s']:,.0f} obj/s ({mi['objects']:,} objects in "
+                f"{mi['seconds']:.1f} s{bounded}; POST {mi['first_post_ms']:.0f}→"
+                f"{mi['last_post_ms']:.0f} ms) | {ratio(ai['objects_per_s'], mi['objects_per_s'])} |"
+                if mi
+                else "not run | - |"
+            )
+        )
+    ai = accord["ingest"][args.objects]
+    mi = m.get("ingest", {}).get(args.objects)
     ap, mp = accord["paged_read"], m.get("paged_read")
-    rows.append(
-        f"| paged GET, type filter, limit 100 | {ap['objects']:,} objects in {ap['seconds']:.2f} s "
-        f"({ap['objects_per_s']:,.0f} obj/s; first page {ap['first_page_ms']:.1f} ms) | "
-        + (
-            f"{mp['objects']:,} objects in {mp['seconds']:.2f} s ({mp['objects_per_s']:,.0f} obj/s; "
-            f"first page {mp['first_page_ms']:.0f} ms) | {ratio(ap['objects_per_s'], mp['objects_per_s'])} |"
-            if mp
-            else "not run | - |"
+    if mp and not mp["objects"]:  # its first page alone outlasted the budget
+        rows.append(
+            f"| paged GET, type filter, limit 100 | {ap['objects']:,} objects in "
+            f"{ap['seconds']:.2f} s ({ap['objects_per_s']:,.0f} obj/s) | no page within "
+            f"{mp['budget_s']:.0f} s | not measured (its first page outlasted accord's whole read) |"
         )
-    )
+    else:
+        rows.append(
+            f"| paged GET, type filter, limit 100 | {ap['objects']:,} objects in {ap['seconds']:.2f} s "
+            f"({ap['objects_per_s']:,.0f} obj/s; first page {ap['first_page_ms']:.1f} ms) | "
+            + (
+                f"{mp['objects']:,} objects in {mp['seconds']:.2f} s ({mp['objects_per_s']:,.0f} obj/s; "
+                f"first page {mp['first_page_ms']:.0f} ms) | {ratio(ap['objects_per_s'], mp['objects_per_s'])} |"
+                if mp
+                else "not run | - |"
+            )
+        )
     ag, mg = accord["single_get"], m.get("single_get")
     rows.append(
         f"| single-object GET, keep-alive | {ag['requests']:,} GETs at {ai['objects']:,} objects: p50 "
@@ -386,18 +440,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--objects", type=int, default=10_000, help="accord ingest (10,000)")
     parser.add_argument(
-        "--medallion-objects", type=int, default=1_000, help="medallion ingest (1,000)"
+        "--sizes", default="1000,10000,100000", help="ingest sizes, each from empty"
+    )
+    parser.add_argument(
+        "--objects", type=int, default=10_000, help="the size of the paged read and GETs"
+    )
+    parser.add_argument(
+        "--medallion-budget", type=float, default=120, help="seconds per medallion step (120)"
     )
     parser.add_argument("--envelope", type=int, default=100)
     parser.add_argument("--gets", type=int, default=2_000)
     parser.add_argument("--medallion-gets", type=int, default=2_000)
-    parser.add_argument("--sizes", default="1000,10000,100000", help="accord page-cost sizes")
     parser.add_argument("--skip-medallion", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--serve-accord", nargs=2, metavar=("DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.objects not in _sizes(args):
+        parser.error("--objects must be one of --sizes")
     if args.serve_accord:
         serve_accord(Path(args.serve_accord[0]), int(args.serve_accord[1]))
         return 0
@@ -406,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
         (folder / "accord").mkdir()
         (folder / "medallion").mkdir()
         accord = run_accord(args, folder / "accord")
+        if args.json:  # kept even if medallion's part is stopped
+            args.json.write_text(json.dumps({"accord": accord}, indent=2), encoding="utf-8")
         medallion = None if args.skip_medallion else run_medallion(args, folder / "medallion")
     print(table(accord, medallion, args))
     if args.json:

@@ -313,10 +313,28 @@ def test_canonical_json_equals_the_rfc8785_package(value: object) -> None:
     assert_same_as_rfc8785(value)
 
 
+_edge_text = st.text(st.sampled_from(["a", "\x7f", "\ue000", "\uffff", "\U00010000", "\U0001f600"]))
+_edge_json = st.recursive(
+    st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1) | _edge_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_edge_text, inner, max_size=5),
+    max_leaves=20,
+)
+
+
+@given(_edge_json)
+def test_canonical_json_keys_near_and_beyond_u_ffff_equal_the_rfc8785_package(
+    value: object,
+) -> None:
+    """Keys and strings around U+FFFF, where UTF-16 order and code point order part."""
+    assert_same_as_rfc8785(value)
+
+
 @pytest.mark.parametrize(
     "value",
     [
         {"\U0001f600": 1, "\ue000": 2},  # UTF-16 order differs from code point order here
+        {"x": [{"\U0001f600a": 1, "\uffff": 2, "a": "\U00010000"}]},  # the same, nested
+        {"\ue000": "\U0001f600", "a": 1},  # beyond U+FFFF in a value only
         {"a": "\ud800"},  # a lone surrogate
         {"n": 2**53},
         ['\u2028\u2029\x7f\x00\x1f"\\'],

@@ -1,12 +1,13 @@
 """Canonical JSON (RFC 8785, the JSON Canonicalization Scheme) for hashing and signing.
 
 The bytes come from the ``rfc8785`` package, except on the fast path: for values made only of
-dicts with string keys below U+10000, lists, strings, bools, None and integers within ±(2**53 − 1)
-(what accord's own records are), RFC 8785 and the standard library's sorted, compact,
-non-ASCII-escaping ``json.dumps`` write the same bytes — keys sort the same by UTF-16 code unit
-and by code point below U+10000, strings escape the same characters the same way, integers print
-the same. ``tests/test_crypto_signing.py`` checks that against ``rfc8785`` with hypothesis.
-Anything else (floats, larger integers, other keys) goes to ``rfc8785``. Refusals become
+dicts with string keys, lists, strings, bools, None and integers within ±(2**53 − 1) (what
+accord's own records are), whose output has no character beyond U+FFFF, RFC 8785 and the
+standard library's sorted, compact, non-ASCII-escaping ``json.dumps`` write the same bytes —
+keys sort the same by UTF-16 code unit and by code point below U+10000, strings escape the same
+characters the same way, integers print the same. ``tests/test_crypto_signing.py`` checks that
+against ``rfc8785`` with hypothesis. Anything else (floats, larger integers, other keys, characters beyond U+FFFF) goes to
+``rfc8785``. Refusals become
 ``InvalidInput`` with a sentence of our own (never the package's exception text).
 """
 
@@ -29,20 +30,29 @@ _encode = json.JSONEncoder(
 
 
 def _plain(value: object, depth: int = 0) -> bool:
-    """Whether ``value`` is in the domain where ``json.dumps`` is RFC 8785 (see the module)."""
-    if value is None or value is True or value is False or type(value) is str:
+    """Whether ``value`` is in the domain where ``json.dumps`` is RFC 8785 (see the module).
+
+    Written as plain loops (no generators, strings skipped without a call): it runs on every
+    record accord hashes or signs."""
+    kind = type(value)
+    if kind is str or value is None or value is True or value is False:
         return True
-    if type(value) is int:
-        return -_LIMIT <= value <= _LIMIT
+    if kind is int:
+        return -_LIMIT <= value <= _LIMIT  # type: ignore[operator]
     if depth > 64:
         return False
-    if type(value) is dict:
-        return all(
-            type(k) is str and (not k or max(k) < _BMP_END) and _plain(v, depth + 1)
-            for k, v in value.items()
-        )
-    if type(value) is list or type(value) is tuple:
-        return all(_plain(v, depth + 1) for v in value)
+    if kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str:  # keys beyond U+FFFF: checked on the output, see below
+                return False
+            if type(item) is not str and not _plain(item, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:  # type: ignore[attr-defined]  # noqa: SIM110 (a loop: no generator)
+            if type(item) is not str and not _plain(item, depth + 1):
+                return False
+        return True
     return False
 
 
@@ -55,10 +65,14 @@ def canonical_json(value: object) -> bytes:
     deeply (or cyclic).
     """
     if _plain(value):
-        try:
-            return _encode(value).encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: not valid Unicode, refused below
-            pass
+        text = _encode(value)
+        # A key with a character beyond U+FFFF sorts differently by UTF-16 code unit: if the
+        # output has no such character anywhere, no key has one (else rfc8785 writes it).
+        if text.isascii() or max(text) < _BMP_END:
+            try:
+                return text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: not valid Unicode, refused below
+                pass
     try:
         return rfc8785.dumps(value)  # type: ignore[arg-type]
     except rfc8785.FloatDomainError:

@@ -240,7 +240,7 @@ def _redacted(url: str) -> str:
 
 # statements built once: building one costs more than running it
 _INSERTS: dict[str, Any] = {}  # one INSERT per table
-_BUFFERED = frozenset({"items", "wrapped_keys"})  # the rows an ingest writes most of
+_BUFFERED = ("items", "wrapped_keys")  # the rows an ingest writes most of, parents first
 _META = select(t.meta.c.value).where(t.meta.c.key == bindparam("k"))
 _SET_META = update(t.meta).where(t.meta.c.key == bindparam("k")).values(value=bindparam("v"))
 _SEALED = select(
@@ -283,7 +283,7 @@ class StoreTx:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self.changes: list[Change] = []
-        self._buffer: list[tuple[Table, list[dict[str, Any]]]] = []
+        self._buffer: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
 
     @property
     def conn(self) -> Connection:
@@ -293,10 +293,13 @@ class StoreTx:
         return self._conn
 
     def flush(self) -> None:
-        """Write the buffered rows: one executemany per run of rows of one table, in order."""
-        buffer, self._buffer = self._buffer, []
-        for table, rows in buffer:
-            self._conn.execute(_INSERTS[table.name], rows)
+        """Write the buffered rows: one executemany per table, each table's rows in order, the
+        tables parents first (every item before any wrapped key, which names its item)."""
+        buffer, self._buffer = self._buffer, {}
+        for name in _BUFFERED:
+            if name in buffer:
+                table, rows = buffer[name]
+                self._conn.execute(_INSERTS[table.name], rows)
 
     # --- revision: lets a cached world tell whether it is current ------------------------------
 
@@ -322,10 +325,7 @@ class StoreTx:
         row = values
         missing = [c for c in table.primary_key.columns if c.name not in values]
         if not missing and table.name in _BUFFERED:  # written together, before the next read
-            if self._buffer and self._buffer[-1][0] is table:
-                self._buffer[-1][1].append(values)
-            else:
-                self._buffer.append((table, [values]))
+            self._buffer.setdefault(table.name, (table, []))[1].append(values)
         else:
             result = self.conn.execute(statement, values)
             if missing:  # an autoincrement key: the image records the number the store gave
