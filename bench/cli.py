@@ -3,10 +3,11 @@
 Every command runs as a new process (``python -m accord ...``, as the console script does), a
 bounded number of times (``--runs``, capped by ``--seconds`` per command), on a store loaded from
 the built-in scenario. Beside them, in the same run: the interpreter's own start
-(``python -c pass``), and a process that imports what every command imported before the CLI's
-imports were made lazy (``accord.cli.main`` plus ``accord.service``: SQLAlchemy, cryptography,
-NumPy). ``-X importtime`` gives the import cost of ``accord.cli.main`` alone. Nothing here is a
-test: no timing is asserted anywhere.
+(``python -c pass``), and a process that imports what every query imported before the imports
+were made lazy (``accord.cli.main``, ``accord.service`` and what ``Exchange`` then imported at
+once: the vault, the log and the auditor, with the crypto stack). ``-X importtime`` gives the
+import cost of ``accord.cli.main`` and ``accord.service`` alone. Nothing here is a test: no
+timing is asserted anywhere.
 
     .venv/bin/python -m bench.cli [--runs 15] [--seconds 20] [--json PATH]
 """
@@ -100,10 +101,12 @@ def main() -> None:
         release = ["check", "release", "kor-missile-eve", "--from", "KOR", "--to", "JPN"]
         cases = {
             "python -c pass (the interpreter's floor)": [sys.executable, "-c", "pass"],
-            "import accord.cli.main + accord.service (the eager imports of before)": [
+            "import accord.cli.main, accord.service + vault, log, auditor (the eager imports of"
+            " before)": [
                 sys.executable,
                 "-c",
-                "import accord.cli.main, accord.service",
+                "import accord.cli.main, accord.service,"
+                " accord.service.vault, accord.service.journal, accord.service.auditor",
             ],
             "accord --help": [*accord, "--help"],
             "accord agreement status rok-japan-gsomia": [

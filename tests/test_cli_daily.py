@@ -131,6 +131,48 @@ def test_importing_the_cli_imports_no_heavy_module() -> None:
     assert heavy == []
 
 
+CRYPTO = ("cryptography", "accord.crypto", "accord.audit", "accord.service.vault", "hpke")
+
+
+def modules_after(*args: str | Path, **env: str) -> list[str]:
+    """The modules a whole ``accord`` run imported (printed to stderr after the command ran)."""
+    probe = (
+        "import json, sys\n"
+        "from accord.cli.main import main\n"
+        f"sys.argv = ['accord', *{[str(a) for a in args]!r}]\n"
+        "try:\n    main()\n"
+        "except SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=environment(COLUMNS="100", **env),
+    )
+    modules: list[str] = json.loads(done.stderr.splitlines()[-1])
+    return modules
+
+
+def test_a_question_that_decrypts_nothing_imports_no_crypto(db: Path) -> None:
+    status = modules_after("agreement", "status", "rok-japan-gsomia", "--db", db)
+    release = modules_after(*RELEASE_VIA, "USA", "--at", MIDNIGHT_PLUS_1, "--db", db)
+    for modules in (status, release):
+        assert "accord.service.exchange" in modules and "sqlalchemy" in modules  # it did ask
+        assert [m for m in modules if m.startswith(CRYPTO)] == []
+        assert not {"numpy", "jsonschema", "yaml", "starlette"} & set(modules)
+
+
+def test_a_read_still_loads_the_crypto_and_checks_the_signature(
+    db: Path, key: dict[str, str]
+) -> None:
+    read = ("read", "kor-kn25-1031", "--user", "jpn-analyst", "--at", MIDNIGHT_PLUS_1)
+    modules = modules_after(*read, "--db", db, **key)
+    assert "accord.service.vault" in modules and "accord.crypto.signing" in modules
+
+
 def test_help_answers_without_a_store(tmp_path: Path) -> None:
     result = accord("--help", cwd=tmp_path)
     assert result.returncode == OK and "--create" in result.stdout

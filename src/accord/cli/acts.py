@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from accord.cli.context import at_option, env, json_option, names
-from accord.cli.define import agreement, duration, equivalence_rows, topic_scope
+from accord.cli.define import duration, equivalence_rows, topic_scope
 from accord.cli.exits import DENIED
 from accord.cli.render import announce, console, decision_table, emit_json, joined, when
 from accord.errors import InvalidInput
@@ -86,7 +86,7 @@ record_event = _record
 by_option = click.option("--by", "by", required=True, help="The acting party.")
 
 
-@agreement.command("notice")
+@click.command("notice")
 @click.argument("agreement_id")
 @by_option
 @at_option
@@ -96,7 +96,7 @@ def notice(agreement_id: str, by: str, at_text: str | None, as_json: bool) -> No
     _record(TerminationNotice(env().at(at_text), agreement_id, by), as_json)
 
 
-@agreement.command("suspend")
+@click.command("suspend")
 @click.argument("agreement_id")
 @by_option
 @click.option(
@@ -155,7 +155,7 @@ def parse_conditions(texts: tuple[str, ...], on_failure: str | None) -> tuple[Co
     return tuple(conditions)
 
 
-@agreement.command("lift")
+@click.command("lift")
 @click.argument("agreement_id")
 @by_option
 @click.option(
@@ -171,7 +171,7 @@ def lift(
     _record(SuspensionLifted(env().at(at_text), agreement_id, by, effective), as_json)
 
 
-@agreement.command("withdraw")
+@click.command("withdraw")
 @click.argument("agreement_id")
 @by_option
 @at_option
@@ -232,7 +232,7 @@ def changes_from(
     return changes
 
 
-@agreement.command("amend")
+@click.command("amend")
 @click.argument("agreement_id")
 @amendable_options
 @at_option

@@ -10,12 +10,11 @@ import click
 
 from accord.cli.acts import amendable_options, by_option, changes_from, record_event
 from accord.cli.context import at_option, env, json_option
-from accord.cli.define import agreement
 from accord.model.agreement import AmendmentAccepted, AmendmentProposed, AmendmentWithdrawn
 from accord.model.time import parse_instant
 
 
-@agreement.command("propose")
+@click.command("propose")
 @click.argument("agreement_id")
 @by_option
 @click.option("--id", "amendment_id", required=True, help="The amendment's id on this agreement.")
@@ -41,7 +40,7 @@ def propose(
     record_event(event, as_json)
 
 
-@agreement.command("accept")
+@click.command("accept")
 @click.argument("agreement_id")
 @click.argument("amendment_id")
 @by_option
@@ -68,7 +67,7 @@ def accept(
     record_event(event, as_json)
 
 
-@agreement.command("withdraw-amendment")
+@click.command("withdraw-amendment")
 @click.argument("agreement_id")
 @click.argument("amendment_id")
 @by_option

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from accord.cli.acts import report
+from accord.cli.acts import outcome
 from accord.cli.context import at_option, env, json_option, names, tz_option
 from accord.cli.exits import DENIED
 from accord.cli.render import console, emit_json, when
@@ -21,7 +21,7 @@ from accord.model.investigation import (
     ReleaseHold,
     ReleaseHoldLifted,
 )
-from accord.policy.reasons import Decision
+from accord.model.time import iso
 
 F = TypeVar("F", bound=Callable[..., Any])
 RESULTS = [result.value for result in InvestigationResult]
@@ -49,7 +49,25 @@ def reclassify(
         raise InvalidInput("reclassify: give --level, --releasable-to or both")
     rel_to = names(releasable) if releasable is not None else None
     change = Reclassification(env().at(at_text), item_id, by, level, rel_to)
-    report(f"reclassify {item_id}", env().exchange.reclassify(change), as_json)
+    decision = env().exchange.reclassify(change)
+    shown = env().zone(None)
+    new = ", ".join(
+        part
+        for part in (
+            f"level {level}" if level is not None else "",
+            f"REL TO {', '.join(sorted(rel_to)) or 'NONE'}" if rel_to is not None else "",
+        )
+        if part
+    )
+    summary = f"reclassified {item_id} by {by} from {when(change.at, shown)}: {new}"
+    recorded = {
+        "item": item_id,
+        "by": by,
+        "at": iso(change.at),
+        "level": level,
+        "releasable_to": sorted(rel_to) if rel_to is not None else None,
+    }
+    outcome(f"reclassify {item_id}", summary, decision, as_json, {"reclassification": recorded})
 
 
 @click.command()
@@ -110,7 +128,7 @@ def _item_party(command: F) -> F:
 def start(item_id: str, party_code: str, at_text: str | None, as_json: bool) -> None:
     """The holder starts investigating (state under-investigation)."""
     event = InvestigationStarted(env().at(at_text), item_id, party_code)
-    report(f"investigation of {item_id} at {party_code}", _record(event), as_json)
+    _investigation_outcome(event, "started", as_json)
 
 
 @investigation.command("conclude")
@@ -126,7 +144,7 @@ def conclude(
     event = InvestigationConcluded(
         env().at(at_text), item_id, party_code, InvestigationResult(result), measures
     )
-    report(f"investigation of {item_id} at {party_code}", _record(event), as_json)
+    _investigation_outcome(event, f"concluded ({result})", as_json)
 
 
 @investigation.command("show")
@@ -148,8 +166,19 @@ def show(item_id: str, party_code: str, at_text: str | None, as_json: bool) -> N
         click.echo(f"{key}: {value}")
 
 
-def _record(event: InvestigationStarted | InvestigationConcluded) -> Decision:
-    return env().exchange.record_investigation(event)
+def _investigation_outcome(
+    event: InvestigationStarted | InvestigationConcluded, done: str, as_json: bool
+) -> None:
+    """Record the step; say what it did in one line (JSON: the investigation as it now is)."""
+    exchange = env().exchange
+    what = f"investigation of {event.item} at {event.party}"
+    decision = exchange.record_investigation(event)
+    summary = f"{what} {done} at {when(event.at, env().zone(None))}"
+    objects: dict[str, object] = {}
+    if decision.allowed:
+        found = exchange.investigation(event.item, event.party, event.at)
+        objects["investigation"] = found.as_dict(event.at) if found is not None else None
+    outcome(what, summary, decision, as_json, objects)
 
 
 @click.group("release-hold")
@@ -165,7 +194,7 @@ def release_hold() -> None:
 def place(by: str, holder: str, at_text: str | None, as_json: bool) -> None:
     """Hold BY's releases to HOLDER from --at on, pending an investigation (Art. 17, R9)."""
     event = ReleaseHold(env().at(at_text), by, holder)
-    report(f"release hold by {by} on {holder}", env().exchange.record_hold(event), as_json)
+    _hold_outcome(event, "placed", as_json)
 
 
 @release_hold.command("lift")
@@ -176,4 +205,12 @@ def place(by: str, holder: str, at_text: str | None, as_json: bool) -> None:
 def lift(by: str, holder: str, at_text: str | None, as_json: bool) -> None:
     """Lift BY's hold on releases to HOLDER from --at on (Art. 17, R9)."""
     event = ReleaseHoldLifted(env().at(at_text), by, holder)
-    report(f"release hold by {by} on {holder} lifted", env().exchange.record_hold(event), as_json)
+    _hold_outcome(event, "lifted", as_json)
+
+
+def _hold_outcome(event: ReleaseHold | ReleaseHoldLifted, done: str, as_json: bool) -> None:
+    what = f"release hold by {event.by} on {event.holder}"
+    decision = env().exchange.record_hold(event)
+    summary = f"{what} {done} from {when(event.at, env().zone(None))}"
+    recorded = {"by": event.by, "holder": event.holder, "at": iso(event.at), "state": done}
+    outcome(what, summary, decision, as_json, {"release_hold": recorded})

@@ -8,9 +8,19 @@ import sys
 import click
 
 from accord import __version__
-from accord.cli import acts, articles, audit, define, inventory, keys, matters, queries, scenarios
-from accord.cli import amendments as _amendments  # noqa: F401  (registers agreement propose|accept|withdraw-amendment)
-from accord.cli import tokens as _tokens  # noqa: F401  (registers user token/revoke)
+from accord.cli import (
+    acts,
+    amendments,
+    articles,
+    audit,
+    define,
+    inventory,
+    keys,
+    matters,
+    queries,
+    scenarios,
+    tokens,
+)
 from accord.cli.context import Env
 from accord.cli.demo import demo
 from accord.cli.duties import duties
@@ -63,9 +73,23 @@ for command in (
 ):
     cli.add_command(command)
 define.user.add_command(inventory.user_list)
+define.user.add_command(tokens.user_token)
+define.user.add_command(tokens.user_revoke)
 define.item.add_command(inventory.item_list)
 define.topic.add_command(inventory.topic_list)
-define.agreement.add_command(inventory.agreement_show)
+for agreement_command in (
+    acts.notice,
+    acts.suspend,
+    acts.lift,
+    acts.withdraw,
+    acts.amend,
+    queries.status,
+    inventory.agreement_show,
+    amendments.propose,
+    amendments.accept,
+    amendments.withdraw_amendment,
+):
+    define.agreement.add_command(agreement_command)
 attach_global_options(cli)
 
 

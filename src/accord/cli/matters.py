@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from accord.cli.acts import by_option, report
+from accord.cli.acts import by_option, outcome
 from accord.cli.context import at_option, env, json_option, tz_option
-from accord.cli.render import console, emit_json, when
+from accord.cli.render import announce, console, emit_json, when
 from accord.errors import InvalidInput
 from accord.model.matters import Matter, MatterState
 from accord.model.time import iso
@@ -22,12 +22,20 @@ def matter() -> None:
 @click.argument("matter_id")
 @click.option("--states", "states_text", required=True, help="Comma-separated, in any order.")
 @click.option("--initial", required=True, help="The state the matter is in until one is recorded.")
-def matter_add(matter_id: str, states_text: str, initial: str) -> None:
+@json_option
+def matter_add(matter_id: str, states_text: str, initial: str, as_json: bool) -> None:
     """Define a matter and the states it may take."""
     states = tuple(part.strip() for part in states_text.split(",") if part.strip())
     if not states:
         raise InvalidInput("--states: name at least one state")
-    env().exchange.add_matter(Matter(matter_id, states, initial))
+    defined = Matter(matter_id, states, initial)
+    env().exchange.add_matter(defined)
+    summary = f"added matter {defined.id}: states {', '.join(states)}; initially {initial}"
+    announce(summary, as_json, {"matter": matter_dict(defined)})
+
+
+def matter_dict(defined: Matter) -> dict[str, object]:
+    return {"id": defined.id, "states": list(defined.states), "initial": defined.initial}
 
 
 @matter.command("state")
@@ -39,7 +47,10 @@ def matter_add(matter_id: str, states_text: str, initial: str) -> None:
 def matter_state(matter_id: str, state: str, by: str, at_text: str | None, as_json: bool) -> None:
     """Record that MATTER is in STATE from --at on (exit 2 for a state it does not define)."""
     fact = MatterState(env().at(at_text), matter_id, state, by)
-    report(f"matter_state of {matter_id}", env().exchange.record_matter_state(fact), as_json)
+    decision = env().exchange.record_matter_state(fact)
+    summary = f"recorded {matter_id} as {state} by {by} from {when(fact.at, env().zone(None))}"
+    recorded = {"matter": matter_id, "state": state, "by": by, "at": iso(fact.at)}
+    outcome(f"matter_state of {matter_id}", summary, decision, as_json, {"matter_state": recorded})
 
 
 @matter.command("list")

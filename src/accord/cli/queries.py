@@ -9,7 +9,6 @@ from rich.table import Table
 
 from accord.cli.acts import report
 from accord.cli.context import at_option, env, json_option, tz_option
-from accord.cli.define import agreement
 from accord.cli.exits import DENIED, INTEGRITY, KEY_UNAVAILABLE
 from accord.cli.matters import parse_if
 from accord.cli.render import console, decision_table, emit_json, state_table, when
@@ -92,7 +91,7 @@ def read(item_id: str, user_id: str, at_text: str | None, as_json: bool) -> None
     click.echo(banner)
 
 
-@agreement.command("status")
+@click.command("status")
 @click.argument("agreement_id")
 @at_option
 @tz_option
@@ -115,7 +114,7 @@ def impact_tables(report_: ImpactReport, tz: ZoneInfo | None) -> list[Table]:
         "level",
         "topics",
         "items",
-        f"from {when(report_.at, tz)}",
+        "then",
         "route / why",
         title=f"flows under {report_.agreement} if it is not in force from {when(report_.at, tz)}",
         title_justify="left",

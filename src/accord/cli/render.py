@@ -41,7 +41,31 @@ class Screen:
         for thing in objects:
             if isinstance(thing, Table):
                 fit(thing, plain=not out.is_terminal)
-        out.print(*objects, soft_wrap=all(isinstance(thing, str) for thing in objects))
+        if all(isinstance(thing, str) for thing in objects):
+            text = " ".join(str(thing) for thing in objects)
+            out.print(text if out.width == UNBOUNDED else folded(text, out.width), soft_wrap=True)
+            return
+        out.print(*objects)
+
+
+def folded(text: str, width: int) -> str:
+    """``text`` wrapped at spaces to ``width`` cells, each continuation indented as its line is;
+    a word is never broken (a key, a path or an id longer than the width stays whole)."""
+    from rich.cells import cell_len
+
+    out: list[str] = []
+    for line in text.split("\n"):
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        current = ""
+        for word in line[len(indent) :].split(" "):
+            candidate = f"{current} {word}" if current else word
+            if current and cell_len(indent + candidate) > width:
+                out.append(indent + current)
+                current = word
+            else:
+                current = candidate
+        out.append(indent + current)
+    return "\n".join(out)
 
 
 def fit(table: Table, *, plain: bool) -> None:
@@ -170,4 +194,4 @@ def announce(summary: str, as_json: bool, objects: dict[str, object]) -> None:
     if as_json:
         emit_json({"done": True, "summary": summary, **objects})
     else:
-        print(summary)
+        console.print(summary)

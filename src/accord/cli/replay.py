@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from accord.cli.context import env, json_option, names
+from accord.cli.progress import progress_bar
 from accord.errors import InvalidInput
 from accord.model.time import parse_instant
 
@@ -74,16 +75,20 @@ def replay(
     tz = env().zone(None)
     done: list[Published] = []
 
-    def progress(event: Published) -> None:
-        done.append(event)
-        if not as_json:
-            state = "published" if event.created else "already present"
-            click.echo(f"{when(event.at, tz)}  {state}  {event.item}  {event.title}")
-
     if skip_bad:
         for problem in launches.problems:
             click.echo(f"skipped: {file}: {problem}", err=True)
-    report = Replayer(env().exchange).run(launches, settings, progress)
+    with progress_bar(f"replaying {file}") as bar:
+
+        def progress(event: Published) -> None:
+            done.append(event)
+            if bar is not None:  # a terminal: the bar counts the launches of the file
+                bar("launches", len(done), len(launches.rows))
+            if not as_json:
+                state = "published" if event.created else "already present"
+                click.echo(f"{when(event.at, tz)}  {state}  {event.item}  {event.title}")
+
+        report = Replayer(env().exchange).run(launches, settings, progress)
     if as_json:
         emit_json(
             {

@@ -14,6 +14,7 @@ import click
 from accord.cli.context import env, json_option
 from accord.cli.exits import DENIED, INVALID
 from accord.cli.progress import progress_bar
+from accord.cli.render import announce
 from accord.errors import ScenarioInvalid
 
 if TYPE_CHECKING:
@@ -78,7 +79,8 @@ def _emit_summary(
 
 @click.command("load")
 @click.argument("file", type=click.Path(path_type=Path))
-def load(file: Path) -> None:
+@json_option
+def load(file: Path, as_json: bool) -> None:
     """Add a scenario file's definitions and events to the exchange, all or nothing.
 
     The file may name what the store already holds (parties, agreements, users, items) and
@@ -102,7 +104,28 @@ def load(file: Path) -> None:
     known = _known_counts(scenario.known, loaded.known_events)
     if known:
         line += f"; already in the store: {known}"
-    click.echo(line)
+    added_ids = {
+        "topics": sorted(scenario.topics),
+        "parties": [p.code for p in scenario.parties],
+        "agreements": [a.id for a in scenario.agreements],
+        "users": [u.id for u in scenario.users],
+        "items": [i.id for i in scenario.items],
+        "events": loaded.events,
+    }
+    already = {
+        "topics": sorted(scenario.known.topics),
+        "parties": [p.code for p in scenario.known.parties],
+        "agreements": [a.id for a in scenario.known.agreements],
+        "users": [u.id for u in scenario.known.users],
+        "items": [i.id for i in scenario.known.items],
+        "events": loaded.known_events,
+    }
+    objects: dict[str, object] = {
+        "file": str(file),
+        "added": added_ids,
+        "already_in_the_store": already,
+    }
+    announce(line, as_json, objects)
 
 
 def _counts(topics: int, parties: int, agreements: int, users: int, items: int, events: int) -> str:

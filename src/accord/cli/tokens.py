@@ -8,12 +8,11 @@ from __future__ import annotations
 import click
 
 from accord.cli.context import env, json_option
-from accord.cli.define import user
 from accord.cli.render import announce, emit_json
 from accord.model.time import Duration, iso
 
 
-@user.command("token")
+@click.command("token")
 @click.argument("user_id")
 @click.option("--expires", default="P90D", show_default=True, help="ISO 8601 duration.")
 @click.option("--admin", is_flag=True, help="Also allow the admin REST API.")
@@ -47,7 +46,7 @@ def user_token(user_id: str, expires: str, admin: bool, as_json: bool) -> None:
     )
 
 
-@user.command("revoke")
+@click.command("revoke")
 @click.argument("token_id")
 @json_option
 def user_revoke(token_id: str, as_json: bool) -> None:

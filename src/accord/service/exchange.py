@@ -5,12 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from accord.audit import parse_signed_checkpoint
-from accord.crypto import EXCHANGE, MasterKey, canonical_json
 from accord.errors import InvalidInput, KeyUnavailable
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent, NoticeSuspended
@@ -49,13 +47,16 @@ from accord.policy.matters import decide_matter_state
 from accord.policy.read import decide_read
 from accord.policy.reasons import Code, Decision, Reason
 from accord.policy.release import decide_release
-from accord.service import auditor, journal
 from accord.service.progress import Progress
-from accord.service.vault import Vault
 from accord.store.sql import DEFAULT_LOCK_TIMEOUT, SqlStore, StoreTx
 
 if TYPE_CHECKING:
-    from accord.policy.batch import ReadableIndex  # NumPy: imported by the one query using it
+    # Imported where they are used: a question that decrypts, signs or logs nothing (agreement
+    # status, check release) never loads the crypto stack, the vault, the log or NumPy.
+    from accord.crypto import MasterKey
+    from accord.policy.batch import ReadableIndex
+    from accord.service import auditor, journal
+    from accord.service.vault import Vault
 
 ArticleAct = Reclassification | InvestigationEvent | HoldEvent
 Act = AgreementEvent | Release | Consent | Destruction | Compromise | MatterState | ArticleAct
@@ -73,7 +74,7 @@ class _Session:
     tx: StoreTx
     facts: Facts
     revision: int
-    pending: journal.Pending = field(default_factory=journal.Pending)
+    pending: journal.Pending | None = None  # made by the first entry (reads log none)
     changed: bool = False
 
     @property
@@ -110,13 +111,25 @@ class Exchange:
         self._revision = -1
         self._readable: ReadableIndex | None = None
         self._open: _Session | None = None
+        self._vault: Vault | None = None
         ephemeral = master is None and store.in_memory
         if ephemeral:
+            from accord.crypto import MasterKey  # noqa: PLC0415
+
             key = MasterKey.generate()
             master = lambda: key  # noqa: E731
-        self.vault = Vault(master or no_master_key)
+        self._master = master or no_master_key
         if ephemeral:
             self.init_keys()
+
+    @property
+    def vault(self) -> Vault:
+        """The keys and sealed copies, made when first needed (a pure question needs none)."""
+        if self._vault is None:
+            from accord.service.vault import Vault  # noqa: PLC0415
+
+            self._vault = Vault(self._master)
+        return self._vault
 
     @classmethod
     def open(
@@ -155,13 +168,16 @@ class Exchange:
                     self._commit(session)
         except BaseException:
             self._facts = None  # the in-memory world may hold what the store rolled back
-            self.vault.forget()
+            if self._vault is not None:
+                self._vault.forget()
             raise
 
     def _commit(self, s: _Session) -> None:
         """Append the session's log entries and sign the log; a changed world bumps the revision
         (reads only append entries, so other processes keep their cached world)."""
-        if s.pending.bodies:
+        if s.pending is not None and s.pending.bodies:
+            from accord.service import journal  # noqa: PLC0415
+
             journal.flush(s.tx, s.pending, self.vault.keyring(s.tx, s.revision))
         if s.changed:
             self._revision = s.tx.bump_revision()
@@ -175,8 +191,12 @@ class Exchange:
         subject: Mapping[str, object],
         decision: Decision | None = None,
     ) -> None:
+        from accord.service import journal  # noqa: PLC0415
+
         changes = s.tx.take_changes()
         s.changed = s.changed or bool(changes)
+        if s.pending is None:
+            s.pending = journal.Pending()
         s.pending.bodies.append(
             journal.entry_body(kind, at, self.instant(None), subject, decision, changes)
         )
@@ -205,6 +225,9 @@ class Exchange:
 
     def init_keys(self) -> str:
         """Create the exchange's key set and one per party; returns the log's origin."""
+        from accord.crypto import EXCHANGE  # noqa: PLC0415
+        from accord.service import journal  # noqa: PLC0415
+
         with self._writer() as s:
             if self.vault.has_keys(s.tx):
                 raise InvalidInput("this exchange already has keys (see `accord keys rotate`)")
@@ -219,6 +242,8 @@ class Exchange:
 
     def rotate_keys(self, owner: str, *, progress: Progress | None = None) -> tuple[int, int]:
         """A new key version for a party (or ``@exchange``); its copies' keys are rewrapped."""
+        from accord.crypto import EXCHANGE  # noqa: PLC0415
+
         with self._writer() as s:
             if owner != EXCHANGE:
                 s.world.party(owner)
@@ -329,6 +354,9 @@ class Exchange:
         uses this to recognise a refusal it is given again. One pass over the log. The entry of
         a diplomatic event names only its agreement, so refusals of two events of one kind on
         one agreement at one instant are both reported for each."""
+        from accord.crypto import canonical_json  # noqa: PLC0415
+        from accord.service import journal  # noqa: PLC0415
+
         wanted: dict[tuple[str, str, bytes], list[int]] = {}
         found: list[list[tuple[str, ...]]] = [[] for _ in acts]
         if not acts:
@@ -646,11 +674,15 @@ class Exchange:
     ) -> auditor.VerifyReport:
         """Stream the log (hashes, stored subtrees, replay), check every checkpoint, compare the
         store's rows; ``progress`` hears how far it is (``service.progress``: entries, then rows)."""
+        from accord.service import auditor  # noqa: PLC0415
+
         # not the world: the rows may no longer make one
         with self.store.transaction(write=False) as tx:
             return auditor.verify(tx, verifier_key, progress)
 
     def audit_prove(self, seq: int, size: int | None = None) -> dict[str, object]:
+        from accord.service import auditor  # noqa: PLC0415
+
         with self.store.transaction(write=False) as tx:
             return auditor.prove(tx, seq, size)
 
@@ -662,15 +694,22 @@ class Exchange:
             return list(auditor.prove_many(tx, seqs, size))
 
     def audit_consistency(self, old: int, new: int | None = None) -> dict[str, object]:
+        from accord.service import auditor  # noqa: PLC0415
+
         with self.store.transaction(write=False) as tx:
             return auditor.consistency(tx, old, new)
 
     def verifier_key(self) -> str:
+        from accord.service import auditor  # noqa: PLC0415
+
         with self.store.transaction(write=False) as tx:
             return auditor.exchange_verifier_key(tx)
 
     def publish_checkpoint(self) -> str:
         """Publish the exchange's latest signed checkpoint (kept for parties to countersign)."""
+        from accord.audit import parse_signed_checkpoint  # noqa: PLC0415
+        from accord.service import journal  # noqa: PLC0415
+
         with self._writer() as s:
             note = s.tx.meta(journal.LATEST)
             if note is None:
@@ -686,6 +725,9 @@ class Exchange:
     def countersign(self, size: int, party: str) -> str:
         """``party`` checks the published checkpoint at ``size`` (its signature and the root of
         the first ``size`` entries, recomputed) and adds its own signature."""
+        from accord.audit import parse_signed_checkpoint  # noqa: PLC0415
+        from accord.service import auditor, journal  # noqa: PLC0415
+
         with self._writer() as s:
             s.world.party(party)
             note = s.tx.checkpoint(size)
@@ -774,6 +816,8 @@ def logged_as(act: Act, world: World) -> tuple[str, dict[str, object]]:
 
 
 def _entry_key(kind: str, subject: Mapping[str, object], at: datetime) -> tuple[str, str, bytes]:
+    from accord.crypto import canonical_json  # noqa: PLC0415
+
     return kind, iso(at), canonical_json(dict(subject))
 
 
