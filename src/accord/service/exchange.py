@@ -690,6 +690,8 @@ class Exchange:
         self, seqs: Sequence[int], size: int | None = None
     ) -> list[dict[str, object]]:
         """Inclusion proofs of several entries in one tree, in one read of the store."""
+        from accord.service import auditor  # noqa: PLC0415
+
         with self.store.transaction(write=False) as tx:
             return list(auditor.prove_many(tx, seqs, size))
 
