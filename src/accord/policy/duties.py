@@ -81,6 +81,11 @@ def notice_deadlines(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
                 f"; {notice.by}'s notice of {iso(notice.delivered_at, timeline.tz)} is suspended:"
                 f" {notice.by} may lift the suspension, naming the instant it then ends"
             )
+            message += "".join(
+                f"; it holds while {held.condition.matter} is"
+                f" {' or '.join(sorted(held.condition.holds_while))} (now {held.state}, R15)"
+                for held in notice.conditions
+            )
         yield Duty(
             DutyKind.TERMINATION_NOTICE,
             party,
