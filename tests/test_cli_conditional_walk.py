@@ -9,7 +9,8 @@ import json
 import shlex
 from pathlib import Path
 
-from tests.test_cli_daily import OK, Result, accord
+from tests.stores import counts
+from tests.test_cli_daily import DENIED, INVALID, OK, Result, accord
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -157,3 +158,76 @@ def test_the_changed_condition_duty_through_the_cli(tmp_path: Path) -> None:
     assert changed("KOR", "2019-12-16T00:00:00+09:00") == [
         ("2020-01-14T15:00:00Z", "pending", False)
     ]
+
+
+# --- bad input through the CLI: exit 2 naming the value, nothing written -------------------------
+
+LATE = "2020-02-01T00:00:00+09:00"  # after every act of the loaded world
+BAD = [
+    (
+        ["agreement", "suspend", "rok-japan-gsomia", "--by", "KOR", "--condition",
+         "no-such-matter=open", "--on-failure", "none", "--at", LATE],
+        "no-such-matter",
+    ),
+    (
+        ["agreement", "suspend", "rok-japan-gsomia", "--by", "KOR", "--condition",
+         "japan-export-controls=dialogue-paused", "--on-failure", "none", "--at", LATE],
+        "dialogue-paused",
+    ),
+    (
+        ["matter", "state", "japan-export-controls", "dialogue-paused", "--by", "JPN",
+         "--at", LATE],
+        "dialogue-paused",
+    ),
+    (["matter", "state", "no-such-matter", "open", "--by", "JPN", "--at", LATE], "no-such-matter"),
+    (
+        ["reclassify", "kor-missile-1031", "--by", "KOR", "--level", "TOP SECRET", "--at", LATE],
+        "TOP SECRET",
+    ),
+    (
+        ["investigation", "conclude", "kor-missile-1031", "--party", "JPN", "--result",
+         "not-compromised", "--measures", "none needed", "--at", LATE],
+        "no investigation was opened",
+    ),
+]  # fmt: skip
+
+
+def recorded(db: Path) -> dict[str, int]:
+    """The store's rows, but for the audit log (a refusal is logged, and changes nothing else)."""
+    return {table: n for table, n in counts(db).items() if not table.startswith("audit")}
+
+
+def test_bad_article_input_is_exit_2_and_writes_nothing(tmp_path: Path) -> None:
+    setup = load(tmp_path, "gsomia-2019-dialogue-fails.yaml")
+    env = {k: v for k, v in setup.items() if k != "db"}
+    db = Path(setup["db"])
+    before = counts(db)
+    for argv, named in BAD:
+        result = accord("--db", db, *argv, **env)
+        assert result.returncode == INVALID, (argv, result)
+        assert named in result.stderr, (argv, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert counts(db) == before, argv
+
+
+def test_a_withdrawn_or_outsiders_acceptance_is_refused_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    setup = load(tmp_path, "gsomia-2019-conditional-holds.yaml")
+    env = {k: v for k, v in setup.items() if k != "db"}
+    db = Path(setup["db"])
+    at = "2020-02-01T00:00:00+09:00"
+    propose = ["agreement", "propose", "rok-japan-gsomia", "--by", "KOR", "--id", "am-1"]
+    assert accord("--db", db, *propose, "--term", "P2Y", "--at", at, **env).returncode == OK
+    accept = ["agreement", "accept", "rok-japan-gsomia", "am-1", "--effective-at", at, "--at", at]
+    before = recorded(db)
+    outsider = accord("--db", db, *accept, "--by", "USA", **env)
+    assert outsider.returncode in (DENIED, INVALID) and "USA" in outsider.stdout + outsider.stderr
+    assert recorded(db) == before
+    withdraw = ["agreement", "withdraw-amendment", "rok-japan-gsomia", "am-1", "--by", "KOR"]
+    assert accord("--db", db, *withdraw, "--at", at, **env).returncode == OK
+    before = recorded(db)
+    late = accord("--db", db, *accept, "--by", "JPN", **env)
+    assert late.returncode in (DENIED, INVALID), late
+    assert "withdrawn" in late.stdout + late.stderr
+    assert recorded(db) == before
