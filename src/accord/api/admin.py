@@ -1,9 +1,12 @@
-"""The admin REST API (FastAPI): parties, agreements and their events, users, consents, impact and
-tokens, described at ``/openapi.json``. Only admin tokens may use it (``accord user token USER
---admin``); there are no default credentials. Errors use the same table and body as TAXII.
+"""The admin REST API (FastAPI): parties, agreements and their events, amendments by mutual
+consent, matter states, reclassifications, investigations, release holds, duties, users,
+consents, impact and tokens, described at ``/openapi.json``. Only admin tokens may use it
+(``accord user token USER --admin``); there are no default credentials. Errors use the same
+table and body as TAXII.
 
-Agreements and amendments are read from the request body by the scenario codec's own readers
-(``accord.scenario``), so a body means exactly what the same fields mean in a scenario file.
+Agreements, amendments and the acts of the articles are read from the request body by the
+scenario codec's own readers (``accord.scenario``), so a body means exactly what the same
+fields mean in a scenario file.
 """
 
 from __future__ import annotations
@@ -312,7 +315,7 @@ class HoldIn(BaseModel):
 
 
 class DutyOut(BaseModel):
-    """One thing a party owes (R2, R6, R9, R10; Art. 6(g), 6(h), 17, 21)."""
+    """One thing a party owes (R2, R6, R9, R10, R15; Art. 6(g), 6(h), 17, 21)."""
 
     kind: Literal[
         "termination-notice",
