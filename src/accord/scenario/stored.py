@@ -66,6 +66,10 @@ FIELDS: dict[str, tuple[tuple[str, Getter], ...]] = {
         ("releasable_to", lambda i: i.releasable_to),
         ("created", lambda i: i.created),
     ),
+    "matter": (
+        ("states", lambda m: m.states),
+        ("initial", lambda m: m.initial),
+    ),
 }
 
 
@@ -80,6 +84,7 @@ def dry_run_world(stored: World) -> World:
         agreements_of=defaultdict(set, {k: set(v) for k, v in stored.agreements_of.items()}),
         users=dict(stored.users),
         items=dict(stored.items),
+        matters=dict(stored.matters),
     )
 
 
