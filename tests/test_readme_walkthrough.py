@@ -55,20 +55,21 @@ WALKTHROUGH = (
     Step("accord impact rok-japan-gsomia --at 2019-11-23T00:00:00+09:00 --tz Asia/Seoul"),
     Step("accord readable jpn-analyst --at 2019-12-01T00:00:00+09:00"),
     Step(CONDITIONAL_EDIT, readme=False),
-    Step("export ACCORD_DB=my-world.db"),
-    Step("accord keys init"),
-    Step("accord load my-world.yaml"),
-    Step("accord agreement status rok-japan-gsomia --at 2019-12-01T00:00:00+09:00"),
+    Step("accord --db notes.db keys init"),
+    Step("accord --db notes.db load my-world.yaml"),
+    Step("accord --db notes.db agreement status rok-japan-gsomia --at 2019-12-01T00:00:00+09:00"),
     Step(
-        "accord impact rok-japan-gsomia --if japan-export-controls=dialogue-failed"
+        "accord --db notes.db impact rok-japan-gsomia --if japan-export-controls=dialogue-failed"
         " --at 2019-12-16T00:00:00+09:00"
     ),
+    Step("accord --db notes.db duties KOR --at 2019-12-01T00:00:00+09:00"),
+    Step("accord --db notes.db duties JPN --at 2019-12-01T00:00:00+09:00"),
     Step(
-        "accord matter state japan-export-controls measures-withdrawn --by JPN"
+        "accord --db notes.db matter state japan-export-controls measures-withdrawn --by JPN"
         " --at 2023-03-16T18:00:00+09:00"
     ),
-    Step("accord matter list --at 2023-03-17T00:00:00+09:00"),
-    Step("export ACCORD_DB=exchange.db"),
+    Step("accord --db notes.db matter list --at 2023-03-17T00:00:00+09:00"),
+    Step("accord --db notes.db duties JPN --at 2023-03-17T00:00:00+09:00"),
     Step(
         "accord agreement propose rok-japan-gsomia --by KOR --id am-1 --notice-period P180D"
         " --at 2023-04-01T00:00:00+09:00"
@@ -77,8 +78,6 @@ WALKTHROUGH = (
         "accord agreement accept rok-japan-gsomia am-1 --by JPN"
         " --effective-at 2023-05-01T00:00:00+09:00 --at 2023-04-10T00:00:00+09:00"
     ),
-    Step("accord duties KOR --at 2019-12-01T00:00:00+09:00"),
-    Step("accord duties JPN --at 2019-12-01T00:00:00+09:00 --json", data=True),
     Step("export ACCORD_DB=exchange.db ACCORD_KEY_FILE=$HOME/exchange.key"),
     Step("accord user token jpn-analyst --expires P1D > jpn.token"),
     Step("accord audit verify"),

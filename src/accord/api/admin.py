@@ -1,14 +1,18 @@
-"""The admin REST API (FastAPI): parties, agreements and their events, users, consents, impact and
-tokens, described at ``/openapi.json``. Only admin tokens may use it (``accord user token USER
---admin``); there are no default credentials. Errors use the same table and body as TAXII.
+"""The admin REST API (FastAPI): parties, agreements and their events, amendments by mutual
+consent, matter states, reclassifications, investigations, release holds, duties, users,
+consents, impact and tokens, described at ``/openapi.json``. Only admin tokens may use it
+(``accord user token USER --admin``); there are no default credentials. Errors use the same
+table and body as TAXII.
 
-Agreements and amendments are read from the request body by the scenario codec's own readers
-(``accord.scenario``), so a body means exactly what the same fields mean in a scenario file.
+Agreements, amendments and the acts of the articles are read from the request body by the
+scenario codec's own readers (``accord.scenario``), so a body means exactly what the same
+fields mean in a scenario file.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +41,7 @@ from accord.api.errors import (
     http_error,
 )
 from accord.api.workers import Workers
-from accord.errors import AccordError, DuplicateId, InvalidInput, ScenarioInvalid
+from accord.errors import AccordError, DuplicateId, InvalidInput, OutOfOrder, ScenarioInvalid
 from accord.model.acts import Consent
 from accord.model.agreement import (
     Agreement,
@@ -240,8 +244,78 @@ class IssuedOut(TokenOut):
     token: str = Field(description="shown once; only a slow salted hash is stored")
 
 
+class MatterStateIn(BaseModel):
+    """A matter's new state (R15), as a scenario's ``matter_state`` event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Text
+    by: Text
+    at: datetime | None = None
+
+
+class ProposalIn(BaseModel):
+    """A proposed amendment (Art. 21(2)): it changes nothing until every other party accepts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Text
+    by: Text
+    changes: ChangesIn
+    at: datetime | None = None
+
+
+class AcceptanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    by: Text
+    effective_at: datetime = Field(description="in force from here, once every party accepted")
+    at: datetime | None = None
+
+
+class WithdrawalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    by: Text = Field(description="the proposer")
+    at: datetime | None = None
+
+
+class ReclassifyIn(BaseModel):
+    """The originator's change of an item's level and/or releasable-to list (Art. 6(g))."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: Text
+    level: Level | SkipJsonSchema[None] = Field(None, description="a level of the originator")
+    releasable_to: list[PartyCode] | SkipJsonSchema[None] = None
+    at: datetime | None = None
+
+
+class InvestigationIn(BaseModel):
+    """A step of the investigation of a reported compromise of ``party``'s copy (Art. 17)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["investigation_started", "investigation_concluded"]
+    party: Text
+    result: Literal["compromised", "not-compromised", "undetermined"] | SkipJsonSchema[None] = None
+    measures: Annotated[str, Field(max_length=2000)] | SkipJsonSchema[None] = None
+    at: datetime | None = None
+
+
+class HoldIn(BaseModel):
+    """The originator holds (or lifts its hold on) its releases to a holder (Art. 17, R9)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["release_hold", "release_hold_lifted"]
+    by: Text
+    holder: Text
+    at: datetime | None = None
+
+
 class DutyOut(BaseModel):
-    """One thing a party owes (R2, R6, R9, R10; Art. 6(g), 6(h), 17, 21)."""
+    """One thing a party owes (R2, R6, R9, R10, R15; Art. 6(g), 6(h), 17, 21)."""
 
     kind: Literal[
         "termination-notice",
@@ -249,6 +323,7 @@ class DutyOut(BaseModel):
         "report-compromise",
         "conclude-investigation",
         "destroy",
+        "changed-condition",
     ]
     party: str
     rule: str
@@ -370,6 +445,25 @@ def _build_amendment(agreement_id: str, body: AmendmentIn, world: World, at: dat
     return act
 
 
+def _build_act(kind: str, data: dict[str, Any], world: World, at: datetime) -> Any:
+    """A body read as the scenario event of type ``kind`` is (its fields named as in a file)."""
+    fields = {k: v for k, v in data.items() if v is not None and k not in ("at", "type")}
+    with _from_body():
+        return ACTS[kind](_entry(fields), References(world), at)
+
+
+@contextmanager
+def _acting() -> Iterator[None]:
+    """An act the exchange finds bad input (an investigation never opened) is a 400 whose
+    description names it; an act earlier than the latest recorded one keeps its 409."""
+    try:
+        yield
+    except (ApiError, DuplicateId, OutOfOrder):
+        raise
+    except InvalidInput as error:
+        raise BadRequest(error.message) from None
+
+
 class _Admin:
     """The admin endpoints, as methods over one exchange."""
 
@@ -475,6 +569,65 @@ class _Admin:
             duties=[DutyOut.model_validate(duty.as_dict()) for duty in owed],
         )
 
+    def act(self, kind: str, body: BaseModel, **fields: Any) -> Any:
+        """The act of type ``kind`` a body states, read as a scenario event of that type."""
+        at = self.at_of(getattr(body, "at", None))
+        data = {**body.model_dump(mode="json"), **fields}
+        return _build_act(kind, data, self.exchange.snapshot(), at)
+
+    def matter_state(self, matter_id: str, body: MatterStateIn) -> DecisionOut:
+        """Record a matter's state (R15); a state the matter does not define is a 400."""
+        fact = self.act("matter_state", body, matter=matter_id)
+        with _acting():
+            return _decision(self.exchange.record_matter_state(fact))
+
+    def propose(self, agreement_id: str, body: ProposalIn) -> DecisionOut:
+        self.known(agreement_id)
+        changes = body.changes.model_dump(mode="json", exclude_unset=True)
+        for name in NOT_NULL:
+            if name in changes and changes[name] is None:
+                raise BadRequest(
+                    f"changes.{name} may not be null (only term and notice_period may)"
+                )
+        data = {"id": body.id, "by": body.by, "agreement": agreement_id, **changes}
+        event = self.act("amendment_proposed", body, **data)
+        with _acting():
+            return _decision(self.exchange.record(event))
+
+    def accept(self, agreement_id: str, amendment_id: str, body: AcceptanceIn) -> DecisionOut:
+        self.known(agreement_id)
+        fields = {"agreement": agreement_id, "amendment": amendment_id}
+        event = self.act("amendment_accepted", body, **fields)
+        with _acting():
+            return _decision(self.exchange.record(event))
+
+    def withdraw(self, agreement_id: str, amendment_id: str, body: WithdrawalIn) -> DecisionOut:
+        self.known(agreement_id)
+        fields = {"agreement": agreement_id, "amendment": amendment_id}
+        event = self.act("amendment_withdrawn", body, **fields)
+        with _acting():
+            return _decision(self.exchange.record(event))
+
+    def reclassify(self, item_id: str, body: ReclassifyIn) -> DecisionOut:
+        """Only the originator, to a level of its own scheme (else a 400 naming it)."""
+        if body.level is None and body.releasable_to is None:
+            raise BadRequest("a reclassification needs level or releasable_to")
+        change = self.act("reclassify", body, item=item_id)
+        with _acting():
+            return _decision(self.exchange.reclassify(change))
+
+    def investigation(self, item_id: str, body: InvestigationIn) -> DecisionOut:
+        """Start or conclude the investigation of a reported compromise; concluding one never
+        opened is a 400."""
+        event = self.act(body.type, body, item=item_id)
+        with _acting():
+            return _decision(self.exchange.record_investigation(event))
+
+    def hold(self, body: HoldIn) -> DecisionOut:
+        event = self.act(body.type, body)
+        with _acting():
+            return _decision(self.exchange.record_hold(event))
+
     def users(self) -> list[UserOut]:
         return [
             UserOut(
@@ -539,6 +692,34 @@ def admin_router(server: Server) -> APIRouter:
         ("POST", "/agreements/{agreement_id}/events", a.record, DecisionOut, 200, "agreements"),
         ("GET", "/agreements/{agreement_id}/impact", a.impact, dict[str, Any], 200, "agreements"),
         ("GET", "/duties/{party}", a.duties, DutiesOut, 200, "duties"),
+        ("POST", "/matters/{matter_id}/states", a.matter_state, DecisionOut, 200, "matters"),
+        (
+            "POST",
+            "/agreements/{agreement_id}/amendments",
+            a.propose,
+            DecisionOut,
+            200,
+            "amendments",
+        ),
+        (
+            "POST",
+            "/agreements/{agreement_id}/amendments/{amendment_id}/acceptances",
+            a.accept,
+            DecisionOut,
+            200,
+            "amendments",
+        ),
+        (
+            "POST",
+            "/agreements/{agreement_id}/amendments/{amendment_id}/withdrawal",
+            a.withdraw,
+            DecisionOut,
+            200,
+            "amendments",
+        ),
+        ("POST", "/items/{item_id}/reclassifications", a.reclassify, DecisionOut, 200, "items"),
+        ("POST", "/items/{item_id}/investigation", a.investigation, DecisionOut, 200, "items"),
+        ("POST", "/release-holds", a.hold, DecisionOut, 200, "items"),
         ("GET", "/users", a.users, list[UserOut], 200, "users"),
         ("POST", "/users", a.add_user, UserOut, 201, "users"),
         ("POST", "/consents", a.consent, DecisionOut, 200, "consents"),
@@ -569,6 +750,22 @@ def _allowed(router: APIRouter, request: Request) -> tuple[str, ...]:
     return tuple(sorted(methods))
 
 
+def _schema_error(exc: RequestValidationError) -> BadRequest:
+    """A body, path or query the schema refuses: its first error, naming the field and the
+    value given (at most 80 characters of it)."""
+    errors = exc.errors()
+    if not errors:
+        return BadRequest("the request does not match the API's schema")
+    first = errors[0]
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or BODY
+    shown = json.dumps(first.get("input"), ensure_ascii=False, default=str)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return BadRequest(
+        f"{where}: {first.get('msg', 'invalid')} (got {shown}); the request does not match"
+        " the API's schema"
+    )
+
+
 def admin_app(server: Server) -> FastAPI:
     app = FastAPI(
         title=f"{server.settings.title} admin API",
@@ -592,7 +789,7 @@ def admin_app(server: Server) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:
-        return responses.error(BadRequest("the request does not match the API's schema"), JSON)
+        return responses.error(_schema_error(exc), JSON)
 
     @app.exception_handler(StarletteHTTPException)
     async def routing(request: Request, exc: StarletteHTTPException) -> Response:

@@ -83,27 +83,33 @@ def _report(item: Item) -> dict[str, Any]:
     }
 
 
-def marking_refs(item: Item, holding: Holding) -> list[str]:
-    """The markings of a copy: originator's level, holder's level, releasable-to (R2, R5)."""
-    refs = [classification_id(item.originator, item.level)]
+def marking_refs(item: Item, holding: Holding, releasable_to: frozenset[str]) -> list[str]:
+    """The markings of a copy as it stands: originator's level, holder's level (both as the
+    latest reclassification made them, R2, Art. 6(g)), releasable-to (R5)."""
+    refs = [classification_id(item.originator, holding.originator_level)]
     holder = classification_id(holding.party, holding.level)
     if holder not in refs:
         refs.append(holder)
-    refs += [releasable_id(code) for code in sorted(item.releasable_to)]
+    refs += [releasable_id(code) for code in sorted(releasable_to)]
     return refs
 
 
 def stix_object(hit: Hit) -> dict[str, Any]:
-    """The STIX object for one readable copy (``hit.item`` carries its content)."""
+    """The STIX object for one readable copy (``hit.item`` carries its content), marked as at
+    the request instant; the markings it was posted with are replaced by those."""
     item, holding, meta = hit.item, hit.holding, hit.meta
     assert item is not None
+    releasable = item.releasable_to if hit.releasable_to is None else hit.releasable_to
     if meta.derived or item.stix is None:
         obj = _report(item)
         obj["id"] = meta.stix_id
     else:
         obj = dict(item.stix)
-    refs = [r for r in obj.get("object_marking_refs", ()) if isinstance(r, str)]
-    obj["object_marking_refs"] = refs + [r for r in marking_refs(item, holding) if r not in refs]
+    posted = {classification_id(item.originator, item.level)}
+    posted |= {releasable_id(code) for code in item.releasable_to}
+    refs = [r for r in obj.get("object_marking_refs", ()) if isinstance(r, str) and r not in posted]
+    marked = marking_refs(item, holding, releasable)
+    obj["object_marking_refs"] = refs + [r for r in marked if r not in refs]
     extensions = dict(obj.get("extensions") or {})
     extensions[EXTENSION_ID] = {
         "extension_type": "property-extension",
@@ -112,7 +118,7 @@ def stix_object(hit: Hit) -> dict[str, Any]:
         "originator_level": holding.originator_level,
         "holder": holding.party,
         "holder_level": holding.level,
-        "releasable_to": sorted(item.releasable_to),
+        "releasable_to": sorted(releasable),
     }
     obj["extensions"] = extensions
     return obj

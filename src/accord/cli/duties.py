@@ -1,4 +1,4 @@
-"""``accord duties``: what a party owes and by when (R2, R6, R9, R10; Art. 6, 17, 21)."""
+"""``accord duties``: what a party owes and by when (R2, R6, R9, R10, R15; Art. 6, 17, 21)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from accord.cli.render import console, emit_json, when
 @json_option
 def duties(party_code: str, at_text: str | None, tz_text: str | None, as_json: bool) -> None:
     """What PARTY owes as of --at, by due instant: notices, re-markings, compromise reports,
-    investigation conclusions, returns or destructions; each pending, late or done."""
+    investigation conclusions, returns or destructions, conditions whose matters changed; each
+    pending, late or done."""
     exchange = env().exchange
     at = env().at(at_text)
     owed = exchange.duties(party_code, at)

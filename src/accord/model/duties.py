@@ -15,7 +15,9 @@ class DutyKind(StrEnum):
     REPORT_COMPROMISE = "report-compromise"
     CONCLUDE_INVESTIGATION = "conclude-investigation"
     DESTROY = "destroy"  # return or destroy a copy (not-covered level, or its purpose ended)
-    # further kinds (conditions whose matters changed) are added here
+    CHANGED_CONDITION = (
+        "changed-condition"  # a condition of a suspended notice whose matter changed
+    )
 
 
 class DutyState(StrEnum):

@@ -11,13 +11,20 @@ that the exchange performs itself at its instant (re-marking a copy) is ``done``
 - investigation conclusion (R9, Art. 17): due ``conclude_within`` after the report;
 - return or destruction (R10, Art. 6(h)): of a copy flagged ``not-covered``, due
   ``return_within`` after the reclassification; of a copy whose item's ``retain_until`` has
-  come, due at ``retain_until``. Done when the copy is destroyed.
+  come, due at ``retain_until``. Done when the copy is destroyed;
+- changed condition (R15, Art. 21(3)): for every party to an agreement in force, each condition
+  of the outstanding (suspended or resumed) notice whose matter is no longer in the state it was
+  in when the note was given. A failed condition that ends the agreement is due at that end
+  (pending until then); a failed condition whose consequence is ``none`` is due at the failure
+  and informational (the notifying party may lift the suspension); a changed condition that
+  still holds is due at the change and informational.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from accord.model.classification import MarkingFlag
 from accord.model.duties import Duty, DutyKind, DutyState
@@ -32,6 +39,7 @@ from accord.policy.facts import Facts
 from accord.policy.investigations import deadlines_of, investigations_of
 from accord.policy.lifecycle import Status
 from accord.policy.marking import marking
+from accord.policy.matters import ChangedCondition, changed_conditions
 
 MAX_TERMS = 1000  # term ends looked ahead for a notice period longer than the term
 DutySource = Callable[[Facts, str, datetime], Iterable[Duty]]
@@ -72,6 +80,11 @@ def notice_deadlines(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
             message += (
                 f"; {notice.by}'s notice of {iso(notice.delivered_at, timeline.tz)} is suspended:"
                 f" {notice.by} may lift the suspension, naming the instant it then ends"
+            )
+            message += "".join(
+                f"; it holds while {held.condition.matter} is"
+                f" {' or '.join(sorted(held.condition.holds_while))} (now {held.state}, R15)"
+                for held in notice.conditions
             )
         yield Duty(
             DutyKind.TERMINATION_NOTICE,
@@ -192,8 +205,62 @@ def returns(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
             )
 
 
-SOURCES: tuple[DutySource, ...] = (notice_deadlines, remarkings, investigation_duties, returns)
-"""Every kind of duty; another source (conditions whose matters changed) is added here."""
+def condition_duties(facts: Facts, party: str, at: datetime) -> Iterator[Duty]:
+    """R15: each condition of an outstanding note whose matter changed since the note."""
+    for changed in changed_conditions(facts, party, at):
+        tz = facts.timeline(changed.agreement).tz
+        held = changed.held
+        matter = held.condition.matter
+        what = (
+            f"{matter} became {held.state} at {iso(changed.changed_at, tz)} (it was"
+            f" {held.noted_state} when {changed.notifying_party} suspended its notice on"
+            f" {changed.agreement})"
+        )
+        due, informational = _condition_due(changed)
+        yield Duty(
+            DutyKind.CHANGED_CONDITION,
+            party,
+            "R15",
+            "Art. 21(3)",
+            due,
+            DutyState.PENDING,
+            f"{what}: {_condition_outcome(changed, tz)}",
+            agreement=changed.agreement,
+            informational=informational,
+        )
+
+
+def _condition_due(changed: ChangedCondition) -> tuple[datetime, bool]:
+    """The due instant and whether the duty is informational (nothing ends because of it)."""
+    held = changed.held
+    if held.failed_at is not None and changed.ends_at is not None:
+        return changed.ends_at, False
+    return (held.failed_at or changed.changed_at), True
+
+
+def _condition_outcome(changed: ChangedCondition, tz: ZoneInfo) -> str:
+    held = changed.held
+    if held.failed_at is None:
+        return "the condition still holds; the suspension stands"
+    if changed.ends_at is not None:
+        return (
+            f"the condition failed at {iso(held.failed_at, tz)}; the notice resumed and"
+            f" {changed.agreement} ends at {iso(changed.ends_at, tz)}"
+        )
+    return (
+        f"the condition failed at {iso(held.failed_at, tz)}; the suspension stands and"
+        f" {changed.notifying_party} may lift it at any time"
+    )
+
+
+SOURCES: tuple[DutySource, ...] = (
+    notice_deadlines,
+    remarkings,
+    investigation_duties,
+    returns,
+    condition_duties,
+)
+"""Every kind of duty."""
 
 
 def duties(

@@ -208,9 +208,10 @@ def impact_if(
     notice = supposed.notice
     if notice is not None and notice.failed_condition == matter_id and supposed.expires_at:
         ends_at = supposed.expires_at
+        tz = facts.timeline(agreement_id).tz  # as the agreement's status shows its instants
         explanation = (
-            f"a condition of {notice.by}'s suspension on {matter_id} fails at {iso(at)}:"
-            f" {agreement_id} ends at {iso(ends_at)} (R15, R6)"
+            f"a condition of {notice.by}'s suspension on {matter_id} fails at {iso(at, tz)}:"
+            f" {agreement_id} ends at {iso(ends_at, tz)} (R15, R6)"
         )
         report = impact(supposed_facts, agreement_id, ends_at)
         return ConditionalImpact(

@@ -24,6 +24,7 @@ from accord.model.acts import Destruction
 from accord.model.item import Holding, Item
 from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.world import World
+from accord.policy.marking import classified, marking
 from accord.policy.read import decide_read
 from accord.policy.release import decide_release
 from accord.scenario import launch_stix
@@ -118,8 +119,9 @@ class Hit:
 
     date_added: datetime
     meta: ObjectMeta
-    holding: Holding
+    holding: Holding  # marked as at the request instant (a reclassification re-marks it, R2)
     item: Item | None = None  # content, when it was asked for
+    releasable_to: frozenset[str] | None = None  # the item's REL TO at the request instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +281,7 @@ class TaxiiService:
                 wanted = [h.meta.item for h in hits] + (denied or [])
                 results = self.exchange.read_many(user, wanted, at)
                 hits = [
-                    Hit(h.date_added, h.meta, h.holding, r.item)
+                    Hit(h.date_added, h.meta, h.holding, r.item, h.releasable_to)
                     for h, r in zip(hits, results[: len(hits)], strict=True)
                     if r.item is not None
                 ]
@@ -335,7 +337,9 @@ class TaxiiService:
             holding = world.holding(item_id, party, at)
             if holding is None:  # pragma: no cover - readable implies held
                 continue
-            yield Hit(from_micros(added), meta, holding)
+            marked = marking(facts, holding, at).holding
+            releasable = classified(facts, world.items[item_id], at).releasable_to
+            yield Hit(from_micros(added), meta, marked, releasable_to=releasable)
             found += 1
             if found >= want:
                 return
