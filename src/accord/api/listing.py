@@ -12,8 +12,9 @@ from accord.api.context import DEFINITIONS, Collection, Server
 from accord.api.markings import CREATED, definitions
 from accord.api.query import ListQuery
 from accord.api.stix_codec import stix_object, version_of
+from accord.model.time import parse_stix_time, stix_time
 from accord.service.credentials import Principal
-from accord.service.taxii import micros, parse_stix_time, stix_time
+from accord.service.taxii import micros
 
 _DEFINED = parse_stix_time(CREATED)
 assert _DEFINED is not None

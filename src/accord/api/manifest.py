@@ -10,8 +10,8 @@ from accord.api.context import Server
 from accord.api.listing import fetch, scope_of
 from accord.api.media import STIX
 from accord.api.query import parse_query
+from accord.model.time import stix_time
 from accord.service.credentials import Principal
-from accord.service.taxii import stix_time
 
 
 def manifest(server: Server, request: Request, principal: Principal) -> Response:

@@ -23,8 +23,9 @@ from accord.api.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from accord.api.listing import fetch, scope_of
 from accord.api.query import parse_query
 from accord.api.stix_codec import envelope_objects, new_object, object_ref
+from accord.model.time import stix_time
 from accord.service.credentials import Principal
-from accord.service.taxii import ObjectRef, Outcome, stix_time
+from accord.service.taxii import ObjectRef, Outcome
 
 
 def _query(server: Server, request: Request, *, version: str, object_id: str | None = None):  # type: ignore[no-untyped-def]

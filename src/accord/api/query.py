@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from accord.api.cursors import query_digest
 from accord.api.errors import BadRequest
-from accord.service.taxii import ObjectFilter, micros, parse_stix_time
+from accord.model.time import parse_stix_time
+from accord.service.taxii import ObjectFilter, micros
 
 KEYWORDS = frozenset({"first", "last", "all"})
 LONGEST = 4096  # characters in one query parameter value

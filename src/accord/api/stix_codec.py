@@ -25,15 +25,8 @@ from accord.api.markings import (
     releasable_id,
 )
 from accord.model.item import Holding, Item
-from accord.service.taxii import (
-    Hit,
-    NewObject,
-    ObjectRef,
-    Outcome,
-    micros,
-    parse_stix_time,
-    stix_time,
-)
+from accord.model.time import parse_stix_time, stix_time
+from accord.service.taxii import Hit, NewObject, ObjectRef, Outcome, micros
 
 TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

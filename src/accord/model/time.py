@@ -7,6 +7,7 @@ Every instant in accord is an aware ``datetime`` normalised to UTC. Durations ar
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -126,3 +127,31 @@ def iso(instant: datetime, tz: ZoneInfo | None = None) -> str:
     if tz is None:
         return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return instant.astimezone(tz).isoformat()
+
+
+# --- STIX timestamps ----------------------------------------------------------------------------
+
+# ASCII digits only: ``\d`` alone would also take other scripts' digits, which int() accepts
+_STIX_STAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$", re.ASCII
+)
+
+
+def stix_time(instant: datetime) -> str:
+    """A STIX/TAXII timestamp in UTC with microseconds."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_stix_time(text: object) -> datetime | None:
+    """A STIX timestamp (``YYYY-MM-DDTHH:MM:SS[.s+]Z``), or None when it is not one."""
+    if not isinstance(text, str):
+        return None
+    m = _STIX_STAMP.match(text)
+    if m is None:
+        return None
+    fraction = (m.group(7) or "").ljust(6, "0")[:6]
+    try:
+        year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+        return datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=UTC)
+    except ValueError:
+        return None

@@ -16,7 +16,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ from accord.model.launch import (
     Measure,
     MissileType,
 )
+from accord.model.time import parse_stix_time, stix_time
 
 TYPE = "launch-event"
 # Deterministic ids, the same in every process: uuid5 digests in accord's STIX namespace
@@ -40,7 +41,6 @@ ACCORD_IDENTITY = "identity--a38117c9-75ec-481c-ac7b-558ca71776df"
 CREATED = "2026-12-01T00:00:00.000Z"  # fixed: the definition never changes
 EXTENSION = {"extension_type": "new-sdo"}
 
-_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$")
 _ID = re.compile(
     r"^launch-event--[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 )
@@ -187,24 +187,6 @@ def extension_definition() -> dict[str, Any]:
 # --- timestamps -----------------------------------------------------------------------------
 
 
-def stix_time(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse_time(text: object) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    m = _STAMP.match(text)
-    if m is None:
-        return None
-    fraction = (m.group(7) or "").ljust(6, "0")[:6]
-    try:
-        year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-        return datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=UTC)
-    except ValueError:
-        return None
-
-
 # --- output ---------------------------------------------------------------------------------
 
 
@@ -328,7 +310,7 @@ class _Reader:
 
     def instant(self, name: str) -> datetime | None:
         value = self.obj.get(name)
-        stamp = _parse_time(value)
+        stamp = parse_stix_time(value)
         if stamp is None:
             self.bad(name, f"{_shown(value)} must be a STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)")
         return stamp

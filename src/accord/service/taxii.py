@@ -11,7 +11,6 @@ O(collection).
 from __future__ import annotations
 
 import functools
-import re
 import uuid
 from bisect import bisect_right, insort
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,6 +22,7 @@ from accord.errors import AccordError, Busy, InvalidInput
 from accord.model.acts import Destruction
 from accord.model.item import Holding, Item
 from accord.model.requests import ReadRequest, ReleaseRequest
+from accord.model.time import parse_stix_time, stix_time
 from accord.model.world import World
 from accord.policy.marking import classified, marking
 from accord.policy.read import decide_read
@@ -36,7 +36,6 @@ from accord.store import taxii as store
 STIX_NAMESPACE = uuid.UUID("6f1e6c1a-4b3e-5d0a-9c55-acc0de2a0001")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TOP = "\U0010ffff"
-_STAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$", re.ASCII)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -59,26 +58,6 @@ def micros(instant: datetime) -> int:
 
 def from_micros(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
-
-
-def stix_time(instant: datetime) -> str:
-    """A STIX/TAXII timestamp in UTC with microseconds."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_stix_time(text: object) -> datetime | None:
-    """A STIX timestamp (``YYYY-MM-DDTHH:MM:SS[.s+]Z``), or None when it is not one."""
-    if not isinstance(text, str):
-        return None
-    m = _STAMP.match(text)
-    if m is None:
-        return None
-    fraction = (m.group(7) or "").ljust(6, "0")[:6]
-    try:
-        year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-        return datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
