@@ -484,6 +484,15 @@ class _Admin:
     def at_of(self, value: datetime | None) -> datetime:
         return self.exchange.instant(require_aware(value, "at") if value is not None else None)
 
+    @contextmanager
+    def dated(self, value: datetime | None) -> Iterator[datetime]:
+        """An act's instant, inside the act's own write transaction: ``value``, or, when none
+        is given, the clock as read after the store's write lock is taken, so after every act
+        another process committed (a live act is never out of order because another writer
+        went first, and acts are dated in the order the log holds them)."""
+        with self.exchange.batch():
+            yield self.at_of(value)
+
     def known(self, agreement_id: str) -> None:
         if agreement_id not in self.exchange.snapshot().agreements:
             raise NotFound("no such agreement")
@@ -525,9 +534,9 @@ class _Admin:
         return self.agreement_out(agreement_id, self.at_of(at))
 
     def add_agreement(self, body: AgreementIn) -> AgreementOut:
-        at = self.at_of(None)
-        agreement = _build_agreement(body, self.exchange.snapshot(), at)
-        self.exchange.add_agreement(agreement)
+        with self.dated(None) as at:
+            agreement = _build_agreement(body, self.exchange.snapshot(), at)
+            self.exchange.add_agreement(agreement)
         return self.agreement_out(agreement.id, at)
 
     def events(self, agreement_id: str) -> list[EventOut]:
@@ -536,7 +545,10 @@ class _Admin:
 
     def record(self, agreement_id: str, body: AnyEventIn) -> DecisionOut:
         self.known(agreement_id)
-        at = self.at_of(body.at)
+        with self.dated(body.at) as at:
+            return _decision(self.exchange.record(self._event(agreement_id, body, at)))
+
+    def _event(self, agreement_id: str, body: AnyEventIn, at: datetime) -> AgreementEvent:
         event: AgreementEvent
         if isinstance(body, AmendmentIn):
             event = _build_amendment(agreement_id, body, self.exchange.snapshot(), at)
@@ -551,7 +563,7 @@ class _Admin:
             event = NoticeSuspended(at, agreement_id, body.by)
         else:
             event = NoticeWithdrawn(at, agreement_id, body.by)
-        return _decision(self.exchange.record(event))
+        return event
 
     def impact(self, agreement_id: str, at: datetime | None = None) -> dict[str, Any]:
         self.known(agreement_id)
@@ -569,17 +581,27 @@ class _Admin:
             duties=[DutyOut.model_validate(duty.as_dict()) for duty in owed],
         )
 
-    def act(self, kind: str, body: BaseModel, **fields: Any) -> Any:
-        """The act of type ``kind`` a body states, read as a scenario event of that type."""
-        at = self.at_of(getattr(body, "at", None))
+    def act(self, kind: str, body: BaseModel, at: datetime, **fields: Any) -> Any:
+        """The act of type ``kind`` a body states at ``at``, read as a scenario event of that
+        type."""
         data = {**body.model_dump(mode="json"), **fields}
         return _build_act(kind, data, self.exchange.snapshot(), at)
 
+    def decided(
+        self, kind: str, body: BaseModel, apply: Callable[[Any], Decision], **fields: Any
+    ) -> DecisionOut:
+        """The act of type ``kind`` a body states, dated and decided in one write transaction
+        (see ``dated``)."""
+        with self.dated(getattr(body, "at", None)) as at:
+            act = self.act(kind, body, at, **fields)
+            with _acting():
+                return _decision(apply(act))
+
     def matter_state(self, matter_id: str, body: MatterStateIn) -> DecisionOut:
         """Record a matter's state (R15); a state the matter does not define is a 400."""
-        fact = self.act("matter_state", body, matter=matter_id)
-        with _acting():
-            return _decision(self.exchange.record_matter_state(fact))
+        return self.decided(
+            "matter_state", body, self.exchange.record_matter_state, matter=matter_id
+        )
 
     def propose(self, agreement_id: str, body: ProposalIn) -> DecisionOut:
         self.known(agreement_id)
@@ -590,43 +612,31 @@ class _Admin:
                     f"changes.{name} may not be null (only term and notice_period may)"
                 )
         data = {"id": body.id, "by": body.by, "agreement": agreement_id, **changes}
-        event = self.act("amendment_proposed", body, **data)
-        with _acting():
-            return _decision(self.exchange.record(event))
+        return self.decided("amendment_proposed", body, self.exchange.record, **data)
 
     def accept(self, agreement_id: str, amendment_id: str, body: AcceptanceIn) -> DecisionOut:
         self.known(agreement_id)
         fields = {"agreement": agreement_id, "amendment": amendment_id}
-        event = self.act("amendment_accepted", body, **fields)
-        with _acting():
-            return _decision(self.exchange.record(event))
+        return self.decided("amendment_accepted", body, self.exchange.record, **fields)
 
     def withdraw(self, agreement_id: str, amendment_id: str, body: WithdrawalIn) -> DecisionOut:
         self.known(agreement_id)
         fields = {"agreement": agreement_id, "amendment": amendment_id}
-        event = self.act("amendment_withdrawn", body, **fields)
-        with _acting():
-            return _decision(self.exchange.record(event))
+        return self.decided("amendment_withdrawn", body, self.exchange.record, **fields)
 
     def reclassify(self, item_id: str, body: ReclassifyIn) -> DecisionOut:
         """Only the originator, to a level of its own scheme (else a 400 naming it)."""
         if body.level is None and body.releasable_to is None:
             raise BadRequest("a reclassification needs level or releasable_to")
-        change = self.act("reclassify", body, item=item_id)
-        with _acting():
-            return _decision(self.exchange.reclassify(change))
+        return self.decided("reclassify", body, self.exchange.reclassify, item=item_id)
 
     def investigation(self, item_id: str, body: InvestigationIn) -> DecisionOut:
         """Start or conclude the investigation of a reported compromise; concluding one never
         opened is a 400."""
-        event = self.act(body.type, body, item=item_id)
-        with _acting():
-            return _decision(self.exchange.record_investigation(event))
+        return self.decided(body.type, body, self.exchange.record_investigation, item=item_id)
 
     def hold(self, body: HoldIn) -> DecisionOut:
-        event = self.act(body.type, body)
-        with _acting():
-            return _decision(self.exchange.record_hold(event))
+        return self.decided(body.type, body, self.exchange.record_hold)
 
     def users(self) -> list[UserOut]:
         return [
@@ -644,9 +654,9 @@ class _Admin:
         )
 
     def consent(self, body: ConsentIn) -> DecisionOut:
-        at = self.at_of(body.at)
-        act = Consent(at, body.item, body.by, body.holder, frozenset(body.to), body.granted)
-        return _decision(self.exchange.consent(act))
+        with self.dated(body.at) as at:
+            act = Consent(at, body.item, body.by, body.holder, frozenset(body.to), body.granted)
+            return _decision(self.exchange.consent(act))
 
     def tokens(self, user: Annotated[str | None, Query(max_length=200)] = None) -> list[TokenOut]:
         return [_token(t) for t in self.credentials.tokens(user)]

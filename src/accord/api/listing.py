@@ -66,7 +66,6 @@ def fetch(
     scope: str,
     *,
     content: bool,
-    audit_denied: bool = False,
 ) -> Listing:
     after = (
         server.signer.verify(query.next, principal.user, scope, query.digest)
@@ -83,7 +82,6 @@ def fetch(
         after,
         query.limit,
         content=content,
-        audit_denied=audit_denied,
     )
     entries = [
         Listed(h.meta.stix_id, h.date_added, version_of(h), stix_object(h) if content else None)

@@ -101,6 +101,7 @@ class MarkingIndex:
 
     levels: dict[str, tuple[str, str]]  # classification marking id → (party, level)
     releasable: dict[str, str]  # releasable-to marking id → party
+    makers: dict[str, str]  # a party's identity id → party
 
     @classmethod
     def of(cls, parties: dict[str, Party]) -> MarkingIndex:
@@ -111,6 +112,7 @@ class MarkingIndex:
                 for level in p.levels
             },
             {releasable_id(code): code for code in parties},
+            {party_identity(code): code for code in parties},
         )
 
     def known(self, marking_id: str) -> bool:

@@ -56,7 +56,7 @@ def get_object(server: Server, request: Request, principal: Principal) -> Respon
     server.readable(principal, found)
     query = _query(server, request, version="last", object_id=p["object"])
     scope = scope_of(principal, found, "object", p["object"])
-    listing = fetch(server, principal, found, query, scope, content=True, audit_denied=True)
+    listing = fetch(server, principal, found, query, scope, content=True)
     if not listing.entries and query.next is None:
         raise NotFound("no such object")
     body = listing.envelope("objects", [e.body for e in listing.entries])

@@ -214,6 +214,12 @@ def new_object(obj: object, position: int, party: str, index: MarkingIndex) -> N
     topics = _topics(obj)
     if topics is None:
         codes.append("missing-topics")
+    author = obj.get("created_by_ref")
+    if isinstance(author, str) and index.makers.get(author, party) != party:
+        # no party but the poster's may be named as an object's maker (decided from the posted
+        # object alone, so the answer is the same whether its id is in use or not); a third
+        # party's identity (a vendor's, say) is kept as posted
+        codes.append("not-originator")
     if codes or level is None or topics is None:
         return Outcome(stix_id, version, False, tuple(codes), "")
     name = obj.get("name")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import uuid
 from bisect import bisect_right, insort
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -239,16 +239,16 @@ class TaxiiService:
         limit: int,
         *,
         content: bool,
-        audit_denied: bool = False,
     ) -> Page:
         """Up to ``limit`` objects of ``party``'s collection that ``user`` may read at ``at``,
         in date-added order after the key ``after``; ``more`` looks one readable object ahead.
 
-        With ``audit_denied`` (a GET of one object), the copies the user may not read are
-        logged as denied reads in the same entry as the allowed ones, and a GET that finds
-        nothing is an entry too (with no items): the log holds every object GET, allowed or not,
-        and a missing object costs the same write as an unreadable one."""
-        denied: list[str] | None = [] if audit_denied else None
+        Every page is one log entry, allowed or not: the objects served and the copies the scan
+        passed over because the user may not read them, with the reasons. A page with content
+        is a ``read`` (the served copies were opened); a page without (a manifest, a version
+        list) is a ``metadata-read``. A page that finds nothing is an entry too (with no
+        items), so a missing object costs the same write as an unreadable one."""
+        denied: list[str] = []
         # one transaction for the scan and the reads (and their log entry)
         with self.exchange.batch():
             with self.exchange._reader() as s:
@@ -256,15 +256,30 @@ class TaxiiService:
             more = len(hits) > limit
             hits = hits[:limit]
             last = (micros(hits[-1].date_added), hits[-1].meta.item) if hits else None
-            if content and (hits or denied is not None):
-                wanted = [h.meta.item for h in hits] + (denied or [])
+            if content:
+                wanted = [h.meta.item for h in hits] + denied
                 results = self.exchange.read_many(user, wanted, at)
                 hits = [
                     Hit(h.date_added, h.meta, h.holding, r.item, h.releasable_to)
                     for h, r in zip(hits, results[: len(hits)], strict=True)
                     if r.item is not None
                 ]
+            else:
+                self._log_listing(user, [h.meta.item for h in hits], denied, at)
         return Page(hits, more, last)
+
+    def _log_listing(self, user: str, listed: list[str], denied: list[str], at: datetime) -> None:
+        """A page of metadata as one log entry, in the read entry's shape."""
+        with self.exchange._writer() as s:
+            items: list[dict[str, object]] = [
+                {"item": item_id, "allowed": True, "reasons": []} for item_id in listed
+            ]
+            for item_id in denied:
+                decision = decide_read(s.facts, ReadRequest(user, item_id), at)
+                items.append(
+                    {"item": item_id, "allowed": decision.allowed, "reasons": list(decision.codes)}
+                )
+            self.exchange._log(s, "metadata-read", at, {"user": user, "items": items})
 
     def _candidates(
         self, index: _PartyIndex, flt: ObjectFilter, at_us: int, after: tuple[int, str] | None
@@ -299,9 +314,14 @@ class TaxiiService:
         at_us = micros(at)
         facts = s.facts
         found = 0
+        decided: dict[str, bool] = {}
 
         def readable(item_id: str) -> bool:
-            return decide_read(facts, ReadRequest(user, item_id), at).allowed
+            allowed = decided.get(item_id)
+            if allowed is None:
+                allowed = decide_read(facts, ReadRequest(user, item_id), at).allowed
+                decided[item_id] = allowed
+            return allowed
 
         for added, item_id in self._candidates(index, flt, at_us, after):
             meta = self._meta_of(world, item_id)
@@ -311,7 +331,7 @@ class TaxiiService:
                 if denied is not None:
                     denied.append(item_id)
                 continue
-            if not self._version_selected(world, index, meta, flt, at_us, readable):
+            if not self._version_selected(s, world, index, meta, flt, at_us, readable):
                 continue
             holding = world.holding(item_id, party, at)
             if holding is None:  # pragma: no cover - readable implies held
@@ -325,25 +345,28 @@ class TaxiiService:
 
     def _version_selected(
         self,
+        s: Any,
         world: World,
         index: _PartyIndex,
         meta: ObjectMeta,
         flt: ObjectFilter,
         at_us: int,
-        readable: Any,
+        readable: Callable[[str], bool],
     ) -> bool:
+        siblings = index.by_stix.get(meta.stix_id, [])
+        if len(siblings) == 1:
+            chain = [meta.item]
+        else:
+            chain = _chain(s, world, index, siblings, at_us, readable)
+            if meta.item not in chain:  # another party's object under the same id
+                return False
         if "all" in flt.versions or meta.version_us in flt.version_us:
             return True
         if not ({"first", "last"} & flt.versions):
             return False
-        siblings = index.by_stix.get(meta.stix_id, [])
-        if len(siblings) == 1:
+        if len(chain) == 1:
             return True
-        visible = [
-            self._meta_of(world, i).version_us
-            for i in siblings
-            if index.date_added[i] <= at_us and readable(i)
-        ]
+        visible = [self._meta_of(world, i).version_us for i in chain]
         return ("last" in flt.versions and meta.version_us == max(visible)) or (
             "first" in flt.versions and meta.version_us == min(visible)
         )
@@ -590,6 +613,30 @@ class TaxiiService:
 
     def parties(self) -> Iterable[str]:
         return list(self.exchange.snapshot().parties)
+
+
+def _chain(
+    s: Any,
+    world: World,
+    index: _PartyIndex,
+    siblings: Sequence[str],
+    at_us: int,
+    readable: Callable[[str], bool],
+) -> list[str]:
+    """The versions of one STIX id a reader is served: of the copies held at ``at_us`` that the
+    reader may read, those made by the party that made the first of them. Only an object's
+    originator makes its versions; a party that posts an object under an id another party
+    made holds an object of its own, which never becomes a version of the other's. Chosen
+    among the readable copies only, so that what a reader gets never depends on a copy the
+    reader may not see. "First" is by the instant each was made, then (two made at one
+    instant, as under a frozen clock) by the order the store wrote them."""
+    visible = [i for i in siblings if index.date_added[i] <= at_us and readable(i)]
+    makers = {world.items[i].originator for i in visible}
+    if len(makers) < 2:
+        return visible
+    order = store.made_order(s.tx, visible)
+    first = min(visible, key=lambda i: (world.items[i].created, order.get(i, 0)))
+    return [i for i in visible if world.items[i].originator == world.items[first].originator]
 
 
 def _item_id(party: str, stix_id: str, version: str) -> str:

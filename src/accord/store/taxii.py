@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, insert, select
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, insert, select
 
 from accord.store.schema import Instant, metadata
 
@@ -23,6 +23,15 @@ taxii_objects = Table(
     Column("version", String(40), nullable=False),
     Column("spec_version", String(8), nullable=False),
     Index("taxii_objects_stix_id", "stix_id"),
+)
+
+# the order objects were made in, across processes: two parties may post one STIX id at one
+# instant (a server whose clock is frozen), and the first of them made it
+taxii_made = Table(
+    "taxii_made",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("item", String(200), ForeignKey("items.id"), nullable=False, unique=True),
 )
 
 taxii_statuses = Table(
@@ -57,11 +66,19 @@ def add_objects(tx: StoreTx, rows: Iterable[ObjectRow]) -> None:
     ]
     if values:
         tx.conn.execute(insert(taxii_objects), values)
+        tx.conn.execute(insert(taxii_made), [{"item": v["item"]} for v in values])
 
 
 def objects(tx: StoreTx) -> Iterator[ObjectRow]:
     for r in tx.conn.execute(select(taxii_objects)):
         yield ObjectRow(r[0], r[1], r[2], r[3], r[4])
+
+
+def made_order(tx: StoreTx, items: Sequence[str]) -> dict[str, int]:
+    """The order ``items`` were posted in (items made otherwise, or before this order was
+    kept, have none)."""
+    query = select(taxii_made.c.item, taxii_made.c.seq).where(taxii_made.c.item.in_(items))
+    return {r[0]: int(r[1]) for r in tx.conn.execute(query)}
 
 
 def add_status(tx: StoreTx, status_id: str, user: str, created: datetime, body: Any) -> None:
