@@ -463,6 +463,117 @@ def test_denied_reads_are_logged(site: tuple[str, Exchange, ApiSettings]) -> Non
         assert entry["kind"] == "read" and entry["subject"] == {"user": "kor-junior", "items": []}
 
 
+def _one_entry(exchange: Exchange, get: Any) -> tuple[httpx.Response, dict[str, Any]]:
+    """A GET's response and the one log entry it made."""
+    before = entry_count(exchange)
+    r = get()
+    assert entry_count(exchange) == before + 1
+    return r, last_entry(exchange)
+
+
+def test_denied_reads_in_listings_manifests_and_versions_are_logged(
+    site: tuple[str, Exchange, ApiSettings],
+) -> None:
+    """Every TAXII listing is one log entry, allowed or not, naming the copies the user was
+    denied with the reasons; the answers are those of a collection without those copies."""
+    base, exchange, _ = site
+    senior, junior = issue(exchange, "kor-analyst"), issue(exchange, "kor-junior")
+    secret = indicator(30)  # 군사II급비밀: above the junior's clearance
+    item = f"KOR~{secret['id']}~{secret['modified']}"
+    manifest = f"/taxii2/KOR/collections/{KOR}/manifest/?match[type]=indicator"
+    listing = f"{OBJECTS}?match[type]=indicator"
+    versions = f"{OBJECTS}{secret['id']}/versions/"
+    missing = f"{OBJECTS}indicator--00000000-0000-4000-8000-999999999998/versions/"
+    with httpx.Client(base_url=base) as http:
+
+        def get(path: str) -> httpx.Response:
+            return http.get(path, headers=bearer(junior))
+
+        empty = {path: get(path).content for path in (listing, manifest)}
+        assert (
+            http.post(OBJECTS, headers=posting(senior), content=envelope(secret)).status_code == 202
+        )
+        for path, kind in ((listing, "read"), (manifest, "metadata-read")):
+            r, entry = _one_entry(exchange, lambda p=path: get(p))  # type: ignore[misc]
+            assert r.status_code == 200 and r.content == empty[path]
+            assert entry["kind"] == kind and entry["subject"]["user"] == "kor-junior"
+            (denied,) = [i for i in entry["subject"]["items"] if i["item"] == item]
+            assert denied["allowed"] is False and "clearance-too-low" in denied["reasons"]
+        r, entry = _one_entry(exchange, lambda: get(versions))
+        assert entry["kind"] == "metadata-read"
+        assert entry["subject"]["items"] == [
+            {"item": item, "allowed": False, "reasons": ["clearance-too-low"]}
+        ]
+        gone, entry = _one_entry(exchange, lambda: get(missing))
+        assert r.content == gone.content and r.status_code == 404  # the same bytes
+        assert entry["subject"] == {"user": "kor-junior", "items": []}
+        # what the senior may read is logged as allowed, in the same shape
+        _, entry = _one_entry(exchange, lambda: http.get(versions, headers=bearer(senior)))
+        assert entry["subject"]["items"] == [{"item": item, "allowed": True, "reasons": []}]
+
+
+class LockProbe:
+    """A clock that notes, each time it is read, whether the store's write lock was held then
+    (another connection's ``BEGIN IMMEDIATE`` fails at once)."""
+
+    def __init__(self, now: Any) -> None:
+        self.now = now
+        self.path: str | None = None  # set once the store exists: readings are taken from then
+        self.readings: list[bool] = []
+
+    def __call__(self) -> Any:
+        if self.path is not None:
+            self.readings.append(self._locked(self.path))
+        return self.now
+
+    @staticmethod
+    def _locked(path: str) -> bool:
+        db = sqlite3.connect(path, timeout=0.0, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return True
+        else:
+            db.execute("ROLLBACK")
+            return False
+        finally:
+            db.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/admin/consents",
+            {"item": "kor-missile-eve", "by": "KOR", "holder": "USA", "to": ["JPN"]},
+        ),
+        ("/admin/agreements/rok-japan-gsomia/events", {"type": "notice_suspended", "by": "JPN"}),
+        (
+            "/admin/agreements/rok-japan-gsomia/amendments",
+            {"id": "am-late", "by": "KOR", "changes": {"notice_period": "P180D"}},
+        ),
+    ],
+)
+def test_admin_acts_without_at_are_dated_inside_the_write_lock(
+    tmp_path: Path, path: str, body: dict[str, Any]
+) -> None:
+    """Dated before the lock, an act could be dated earlier than one another process wrote
+    while it waited (and be refused as out of order, or logged out of order)."""
+    probe = LockProbe(LATER)
+    url, exchange = scenario_exchange(tmp_path, probe)
+    token = issue(exchange, "kor-analyst", admin=True)
+    settings = ApiSettings(url)
+    with (
+        live(create_app(settings, exchange), settings) as base,
+        httpx.Client(base_url=base) as http,
+    ):
+        probe.path = url.removeprefix("sqlite:///")
+        r = http.post(path, headers={"Authorization": f"Bearer {token}"}, json=body)
+        probe.path = None
+    assert r.status_code == 200, r.text
+    assert probe.readings and all(probe.readings), probe.readings
+
+
 # --- token rows ----------------------------------------------------------------------------------
 
 

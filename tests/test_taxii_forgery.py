@@ -10,21 +10,27 @@ from the posted object alone, whether its id is in use or not."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from taxii2client.v21 import Collection
 
 from accord.api import ApiSettings, create_app
 from accord.api.context import HOLDINGS, collection_id
-from accord.api.markings import EXTENSION_ID, party_identity
+from accord.api.markings import EXTENSION_ID, MarkingIndex, party_identity
+from accord.api.stix_codec import new_object
 from accord.model.requests import ReadRequest
 from accord.service import Exchange
-from accord.service.taxii import derived_stix_id
+from accord.service.taxii import ObjectFilter, ObjectRef, TaxiiService, derived_stix_id
 from tests.test_taxii_support import (
     LATER,
     TAXII,
@@ -253,3 +259,102 @@ def test_an_object_naming_another_party_as_its_maker_is_refused(
     ).success_count == (1)
     (got,) = holdings(base, "jpn-analyst", token, "JPN").get_object(own["id"])["objects"]
     assert got["created_by_ref"] == party_identity("JPN")
+
+
+# --- a property: the versions each reader gets, against an oracle of the rule ------------------
+
+POSTERS = (
+    ("kor-analyst", "KOR", ("군사III급비밀", "군사II급비밀")),
+    ("jpn-analyst", "JPN", ("秘", "極秘")),
+    ("jpn-junior", "JPN", ("秘",)),
+    ("usa-analyst", "USA", ("CONFIDENTIAL", "SECRET")),
+)
+READERS = ("kor-analyst", "jpn-analyst", "jpn-junior", "jpn-cyber-analyst", "usa-analyst")
+STEPS = st.lists(
+    st.tuples(st.integers(0, len(POSTERS) - 1), st.integers(0, 1), st.booleans()),
+    min_size=1,
+    max_size=5,
+)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """One copy in a party's holdings, in the order the objects were made."""
+
+    item: str
+    originator: str
+    version: str
+
+
+def expected_versions(copies: list[Posted], readable: Callable[[str], bool]) -> list[str]:
+    """The rule, stated plainly: of the copies the reader may read, those made by the party
+    that made the first of them."""
+    visible = [c for c in copies if readable(c.item)]
+    if not visible:
+        return []
+    return sorted(c.version for c in visible if c.originator == visible[0].originator)
+
+
+class Store:
+    """One exchange shared by every example (each example uses STIX ids of its own)."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.clock = Clock(LATER)
+        _, self.exchange = scenario_exchange(tmp, self.clock)
+        self.taxii = TaxiiService(self.exchange)
+        self.markings = MarkingIndex.of(self.exchange.snapshot().parties)
+        self.ids = itertools.count(1_000)
+
+    def post(self, user: str, party: str, obj: dict[str, Any]) -> str:
+        entry = new_object(obj, 0, party, self.markings)
+        stored, outcomes = self.taxii.add_objects(user, [entry], None)
+        assert stored, outcomes
+        return f"{party}~{obj['id']}~{obj['modified']}"
+
+    def served(self, reader: str, party: str, stix_id: str, versions: str) -> list[str]:
+        flt = ObjectFilter(ids=frozenset({stix_id}), versions=frozenset({versions}))
+        at = self.exchange.instant(None)
+        page = self.taxii.page(reader, party, flt, at, None, 100, content=False)
+        return sorted(h.meta.version for h in page.hits)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return Store(tmp_path_factory.mktemp("forgery"))
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kor_level=st.integers(0, 1), released=st.booleans(), steps=STEPS)
+def test_each_reader_gets_the_versions_the_rule_gives(
+    shared: Store, kor_level: int, released: bool, steps: list[tuple[int, int, bool]]
+) -> None:
+    n = next(shared.ids)
+    original = indicator(n, level=POSTERS[0][2][kor_level], modified=V1)
+    holdings: dict[str, list[Posted]] = {"KOR": [], "JPN": [], "USA": []}
+    first = shared.post("kor-analyst", "KOR", original)
+    holdings["KOR"].append(Posted(first, "KOR", V1))
+    if released:
+        ref = ObjectRef(original["id"], V1, None)
+        ok, outcomes = shared.taxii.release_objects("kor-analyst", "JPN", None, [ref], None)
+        assert ok, outcomes
+        holdings["JPN"].append(Posted(first, "KOR", V1))
+    for step, (poster, level, later) in enumerate(steps):
+        if later:  # else made at the same instant as the one before (a frozen clock)
+            shared.clock.now += timedelta(seconds=1)
+        user, party, levels = POSTERS[poster]
+        version = f"2024-02-{step + 1:02d}T00:00:00.000Z"
+        others = tuple(p for p in ("KOR", "JPN", "USA") if p != party)
+        obj = indicator(n, party, levels[min(level, len(levels) - 1)], rel=others, modified=version)
+        holdings[party].append(Posted(shared.post(user, party, obj), party, version))
+    at = shared.exchange.instant(None)
+    world = shared.exchange.snapshot()
+    for reader in READERS:
+        party = world.users[reader].party
+
+        def readable(item: str, reader: str = reader) -> bool:
+            return shared.exchange.check_read(ReadRequest(reader, item), at).allowed
+
+        want = expected_versions(holdings[party], readable)
+        assert shared.served(reader, party, original["id"], "all") == want, reader
+        assert shared.served(reader, party, original["id"], "last") == want[-1:], reader
+        assert shared.served(reader, party, original["id"], "first") == want[:1], reader
