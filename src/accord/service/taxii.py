@@ -315,6 +315,7 @@ class TaxiiService:
         facts = s.facts
         found = 0
         decided: dict[str, bool] = {}
+        chains: dict[str, list[str]] = {}  # the versions served, per STIX id
 
         def readable(item_id: str) -> bool:
             allowed = decided.get(item_id)
@@ -331,7 +332,10 @@ class TaxiiService:
                 if denied is not None:
                     denied.append(item_id)
                 continue
-            if not self._version_selected(s, world, index, meta, flt, at_us, readable):
+            chain = chains.get(meta.stix_id)
+            if chain is None:
+                chain = chains[meta.stix_id] = _chain(s, world, index, meta, at_us, readable)
+            if not self._version_selected(world, meta, chain, flt):
                 continue
             holding = world.holding(item_id, party, at)
             if holding is None:  # pragma: no cover - readable implies held
@@ -344,22 +348,10 @@ class TaxiiService:
                 return
 
     def _version_selected(
-        self,
-        s: Any,
-        world: World,
-        index: _PartyIndex,
-        meta: ObjectMeta,
-        flt: ObjectFilter,
-        at_us: int,
-        readable: Callable[[str], bool],
+        self, world: World, meta: ObjectMeta, chain: list[str], flt: ObjectFilter
     ) -> bool:
-        siblings = index.by_stix.get(meta.stix_id, [])
-        if len(siblings) == 1:
-            chain = [meta.item]
-        else:
-            chain = _chain(s, world, index, siblings, at_us, readable)
-            if meta.item not in chain:  # another party's object under the same id
-                return False
+        if meta.item not in chain:  # another party's object under the same id
+            return False
         if "all" in flt.versions or meta.version_us in flt.version_us:
             return True
         if not ({"first", "last"} & flt.versions):
@@ -619,7 +611,7 @@ def _chain(
     s: Any,
     world: World,
     index: _PartyIndex,
-    siblings: Sequence[str],
+    meta: ObjectMeta,
     at_us: int,
     readable: Callable[[str], bool],
 ) -> list[str]:
@@ -630,6 +622,9 @@ def _chain(
     among the readable copies only, so that what a reader gets never depends on a copy the
     reader may not see. "First" is by the instant each was made, then (two made at one
     instant, as under a frozen clock) by the order the store wrote them."""
+    siblings = index.by_stix.get(meta.stix_id, [])
+    if len(siblings) == 1:
+        return list(siblings)
     visible = [i for i in siblings if index.date_added[i] <= at_us and readable(i)]
     makers = {world.items[i].originator for i in visible}
     if len(makers) < 2:
