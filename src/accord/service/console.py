@@ -135,7 +135,8 @@ class ConsoleQueries:
             {"at": iso(e.at), "kind": e.kind, "by": getattr(e, "by", None)}
             for e in world.agreement_events.get(agreement_id, [])
         ]
-        equivalence = [dict(sorted(row.items())) for row in agreement.terms.equivalence.rows]
+        terms = state.terms  # as amended by ``at``
+        equivalence = [dict(sorted(row.items())) for row in terms.equivalence.rows]
         return {
             "id": agreement_id,
             "title": agreement.title,
@@ -144,6 +145,13 @@ class ConsoleQueries:
             "hub": agreement.hub,
             "state": state.as_dict(),
             "edge": edge_state(state).value,
+            "terms": {
+                "parties": ", ".join(sorted(terms.parties)),
+                "topics": terms.topics.describe(),
+                "term": terms.term.text if terms.term else "none",
+                "renewal": terms.renewal.value,
+                "notice period": terms.notice_period.text if terms.notice_period else "none",
+            },
             "events": events,
             "equivalence": equivalence,
         }

@@ -39,6 +39,8 @@ async function poll() {
       for (const e of body.items) if (!since || e.received_at > since) since = e.received_at;
       status.textContent = `${seen.size} item${seen.size === 1 ? "" : "s"}; checked ${formatInstant(body.now)}`;
     }
+  } catch {
+    status.textContent = "The server cannot be reached; trying again…";
   } finally {
     setTimeout(poll, POLL_MS);
   }

@@ -176,7 +176,13 @@ function tick() {
 async function load() {
   const seq = ++view.seq;
   const q = view.at ? `?at=${encodeURIComponent(view.at)}` : "";
-  const answer = await fetch(`/console/api/network${q}`, { headers: { "x-csrf-token": csrfToken() } });
+  let answer;
+  try {
+    answer = await fetch(`/console/api/network${q}`, { headers: { "x-csrf-token": csrfToken() } });
+  } catch {
+    $("shown").textContent = "The server cannot be reached.";
+    return;
+  }
   if (seq !== view.seq) return; // a later move already asked
   if (answer.status === 401) {
     window.location.assign("/console/signin");
