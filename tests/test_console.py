@@ -618,3 +618,80 @@ def test_the_feed_shows_a_new_item_soon_after_its_release(
     assert "rok-japan-gsomia" in entry
     assert len(page.query_selector_all("#feed li")) == before + 1
     shot(page, "feed")
+
+
+# --- decisions on demand --------------------------------------------------------------------------
+
+
+def _decided(page: Any) -> list[tuple[str | None, str, str]]:
+    return [
+        (
+            r.get_attribute("data-code"),
+            r.query_selector_all("td")[1].inner_text(),
+            r.query_selector_all("td")[3].inner_text(),
+        )
+        for r in page.query_selector_all("#reasons tbody tr")
+    ]
+
+
+def test_decisions_on_demand_give_every_reason_as_accord_check_does(
+    page: Any, world: World
+) -> None:
+    after = "2019-11-23T00:00:01+09:00"
+    done = world.cli(
+        "check",
+        "release",
+        "kor-missile-eve",
+        "--from",
+        "KOR",
+        "--to",
+        "JPN",
+        "--via",
+        "USA",
+        "--at",
+        after,
+        "--json",
+    )
+    expected = json.loads(done.stdout)
+    sign_in(page, world.base, "kor-analyst", world.admin)
+    page.goto(f"{world.base}/console/decide")
+    page.fill("#r-item", "kor-missile-eve")
+    page.fill("#r-from", "KOR")
+    page.fill("#r-to", "JPN")
+    page.fill("#r-via", "USA")
+    page.fill("#r-at", after)
+    page.click("text=Decide the release")
+    page.wait_for_selector("#answer")
+    assert page.get_attribute("#answer", "data-decision") == expected["decision"] == "deny"
+    assert _decided(page) == [(r["code"], r["rule"], r["message"]) for r in expected["reasons"]]
+    shot(page, "decide")
+    read = world.cli(
+        "check", "read", "kor-kn25-1031", "--user", "jpn-analyst", "--at", LATER, "--json"
+    )
+    expected_read = json.loads(read.stdout)
+    page.fill("#d-item", "kor-kn25-1031")
+    page.fill("#d-user", "jpn-analyst")
+    page.fill("#d-at", LATER)
+    page.click("text=Decide the read")
+    page.wait_for_selector("#answer")
+    assert page.get_attribute("#answer", "data-decision") == expected_read["decision"] == "allow"
+    assert _decided(page) == [
+        (r["code"], r["rule"], r["message"]) for r in expected_read["reasons"]
+    ]
+
+
+def test_a_user_cannot_ask_about_what_they_may_not_see(page: Any, world: World) -> None:
+    sign_in(page, world.base, "jpn-analyst", world.jpn)
+    api = page.context.request
+    at = LATER.replace("+", "%2B")
+    hidden = api.get(
+        f"{world.base}/console/decide?kind=release&item=kor-top-eve&from=KOR&to=JPN&at={at}"
+    )
+    missing = api.get(
+        f"{world.base}/console/decide?kind=release&item=nothing&from=KOR&to=JPN&at={at}"
+    )
+    assert (hidden.status, hidden.body()) == (missing.status, missing.body())
+    other = api.get(
+        f"{world.base}/console/decide?kind=read&item=kor-kn25-1031&user=usa-analyst&at={at}"
+    )
+    assert (other.status, other.body()) == (missing.status, missing.body())

@@ -15,10 +15,11 @@ from typing import Any
 
 from accord.model.console import EdgeState
 from accord.model.item import Item
-from accord.model.requests import ReadRequest
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import iso, require_aware
 from accord.model.world import World
 from accord.policy.lifecycle import AgreementState, Status
+from accord.policy.reasons import Decision
 from accord.service import markings
 from accord.service.credentials import Principal
 from accord.service.exchange import Exchange
@@ -280,3 +281,33 @@ def _signers(note: str) -> list[str]:
     """The key names of a signed note's signature lines (``— name signature``)."""
     _, _, signatures = note.partition("\n\n")
     return [line.split(" ")[1] for line in signatures.splitlines() if line.startswith("— ")]
+
+
+def decide_release(
+    queries: ConsoleQueries, principal: Principal, request: ReleaseRequest, at: datetime
+) -> Decision | None:
+    """May the item go from A to B (via H) at ``at``? None when the principal may not ask: a
+    user asks only about items they may read at ``at`` (an admin about any item)."""
+    if not principal.admin and request.item not in set(queries.readable_items(principal, at)):
+        return None
+    world = queries.exchange.snapshot()
+    if request.item not in world.items:
+        return None
+    return queries.exchange.check_release(request, at)
+
+
+def decide_read(
+    queries: ConsoleQueries, principal: Principal, request: ReadRequest, at: datetime
+) -> Decision | None:
+    """May the user read the item at ``at``? None when the principal may not ask: a user asks
+    only about users of their own party and items they may read themselves at ``at``."""
+    world = queries.exchange.snapshot()
+    user = world.users.get(request.user)
+    if request.item not in world.items or user is None:
+        return None
+    if not principal.admin and (
+        user.party != principal.party
+        or request.item not in set(queries.readable_items(principal, at))
+    ):
+        return None
+    return queries.exchange.check_read(request, at)

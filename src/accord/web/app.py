@@ -42,6 +42,7 @@ def _routes(console: Console) -> list[BaseRoute]:
         ("/items/{item}", pages.item, ["GET"]),
         ("/items/{item}/read", pages.read_item, ["POST"]),
         ("/feed", pages.feed_page, ["GET"]),
+        ("/decide", pages.decide, ["GET"]),
         ("/record", admin_only(data.record_page), ["GET"]),
         ("/record/proof", admin_only(data.proof), ["GET"]),
         ("/api/network", data.network, ["GET"]),

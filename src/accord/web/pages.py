@@ -14,8 +14,9 @@ from starlette.responses import Response
 
 from accord.errors import InvalidInput
 from accord.model.console import EdgeState
+from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import iso, parse_instant
-from accord.service.console import PAGE_SIZE, ItemQuery
+from accord.service.console import PAGE_SIZE, ItemQuery, decide_read, decide_release
 from accord.service.console_sessions import ConsoleSession
 from accord.web.context import Console, instant_param
 from accord.web.signin import CSRF_REFUSED, csrf_ok, form
@@ -114,3 +115,40 @@ async def read_item(console: Console, request: Request, session: ConsoleSession)
 
 async def feed_page(console: Console, request: Request, session: ConsoleSession) -> Response:
     return console.page(request, "feed.html", session=session)
+
+
+async def decide(console: Console, request: Request, session: ConsoleSession) -> Response:
+    """The two questions on demand; an answer only when the form was filled in."""
+    params = request.query_params
+    kind = params.get("kind", "")
+    at = _at(console, request)
+    field = {
+        name: params.get(name, "").strip()[:200] for name in ("item", "from", "to", "via", "user")
+    }
+    decision = None
+    asked = False
+    if kind == "release" and field["item"] and field["from"] and field["to"]:
+        asked = True
+        release = ReleaseRequest(field["item"], field["from"], field["to"], field["via"] or None)
+        decision = await console.run(
+            decide_release, console.queries, session.principal, release, at
+        )
+    elif kind == "read" and field["item"] and field["user"]:
+        asked = True
+        read = ReadRequest(field["user"], field["item"])
+        decision = await console.run(decide_read, console.queries, session.principal, read, at)
+    elif kind:
+        raise InvalidInput(
+            f"kind: {kind[:32]!r} needs item, from and to (release) or item and user (read)"
+        )
+    if asked and decision is None:
+        return console.not_found(request, session)
+    return console.page(
+        request,
+        "decide.html",
+        session=session,
+        at=iso(at),
+        kind=kind,
+        field=field,
+        decision=decision,
+    )
