@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from accord.model.console import EdgeState
 from accord.model.item import Item
@@ -27,6 +28,7 @@ from accord.service.exchange import Exchange
 PAGE_SIZE = 50
 SLIDER_MARGIN = timedelta(days=30)
 SLIDER_YEAR = timedelta(days=366)
+TIMELINE_LEFT, TIMELINE_WIDTH = 20.0, 600.0  # the timeline's drawing, in SVG units
 
 
 def edge_state(state: AgreementState) -> EdgeState:
@@ -132,9 +134,22 @@ class ConsoleQueries:
             return None
         agreement = world.agreements[agreement_id]
         state = self.exchange.agreement_state(agreement_id, at)
+        tz = ZoneInfo(agreement.timezone)
+        dated = world.agreement_events.get(agreement_id, [])
+        marks = [agreement.in_force_from, at, *(e.at for e in dated)]
+        if state.expires_at is not None:
+            marks.append(state.expires_at)
+        start, end = min(marks), max(marks)
+        width = (end - start).total_seconds() or 1.0
+
+        def x(instant: datetime) -> float:
+            return round(
+                TIMELINE_LEFT + TIMELINE_WIDTH * (instant - start).total_seconds() / width, 1
+            )
+
         events = [
-            {"at": iso(e.at), "kind": e.kind, "by": getattr(e, "by", None)}
-            for e in world.agreement_events.get(agreement_id, [])
+            {"at": iso(e.at, tz), "kind": e.kind, "by": getattr(e, "by", None), "x": x(e.at)}
+            for e in dated
         ]
         terms = state.terms  # as amended by ``at``
         equivalence = [dict(sorted(row.items())) for row in terms.equivalence.rows]
@@ -142,7 +157,13 @@ class ConsoleQueries:
             "id": agreement_id,
             "title": agreement.title,
             "timezone": agreement.timezone,
-            "in_force_from": iso(agreement.in_force_from),
+            "in_force_from": iso(agreement.in_force_from, tz),
+            "at": iso(at, tz),
+            "at_x": x(at),
+            "start_x": x(agreement.in_force_from),
+            "expires": iso(state.expires_at, tz) if state.expires_at else None,
+            "expires_x": x(state.expires_at) if state.expires_at else None,
+            "term_end": iso(state.term_end, tz) if state.term_end else None,
             "hub": agreement.hub,
             "state": state.as_dict(),
             "edge": edge_state(state).value,

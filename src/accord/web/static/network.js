@@ -159,6 +159,7 @@ function draw() {
   slider.setAttribute("aria-valuetext", formatInstant(data.at, zoneOf(null)));
   tick();
   document.body.dataset.drawn = String(view.seq);
+  document.body.dataset.drawnAt = String(performance.now()); // read by bench/console.py
 }
 
 function tick() {
