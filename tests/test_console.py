@@ -695,3 +695,52 @@ def test_a_user_cannot_ask_about_what_they_may_not_see(page: Any, world: World) 
         f"{world.base}/console/decide?kind=read&item=kor-kn25-1031&user=usa-analyst&at={at}"
     )
     assert (other.status, other.body()) == (missing.status, missing.body())
+
+
+# --- launch events on a map -----------------------------------------------------------------------
+
+
+def test_a_launch_event_is_drawn_from_its_coordinates_after_the_read(
+    page: Any, tmp_path: Path
+) -> None:
+    from accord.api.app import create_app
+    from accord.api.settings import ApiSettings
+    from accord.cli.serve import with_console
+    from accord.scenario.launch_file import read_launches
+    from accord.service.console_map import point
+    from accord.service.credentials import Credentials
+    from accord.service.replay import Replayer
+    from tests.test_launch_replay import NOW, SAMPLE, settings, world
+    from tests.test_taxii_support import serving
+
+    url, exchange = world(tmp_path)
+    launches = read_launches(SAMPLE)
+    Replayer(exchange).run(launches, settings(), lambda _: None)
+    with_site = next(
+        r.launch for r in launches.rows if r.launch.site.latitude is not None and r.launch.distance
+    )
+    item_id = next(
+        i.id for i in exchange.snapshot().items.values() if i.created == with_site.detected
+    )
+    token = issue(exchange, "kor-analyst")
+    credentials = Credentials(exchange)
+    app = with_console(create_app(ApiSettings(url, at=NOW), exchange, credentials), credentials)
+    try:
+        with serving(app) as base:
+            sign_in(page, base, "kor-analyst", token)
+            page.goto(f"{base}/console/items/{item_id}")
+            assert page.query_selector("#launch-map") is None  # sealed until read
+            page.click("text=Read the content (logged)")
+            page.wait_for_selector("#launch-map .launch-site")
+            site = with_site.site
+            assert site.latitude is not None and site.longitude is not None
+            x, y = point(site.latitude, site.longitude)
+            drawn = page.locator("#launch-map .launch-site")
+            assert (
+                float(drawn.get_attribute("cx") or 0),
+                float(drawn.get_attribute("cy") or 0),
+            ) == (x, y)
+            assert page.query_selector("#launch-map ellipse") is not None  # the distance ring
+            shot(page, "launch-map")
+    finally:
+        exchange.store.close()

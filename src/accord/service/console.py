@@ -216,6 +216,7 @@ class ConsoleQueries:
             "check": checked,
             "holding": holding,
             "history": _history(world, item_id, principal.party),
+            "launch_map": None,
         }
 
     def read(self, principal: Principal, item_id: str, at: datetime) -> markings.MarkedRead | None:

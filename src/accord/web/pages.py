@@ -17,6 +17,7 @@ from accord.model.console import EdgeState
 from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import iso, parse_instant
 from accord.service.console import PAGE_SIZE, ItemQuery, decide_read, decide_release
+from accord.service.console_map import launch_map
 from accord.service.console_sessions import ConsoleSession
 from accord.web.context import Console, instant_param
 from accord.web.signin import CSRF_REFUSED, csrf_ok, form
@@ -110,6 +111,8 @@ async def read_item(console: Console, request: Request, session: ConsoleSession)
     found = await console.run(console.queries.item, session.principal, item_id, at)
     if result is None or found is None:
         return console.not_found(request, session)
+    if result.item is not None:  # the STIX object is sealed content: it comes with the read
+        found["launch_map"] = launch_map(result.item)
     return console.page(request, "item.html", session=session, at=iso(at), read=result, **found)
 
 
