@@ -84,12 +84,14 @@ class ConsoleQueries:
         instants worth a slider (from before the first agreement to a year past ``now`` or the
         last event)."""
         at = require_aware(at, "at")
-        world = self.exchange.snapshot()
+        with self.exchange._reader() as s:  # one read of the store for every agreement's state
+            world = s.world
+            ids = visible_agreements(world, principal)
+            states = [s.facts.state(agreement_id, at) for agreement_id in ids]
         agreements = []
         parties: set[str] = {principal.party}
-        for agreement_id in visible_agreements(world, principal):
+        for agreement_id, state in zip(ids, states, strict=True):
             agreement = world.agreements[agreement_id]
-            state = self.exchange.agreement_state(agreement_id, at)
             parties |= agreement.terms.parties
             agreements.append(
                 {
