@@ -471,10 +471,16 @@ def verify_on_page(page: Any, base: str) -> str:
 
 
 def test_the_record_page_verifies_the_log(page: Any, world: World) -> None:
+    published = world.cli("audit", "checkpoint")
+    assert published.returncode == 0, published.stderr
+    size = published.stdout.splitlines()[1]
+    signed = world.cli("audit", "countersign", size, "--party", "JPN")
+    assert signed.returncode == 0, signed.stderr
     sign_in(page, world.base, "kor-analyst", world.admin)
     assert verify_on_page(page, world.base) == "ok"
-    size = int(str(page.get_attribute("#size", "data-size")))
-    assert size > 0
+    assert int(str(page.get_attribute("#size", "data-size"))) > int(size)
+    row = page.inner_text(f"#published tbody tr:has(td:text-is('{size}'))")
+    assert "accord-exchange" in row and "accord-party-JPN" in row
     assert page.inner_text("#verify-result").startswith("Verified ")
     shot(page, "record")
     page.fill("#entry", "0")
@@ -493,10 +499,12 @@ def test_the_record_page_names_the_tampered_entry_of_a_tampered_copy(
     with served(copy, world.key_file, tmp_path / "serve.log") as base:
         sign_in(page, base, "kor-analyst", world.admin)
         assert verify_on_page(page, base) == "failed"
-        text = page.inner_text("#verify-result")
-        assert "audit entry" in text
-        assert "items" in text
         shot(page, "record-tampered")
+        text = page.inner_text("#verify-result").removeprefix("Failed: ")
+    cli = World(copy, world.key_file, "", "", "").cli("audit", "verify")
+    assert cli.returncode != 0
+    assert text in cli.stderr  # the same entry and row as `accord audit verify` names
+    assert "audit entry" in text and "items row kor-kn25-1031" in text
 
 
 # --- accessibility and narrow screens -------------------------------------------------------------
