@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from accord.model.console import EdgeState
 from accord.model.item import Item
+from accord.model.marking import Marking
 from accord.model.requests import ReadRequest, ReleaseRequest
 from accord.model.time import iso, require_aware
 from accord.model.world import World
@@ -26,6 +27,7 @@ from accord.service.credentials import Principal
 from accord.service.exchange import Exchange
 
 PAGE_SIZE = 50
+FEED_LIMIT = 50
 SLIDER_MARGIN = timedelta(days=30)
 SLIDER_YEAR = timedelta(days=366)
 TIMELINE_LEFT, TIMELINE_WIDTH = 20.0, 600.0  # the timeline's drawing, in SVG units
@@ -229,29 +231,27 @@ class ConsoleQueries:
         return markings.read(self.exchange, ReadRequest(principal.user, item_id), at)
 
     def feed(
-        self, principal: Principal, at: datetime, since: datetime | None
+        self, principal: Principal, at: datetime, since: datetime | None, limit: int = FEED_LIMIT
     ) -> list[dict[str, object]]:
-        """Readable items whose copy reached the principal's party after ``since``, newest first."""
+        """The ``limit`` newest readable copies that reached the principal's party after
+        ``since`` (inclusive: the page drops what it has), newest first, each with its banner (the copy's marking) and route."""
         world = self.exchange.snapshot()
-        entries: list[dict[str, object]] = []
+        arrived = []
         for item_id in self.readable_items(principal, at):
             holding = world.holding(item_id, principal.party, at)
-            if holding is None or (since is not None and holding.received_at <= since):
-                continue
-            item = world.items[item_id]
-            checked = markings.check(self.exchange, ReadRequest(principal.user, item_id), at)
-            entries.append(
-                {
-                    "id": item_id,
-                    "title": item.title,
-                    "received_at": iso(holding.received_at),
-                    "banner": checked.marking.banner() if checked.marking else "",
-                    "agreement": holding.agreement,
-                    "via": holding.via,
-                }
-            )
-        entries.sort(key=lambda e: (str(e["received_at"]), str(e["id"])), reverse=True)
-        return entries
+            if holding is not None and (since is None or holding.received_at >= since):
+                arrived.append(holding)
+        arrived.sort(key=lambda h: (h.received_at, h.item), reverse=True)
+        return [
+            {
+                "id": h.item,
+                "received_at": iso(h.received_at),
+                "banner": Marking.of(h, world.items[h.item]).banner(),
+                "agreement": h.agreement,
+                "via": h.via,
+            }
+            for h in arrived[:limit]
+        ]
 
 
 def _history(world: World, item_id: str, party: str) -> list[dict[str, object]]:

@@ -31,7 +31,7 @@ async def feed(console: Console, request: Request, session: ConsoleSession) -> R
     since = instant_param(request, "since")
     now = console.queries.instant(None)
     entries = await console.run(console.queries.feed, session.principal, now, since)
-    return JSONResponse({"now": iso(now), "items": entries[:50]})
+    return JSONResponse({"now": iso(now), "items": entries})
 
 
 async def record_page(console: Console, request: Request, session: ConsoleSession) -> Response:

@@ -18,7 +18,7 @@ function show(entry) {
   banner.textContent = entry.banner;
   const link = document.createElement("a");
   link.href = `/console/items/${encodeURIComponent(entry.id)}`;
-  link.textContent = entry.title || entry.id;
+  link.textContent = entry.id;
   const route = document.createElement("p");
   route.textContent = `received ${formatInstant(entry.received_at)} under ${entry.agreement || "—"}${entry.via ? ` through ${entry.via}` : ""}`;
   li.append(banner, link, route);
