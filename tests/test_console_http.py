@@ -222,3 +222,18 @@ def test_the_console_is_small_and_self_contained() -> None:
         text = f.read_text(encoding="utf-8")
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
         assert "https://" not in text
+
+
+def test_an_admin_token_sees_every_agreement_and_the_record(exchange: Exchange) -> None:
+    token = issue(exchange, "kor-analyst", admin=True)
+    web = client(exchange)
+    assert sign_in(web, "kor-analyst", token) == 303
+    data = web.get(f"{CONSOLE}/api/network?at=2019-11-23T00:00:00%2B09:00").json()
+    assert {a["id"] for a in data["agreements"]} == set(exchange.snapshot().agreements)
+    assert web.get(f"{CONSOLE}/record").status_code == 200
+    user = issue(exchange, "kor-analyst")  # the same user without admin: no record
+    other = client(exchange)
+    assert sign_in(other, "kor-analyst", user) == 303
+    assert other.get(f"{CONSOLE}/record").status_code == 404
+    mine = other.get(f"{CONSOLE}/api/network?at=2019-11-23T00:00:00%2B09:00").json()
+    assert {a["id"] for a in mine["agreements"]} == set(exchange.snapshot().agreements_of["KOR"])

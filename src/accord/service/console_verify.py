@@ -7,11 +7,14 @@ the next run.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
 from accord.errors import AccordError
 from accord.service.exchange import Exchange
+
+log = logging.getLogger("accord.console")
 
 
 @dataclass
@@ -74,7 +77,8 @@ class Verifier:
                 result = self.exchange.audit_verify(progress=self.job._progress).as_dict()
         except AccordError as error:
             failure = error.message
-        except Exception:  # a defect: the browser is told only that it failed
+        except Exception:  # a defect: logged here; the browser is told only that it failed
+            log.exception("console audit verify failed")
             failure = "the verification could not run"
         with self.job._lock:
             self.job.running, self.job.result, self.job.failure = False, result, failure
