@@ -752,3 +752,10 @@ def test_a_launch_event_is_drawn_from_its_coordinates_after_the_read(
             shot(page, "launch-map")
     finally:
         exchange.store.close()
+
+
+def test_the_console_lives_beside_taxii_on_one_server(world: World) -> None:
+    bare = requests.get(f"{world.base}/console", allow_redirects=False, timeout=30)
+    assert (bare.status_code, bare.headers["location"]) == (308, "/console/")
+    assert requests.get(f"{world.base}/taxii2/", timeout=30).status_code == 401  # TAXII as ever
+    assert requests.get(f"{world.base}/console/static/network.js", timeout=30).status_code == 200

@@ -30,12 +30,17 @@ def with_console(taxii: Any, credentials: Any) -> Any:
     """The TAXII and admin app with the web console mounted at ``/console`` (one exchange, one
     lock: the console and the API share the credentials and so the exchange's lock)."""
     from starlette.applications import Starlette
-    from starlette.routing import Mount
+    from starlette.responses import RedirectResponse
+    from starlette.routing import Mount, Route
 
     from accord.web.app import console_app
 
+    async def to_console(request: Any) -> Any:
+        return RedirectResponse("/console/", 308)
+
     console = console_app(credentials)
-    return Starlette(routes=[Mount("/console", console), Mount("/", taxii)])
+    routes = [Route("/console", to_console), Mount("/console", console), Mount("/", taxii)]
+    return Starlette(routes=routes)
 
 
 @click.command()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -63,8 +63,6 @@ def _routes(console: Console) -> list[BaseRoute]:
 
 def _missing(console: Console) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
-        if request.url.path in ("/console", ""):
-            return RedirectResponse("/console/", 308)
         return console.not_found(request, console.session(request))
 
     return run
