@@ -759,3 +759,18 @@ def test_the_console_lives_beside_taxii_on_one_server(world: World) -> None:
     assert (bare.status_code, bare.headers["location"]) == (308, "/console/")
     assert requests.get(f"{world.base}/taxii2/", timeout=30).status_code == 401  # TAXII as ever
     assert requests.get(f"{world.base}/console/static/network.js", timeout=30).status_code == 200
+
+
+def test_a_wall_clock_time_is_read_in_the_chosen_zone(page: Any, lapse: World) -> None:
+    sign_in(page, lapse.base, "jpn-analyst", lapse.jpn)
+    page.wait_for_selector("body[data-drawn]")
+    page.select_option("#zone", "Asia/Seoul")
+    page.fill("#at", "2019-11-23 00:00")
+    page.click("#instant-form button[type=submit]")
+    page.wait_for_selector("#shown[data-at='2019-11-22T15:00:00Z']")
+    row = page.locator("#states tr[data-agreement='rok-japan-gsomia']")
+    assert row.get_attribute("data-edge") == "terminated"
+    assert "(Asia/Seoul)" in page.inner_text("#shown")
+    page.fill("#at", "the day after")
+    page.click("#instant-form button[type=submit]")
+    page.wait_for_selector("#shown:has-text('is not a date and time')")

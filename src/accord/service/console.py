@@ -129,6 +129,18 @@ class ConsoleQueries:
             "agreements": agreements,
         }
 
+    def zones(self, principal: Principal) -> list[str]:
+        """The time zones of the agreements the principal sees and of their parties, sorted."""
+        world = self.exchange.snapshot()
+        found = set()
+        for agreement_id in visible_agreements(world, principal):
+            agreement = world.agreements[agreement_id]
+            found.add(agreement.timezone)
+            found |= {
+                world.parties[p].timezone for p in agreement.terms.parties if p in world.parties
+            }
+        return sorted(found - {"UTC"})
+
     def agreement(
         self, principal: Principal, agreement_id: str, at: datetime
     ) -> dict[str, object] | None:

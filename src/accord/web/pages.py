@@ -29,12 +29,14 @@ def _at(console: Console, request: Request) -> datetime:
 
 async def network(console: Console, request: Request, session: ConsoleSession) -> Response:
     at = instant_param(request)
+    zones = await console.run(console.queries.zones, session.principal)
     return console.page(
         request,
         "network.html",
         session=session,
-        at=iso(at) if at is not None else "",
+        at=request.query_params.get("at", "").strip() if at is not None else "",
         states=list(EdgeState),
+        zones=zones,
     )
 
 

@@ -34,3 +34,25 @@ export function formatDuration(ms) {
   const m = Math.floor(s / 60); s -= m * 60;
   return `${d}d ${String(h).padStart(2, "0")}h ${String(m).padStart(2, "0")}m ${String(s).padStart(2, "0")}s`;
 }
+
+function wallParts(ms, zone) {
+  const f = new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  });
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+}
+
+// "2019-11-23T00:00" or "2019-11-23 00:00:00" read on the wall clock of `zone` (undefined: the
+// viewer's); text that carries its offset is returned as it is; null for anything else
+export function toInstant(text, zone) {
+  const t = text.trim().replace(" ", "T");
+  if (/([zZ]|[+-]\d\d:\d\d)$/.test(t)) return t;
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?$/.exec(t);
+  if (!m) return null;
+  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] || 0));
+  let ms = wall - (wallParts(wall, zone) - wall);
+  ms = wall - (wallParts(ms, zone) - ms); // again, across an offset change
+  return new Date(ms).toISOString().replace(".000Z", "Z");
+}

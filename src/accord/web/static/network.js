@@ -1,6 +1,6 @@
 // The network at an instant: parties as nodes, agreements as edges drawn by state.
 // The states come from the server (the exchange's own agreement state); this module only draws.
-import { csrfToken, formatDuration, formatInstant, svg } from "./common.js";
+import { csrfToken, formatDuration, formatInstant, svg, toInstant } from "./common.js";
 
 const SVG_W = 640;
 const SVG_H = 420;
@@ -13,6 +13,15 @@ const view = {
 };
 
 const $ = (id) => document.getElementById(id);
+
+// the zone a typed wall-clock time is read in: the chosen one, or (for "each agreement's
+// zone") the zone of the first agreement shown
+function typingZone() {
+  const choice = $("zone").value;
+  if (choice === "viewer") return undefined;
+  if (choice === "agreement") return view.data && view.data.agreements.length ? view.data.agreements[0].timezone : undefined;
+  return choice;
+}
 
 function zoneOf(agreement) {
   const choice = $("zone").value;
@@ -214,7 +223,13 @@ function start() {
   view.at = field.value.trim() || null;
   $("instant-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    setInstant(field.value.trim() || null);
+    const text = field.value.trim();
+    const at = text ? toInstant(text, typingZone()) : null;
+    if (text && !at) {
+      $("shown").textContent = `at: ${JSON.stringify(text)} is not a date and time (e.g. 2019-11-22T23:59:59+09:00, or 2019-11-22 23:59 in the zone chosen below)`;
+      return;
+    }
+    setInstant(at);
   });
   $("now").addEventListener("click", () => {
     field.value = "";
