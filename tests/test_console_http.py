@@ -141,7 +141,13 @@ def test_bad_query_input_names_the_field_and_changes_nothing(exchange: Exchange)
     web = client(exchange)
     assert sign_in(web, "jpn-analyst", token) == 303
     before = exchange.snapshot().revision
-    for query, field in (("at=2019-11-22", "at"), ("page=0", "page"), ("from=soon", "from")):
+    cases = (
+        ("at=2019-11-22", "at"),
+        ("page=0", "page"),
+        ("page=%D9%A3", "page"),
+        ("from=soon", "from"),
+    )
+    for query, field in cases:
         got = web.get(f"{CONSOLE}/items?{query}")
         assert got.status_code == 400
         assert f"{field}: " in got.text
@@ -231,6 +237,9 @@ def test_an_admin_token_sees_every_agreement_and_the_record(exchange: Exchange) 
     data = web.get(f"{CONSOLE}/api/network?at=2019-11-23T00:00:00%2B09:00").json()
     assert {a["id"] for a in data["agreements"]} == set(exchange.snapshot().agreements)
     assert web.get(f"{CONSOLE}/record").status_code == 200
+    bad = web.get(f"{CONSOLE}/record/proof?entry=%D9%A3")  # an Arabic-Indic three
+    assert bad.status_code == 400 and "entry: " in bad.text
+    assert web.get(f"{CONSOLE}/record/proof?entry=99999").status_code == 400  # past the log
     user = issue(exchange, "kor-analyst")  # the same user without admin: no record
     other = client(exchange)
     assert sign_in(other, "kor-analyst", user) == 303

@@ -42,7 +42,7 @@ async def record_page(console: Console, request: Request, session: ConsoleSessio
 
 async def proof(console: Console, request: Request, session: ConsoleSession) -> Response:
     text = request.query_params.get("entry", "").strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise InvalidInput(f"entry: {text[:32]!r} is not an entry number (0, 1, …)")
     found = await console.run(console.exchange.audit_prove, int(text))
     return console.page(request, "proof.html", session=session, proof=found, entry=int(text))

@@ -61,7 +61,10 @@ async def impact(console: Console, request: Request, session: ConsoleSession) ->
 def _item_query(request: Request) -> ItemQuery:
     params = request.query_params
     page_text = params.get("page", "1").strip() or "1"
-    if not page_text.isdigit() or not 1 <= int(page_text) <= 1_000_000:
+    if (
+        not (page_text.isascii() and page_text.isdigit())
+        or not 1 <= int(page_text[:8]) <= 1_000_000
+    ):
         raise InvalidInput(f"page: {page_text[:32]!r} is not a page number (1, 2, …)")
     return ItemQuery(
         text=params.get("q", "").strip()[:200],
