@@ -24,7 +24,8 @@ ALLOWED: dict[str, set[str]] = {
     "scenario": {"errors", "model"},
     "service": {"errors", "model", "policy", "store", "crypto", "audit", "scenario"},
     "api": {"errors", "model", "policy", "service", "scenario"},
-    "cli": {"errors", "model", "policy", "service", "scenario", "api"},
+    "web": {"errors", "model", "policy", "service", "scenario"},
+    "cli": {"errors", "model", "policy", "service", "scenario", "api", "web"},
     "__main__": {"cli"},
 }
 CLOCK_READERS = {"service", "cli"}

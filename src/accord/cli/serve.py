@@ -5,6 +5,8 @@
 dated before the exchange's latest recorded act are refused, so a server frozen in the past is
 in effect read-only.
 
+The web console is served at ``/console/`` (one worker only: its sessions live in the process).
+
 ``--workers N`` runs N server processes on one store (uvicorn's process manager). Their writes
 are serialised by the store's write lock (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory
 lock); a writer that does not get the lock within ``--lock-timeout`` answers 503 with
@@ -14,6 +16,7 @@ lock); a writer that does not get the lock within ``--lock-timeout`` answers 503
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import click
 
@@ -21,6 +24,23 @@ from accord.cli.context import env
 from accord.cli.settings import MASTER_KEY_ENV
 from accord.errors import InvalidInput
 from accord.model.time import parse_instant
+
+
+def with_console(taxii: Any, credentials: Any) -> Any:
+    """The TAXII and admin app with the web console mounted at ``/console`` (one exchange, one
+    lock: the console and the API share the credentials and so the exchange's lock)."""
+    from starlette.applications import Starlette
+    from starlette.responses import RedirectResponse
+    from starlette.routing import Mount, Route
+
+    from accord.web.app import console_app
+
+    async def to_console(request: Any) -> Any:
+        return RedirectResponse("/console/", 308)
+
+    console = console_app(credentials)
+    routes = [Route("/console", to_console), Mount("/console", console), Mount("/", taxii)]
+    return Starlette(routes=routes)
 
 
 @click.command()
@@ -68,6 +88,7 @@ def serve(
 
     from accord.api.app import WORKER_SETTINGS, WorkerSettings, create_app
     from accord.api.server import config
+    from accord.service.credentials import Credentials
 
     settings = env().settings
     frozen = parse_instant(at_text, "--at") if at_text else None
@@ -85,12 +106,16 @@ def serve(
     exchange = worker.exchange()  # opened here too: a bad store or key fails before listening
     when = f", clock frozen at {at_text}" if frozen is not None else ""
     many = f", {workers} workers" if workers > 1 else ""
+    console = ", console: /console/" if workers == 1 else ""
     click.echo(
-        f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/ (admin API: /openapi.json){when}{many}"
+        f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/"
+        f" (admin API: /openapi.json{console}){when}{many}"
     )
     api = worker.api()
     if workers == 1:  # with the header deadline, idle timeout and header size limit
-        uvicorn.Server(config(create_app(api, exchange), api, host, port)).run()
+        credentials = Credentials(exchange, cache_limit=api.token_cache)
+        app = with_console(create_app(api, exchange, credentials), credentials)
+        uvicorn.Server(config(app, api, host, port)).run()
         return
     exchange.store.close()
     os.environ[WORKER_SETTINGS] = worker.to_json()  # read by each worker's app factory
