@@ -30,6 +30,7 @@ from accord.audit.tree import (
     cover,
     fold,
     from_nodes,
+    inclusion_nodes,
     node_key,
     root_of,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "cover",
     "fold",
     "from_nodes",
+    "inclusion_nodes",
     "inclusion_path",
     "key_hash",
     "leaf_hash",

@@ -202,6 +202,30 @@ def cover(lo: int, hi: int) -> list[Node]:
     return nodes
 
 
+def inclusion_nodes(index: int, size: int) -> list[tuple[Node, ...]]:
+    """The stored nodes each hash of PATH(index, D[size]) (RFC 9162 §2.1.3.1) is made of, leaf
+    level first, without walking the recursion: the sibling at each level below the one where
+    the paths to ``index`` and to the last leaf part (the top one of these may be cut short by
+    the size: the complete subtrees that cover it), then the left sibling at each level above
+    where ``index`` has a set bit. Each element folds (``fold``) to that hash of the path."""
+    if not 0 <= index < size:
+        raise InvalidInput(f"entry {index} is not in a tree of {size}")
+    inner = (index ^ (size - 1)).bit_length()
+    path: list[tuple[Node, ...]] = [((j, (index >> j) ^ 1),) for j in range(inner - 1)]
+    if inner:
+        top = inner - 1
+        start = ((index >> top) ^ 1) << top
+        path.append(tuple(cover(start, size)))
+    level = inner
+    rest = index >> inner
+    while rest:
+        if rest & 1:
+            path.append(((level, (rest ^ 1)),))
+        rest >>= 1
+        level += 1
+    return path
+
+
 def fold(hashes: Sequence[bytes]) -> bytes:
     """MTH of consecutive subtrees, largest first, as ``cover`` gives them: folded right to left."""
     h = hashes[-1]

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -24,8 +25,10 @@ from accord.audit import (
     Node,
     SignedCheckpoint,
     consistency_path,
+    cover,
+    fold,
     from_nodes,
-    inclusion_path,
+    inclusion_nodes,
     leaf_hash,
     node_key,
     parse_signed_checkpoint,
@@ -38,7 +41,7 @@ from accord.crypto import EXCHANGE
 from accord.errors import CheckpointInvalid, IntegrityError, InvalidInput, ProofInvalid
 from accord.service import journal
 from accord.service.progress import Progress, tick
-from accord.store import schema
+from accord.store import log_reads, schema
 from accord.store.images import Image, key_of
 from accord.store.sql import KeySetRow, StoreTx
 
@@ -394,11 +397,7 @@ def _stored_nodes(tx: StoreTx, wanted: Sequence[Node]) -> dict[Node, bytes]:
 
 def _size(tx: StoreTx, size: int | None) -> int:
     """The tree size asked for (default: the whole log), within the log."""
-    total = journal.load_frontier(tx).size
-    size = total if size is None else size
-    if not 0 < size <= total:
-        raise InvalidInput(f"--size {size}: the log holds {total} entries")
-    return size
+    return _size_within(journal.load_frontier(tx).size, size)
 
 
 _BAD_TREE = (
@@ -425,25 +424,27 @@ def prove(tx: StoreTx, seq: int, size: int | None = None) -> dict[str, Any]:
 
 
 def prove_many(tx: StoreTx, seqs: Sequence[int], size: int | None = None) -> list[dict[str, Any]]:
-    """Inclusion proofs for several entries in one tree, from one read of their entries and one
-    of all the stored hashes they need; each is checked against the root before it is given."""
-    size = _size(tx, size)
+    """Inclusion proofs for several entries in one tree: two reads of the store whatever their
+    number (the log's head, then every entry and stored hash they need, in one statement);
+    each proof is checked against the root before it is given."""
+    head = log_reads.meta_values(tx.conn, [journal.FRONTIER, journal.LATEST])
+    size = _size_within(journal.frontier_of(head.get(journal.FRONTIER)).size, size)
     for seq in seqs:
-        if not 0 <= seq < size:
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < size:
             raise InvalidInput(
                 f"entry {seq}: the tree of {size} entries has entries 0 to {size - 1}"
             )
-    stored = tx.entries_at(seqs)
-    for seq in seqs:
-        if seq not in stored:
-            raise IntegrityError(f"audit entry {seq} is missing (run `accord audit verify`)")
-    root, paths = from_nodes(
-        lambda subtree: (subtree(0, size), [inclusion_path(seq, size, subtree) for seq in seqs]),
-        lambda wanted: _stored_nodes(tx, wanted),
-    )
-    note = _signed_root(tx, size, root)
+    paths = [inclusion_nodes(seq, size) for seq in seqs]
+    found, stored = _proof_hashes(tx, paths, cover(0, size), seqs)
+    root = fold([found[node] for node in cover(0, size)])
+    note = _signed_root_of(tx, head.get(journal.LATEST), size, root)
+    folded: dict[tuple[Node, ...], bytes] = {}
     proofs = []
-    for seq, path in zip(seqs, paths, strict=True):
+    for seq, nodes in zip(seqs, paths, strict=True):
+        path = [
+            found[element[0]] if len(element) == 1 else _folded(found, folded, element)
+            for element in nodes
+        ]
         leaf, hashed = stored[seq]
         try:  # O(log n) hashes: a stored node changed by hand never leaves in a false proof
             verify_inclusion(hashed, seq, size, path, root)
@@ -463,6 +464,68 @@ def prove_many(tx: StoreTx, seqs: Sequence[int], size: int | None = None) -> lis
             }
         )
     return proofs
+
+
+def _size_within(total: int, size: int | None) -> int:
+    """The tree size asked for (default: the whole log of ``total`` entries), within the log."""
+    size = total if size is None else size
+    if not 0 < size <= total:
+        raise InvalidInput(f"--size {size}: the log holds {total} entries")
+    return size
+
+
+def _proof_hashes(
+    tx: StoreTx,
+    paths: Sequence[Sequence[tuple[Node, ...]]],
+    root: Sequence[Node],
+    seqs: Sequence[int],
+) -> tuple[dict[Node, bytes], dict[int, tuple[bytes, bytes]]]:
+    """Every node the paths and the root fold, and the proven entries, in one read; a node or
+    an entry the store does not give means it lost it."""
+    wanted = set(chain(root, chain.from_iterable(chain.from_iterable(paths))))
+    keyed = {node_key(*node): node for node in wanted if node[0]}
+    leaves = [index for level, index in wanted if not level]
+    rows = log_reads.proof_rows(tx.conn, [*leaves, *seqs], list(keyed), seqs)
+    found: dict[Node, bytes] = {(0, seq): h for seq, h in rows.leaf_hashes.items()}
+    found.update({keyed[key]: h for key, h in rows.nodes.items()})
+    missing = wanted.difference(found)
+    if missing:
+        level, index = min(missing)
+        raise IntegrityError(
+            f"the log's stored node at level {level}, index {index} is missing"
+            " (run `accord audit verify`)"
+        )
+    stored: dict[int, tuple[bytes, bytes]] = {}
+    for seq in seqs:
+        if seq not in rows.entries or seq not in rows.leaf_hashes:
+            raise IntegrityError(f"audit entry {seq} is missing (run `accord audit verify`)")
+        stored[seq] = (rows.entries[seq], rows.leaf_hashes[seq])
+    return found, stored
+
+
+def _folded(
+    found: Mapping[Node, bytes], folded: dict[tuple[Node, ...], bytes], element: tuple[Node, ...]
+) -> bytes:
+    """The hash of one element of a path: a stored node, or the fold of a few (remembered, as
+    every proof whose path crosses the tree's right edge at that level shares it)."""
+    h = folded.get(element)
+    if h is None:
+        h = folded[element] = fold([found[node] for node in element])
+    return h
+
+
+def _signed_root_of(tx: StoreTx, latest: str | None, size: int, root: bytes) -> str | None:
+    """The checkpoint at ``size`` (the latest, or a published one), if one was signed;
+    refuses a stored tree that disagrees with it."""
+    note = latest
+    if note is None or parse_signed_checkpoint(note).checkpoint.size != size:
+        note = tx.checkpoint(size)
+    if note is not None and parse_signed_checkpoint(note).checkpoint.root != root:
+        raise IntegrityError(
+            f"the stored tree of {size} entries does not give its signed root"
+            " (run `accord audit verify`)"
+        )
+    return note
 
 
 def consistency(tx: StoreTx, old: int, new: int | None = None) -> dict[str, Any]:
