@@ -518,9 +518,11 @@ def _signed_root_of(tx: StoreTx, latest: str | None, size: int, root: bytes) -> 
     """The checkpoint at ``size`` (the latest, or a published one), if one was signed;
     refuses a stored tree that disagrees with it."""
     note = latest
-    if note is None or parse_signed_checkpoint(note).checkpoint.size != size:
+    signed = None if note is None else parse_signed_checkpoint(note)
+    if signed is None or signed.checkpoint.size != size:
         note = tx.checkpoint(size)
-    if note is not None and parse_signed_checkpoint(note).checkpoint.root != root:
+        signed = None if note is None else parse_signed_checkpoint(note)
+    if signed is not None and signed.checkpoint.root != root:
         raise IntegrityError(
             f"the stored tree of {size} entries does not give its signed root"
             " (run `accord audit verify`)"

@@ -54,7 +54,11 @@ class ProofRows:
 
 
 def _param(conn: Connection, values: Sequence[Any]) -> Any:
-    return json.dumps(list(values)) if conn.dialect.name == "sqlite" else list(values)
+    if conn.dialect.name != "sqlite":
+        return list(values)
+    if all(type(v) is int for v in values):  # the common case: entry numbers and node keys
+        return f"[{','.join(map(str, values))}]"
+    return json.dumps(list(values))
 
 
 def _run(conn: Connection, statements: dict[str, str], params: list[Any]) -> list[Any]:
