@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.audit import cover, inclusion_nodes, inclusion_path, node_key
+from accord.audit import Frontier, cover, inclusion_nodes, inclusion_path, node_key
 from accord.errors import IntegrityError, InvalidInput
 from accord.service import Exchange, MasterKey, journal
-from accord.service.auditor import check_proof
+from accord.service.auditor import check_proof, verify
 from accord.store import log_reads
 from tests.stores import execute
 from tests.test_audit_tree import ref_mth, ref_path
@@ -166,3 +166,61 @@ def test_a_batch_refuses_a_changed_node(on_disk: tuple[Exchange, Path]) -> None:
     execute(db, "update audit_nodes set hash = ? where node = ?", b"\1" * 32, node_key(2, 0))
     with pytest.raises(IntegrityError, match="does not give"):
         exchange.audit_prove_many([5])
+
+
+@settings(max_examples=80)
+@given(
+    first=st.lists(st.binary(min_size=32, max_size=32), max_size=40),
+    second=st.lists(st.binary(min_size=32, max_size=32), max_size=40),
+)
+def test_appending_all_at_once_is_appending_each(first: list[bytes], second: list[bytes]) -> None:
+    one, many = Frontier(), Frontier()
+    closed_one = [node for h in first + second for node in one.append(h)]
+    closed_many = many.append_all(first) + many.append_all(second)
+    assert closed_many == closed_one
+    assert (many.size, many.hashes, many.root()) == (one.size, one.hashes, one.root())
+
+
+def test_appending_all_refuses_a_bad_hash_and_changes_nothing() -> None:
+    frontier = Frontier()
+    frontier.append_all([b"\0" * 32])
+    with pytest.raises(InvalidInput, match="a leaf hash is 32 bytes"):
+        frontier.append_all([b"\1" * 32, b"short"])
+    assert frontier.size == 1
+
+
+def test_a_streamed_verify_is_the_same_on_both_stores(store_url: str) -> None:
+    master = MasterKey.generate()
+    exchange = Exchange.open(store_url, master=lambda: master)
+    try:
+        exchange.init_keys()
+        for n in range(13):
+            exchange.add_topic(f"topic-{n}")
+        exchange.publish_checkpoint()
+        exchange.add_topic("after")
+        with exchange.store.transaction() as tx:
+            reports = [verify(tx, chunk=chunk) for chunk in (1, 4, 10_000)]
+        assert len({(r.entries, r.root, r.rows) for r in reports}) == 1
+        assert reports[0].checkpoints == 2
+    finally:
+        exchange.store.close()
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 10_000])
+def test_a_changed_entry_in_a_chunk_is_named_after_those_before_it(
+    on_disk: tuple[Exchange, Path], chunk: int
+) -> None:
+    exchange, db = on_disk
+    execute(db, "update audit_entries set leaf = leaf || x'20' where seq = ?", 5)
+    with exchange.store.transaction() as tx, pytest.raises(IntegrityError) as raised:
+        verify(tx, chunk=chunk)
+    assert raised.value.message == "audit entry 5: its bytes do not hash to its logged hash"
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 10_000])
+def test_a_removed_entry_in_a_chunk_is_named(on_disk: tuple[Exchange, Path], chunk: int) -> None:
+    exchange, db = on_disk
+    execute(db, "delete from audit_entries where seq = ?", 4)
+    with exchange.store.transaction() as tx, pytest.raises(IntegrityError) as raised:
+        verify(tx, chunk=chunk)
+    assert raised.value.message == "audit entry 4 is missing (the next stored is 5)"

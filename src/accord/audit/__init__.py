@@ -20,7 +20,7 @@ from accord.audit.checkpoint import (
     sign_note,
     verifier_key,
 )
-from accord.audit.hasher import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
+from accord.audit.hasher import EMPTY_ROOT, HASH_SIZE, LEAF_HASH, NODE_HASH, leaf_hash, node_hash
 from accord.audit.proofs import consistency_path, inclusion_path
 from accord.audit.tree import (
     ClosedNode,
@@ -39,6 +39,8 @@ from accord.audit.verify import root_from_inclusion, verify_consistency, verify_
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "LEAF_HASH",
+    "NODE_HASH",
     "Checkpoint",
     "ClosedNode",
     "Frontier",

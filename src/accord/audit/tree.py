@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-from accord.audit.hasher import EMPTY_ROOT, HASH_SIZE, hash_pairs, node_hash
+from accord.audit.hasher import EMPTY_ROOT, HASH_SIZE, NODE_HASH, hash_pairs, node_hash
 from accord.audit.proofs import consistency_path, inclusion_path
 from accord.errors import IntegrityError, InvalidInput
 
@@ -89,6 +89,27 @@ class Frontier:
             closed.append((level, index >> level, h))
         self._hashes.append(h)
         self._size += 1
+        return closed
+
+    def append_all(self, leaf_hashes: Sequence[bytes]) -> list[ClosedNode]:
+        """``append`` each leaf hash in turn (checked once, hashed inline); the subtrees they
+        close, in the order ``append`` gives them."""
+        _check_hashes(leaf_hashes)
+        hashes, size, parent = self._hashes, self._size, NODE_HASH.copy
+        closed: list[ClosedNode] = []
+        for leaf in leaf_hashes:
+            h, n, level = leaf, size, 0
+            while n & 1:
+                node = parent()
+                node.update(hashes.pop())
+                node.update(h)
+                h = node.digest()
+                n >>= 1
+                level += 1
+                closed.append((level, size >> level, h))
+            hashes.append(h)
+            size += 1
+        self._size = size
         return closed
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:

@@ -21,6 +21,8 @@ from sqlalchemy import Table
 
 from accord.audit import (
     EMPTY_ROOT,
+    LEAF_HASH,
+    ClosedNode,
     Frontier,
     Node,
     SignedCheckpoint,
@@ -127,39 +129,49 @@ class _Walk:
 
     def run(self, tx: StoreTx, total: int, progress: Progress | None, size: int) -> None:
         while True:
-            chunk = tx.entries_page(self.frontier.size, size)
+            chunk = log_reads.entries_page(tx.conn, self.frontier.size, size)
             if not chunk:
                 return
             start = self.frontier.size
-            computed: list[tuple[int, bytes]] = []
-            for seq, leaf, stored_hash in chunk:
-                self._entry(seq, leaf, stored_hash, computed)
-            self._nodes(tx, start, self.frontier.size, computed)
+            bad = _first_unhashed(start, chunk)  # the cheap check first, for the whole chunk
+            for seq, leaf, _ in chunk[:bad]:  # the entries before any bad one are replayed
+                self._entry(seq, leaf)
+            if bad is not None:
+                seq, expected = chunk[bad][0], start + bad
+                if seq != expected:
+                    raise IntegrityError(
+                        f"audit entry {expected} is missing (the next stored is {seq})"
+                    )
+                raise IntegrityError(f"audit entry {seq}: its bytes do not hash to its logged hash")
+            self._nodes(tx, start, start + len(chunk), self._grow([h for _, _, h in chunk]))
             if progress is not None:  # after each chunk of entries
                 progress("entries", self.frontier.size, total)
 
-    def _entry(
-        self, seq: int, leaf: bytes, stored_hash: bytes, computed: list[tuple[int, bytes]]
-    ) -> None:
-        expected = self.frontier.size
-        if seq != expected:
-            raise IntegrityError(f"audit entry {expected} is missing (the next stored is {seq})")
-        if leaf_hash(leaf) != stored_hash:
-            raise IntegrityError(f"audit entry {seq}: its bytes do not hash to its logged hash")
+    def _entry(self, seq: int, leaf: bytes) -> None:
         body = journal.decode_entry(leaf, seq)
         if body.get("seq") != seq:
             raise IntegrityError(f"audit entry {seq}: it records itself as entry {body.get('seq')}")
         self.replay.apply(seq, body.get("changes"))
-        for level, index, h in self.frontier.append(stored_hash):
-            computed.append((node_key(level, index), h))
-        if self.frontier.size in self.sizes:
-            self.roots[self.frontier.size] = self.frontier.root()
+
+    def _grow(self, hashes: list[bytes]) -> list[tuple[int, bytes]]:
+        """The frontier grown by a chunk's leaf hashes, keeping the root at each size a
+        checkpoint names; the subtrees they close, by node key, in key order."""
+        frontier, start = self.frontier, self.frontier.size
+        cuts = sorted(size - start for size in self.sizes if start < size <= start + len(hashes))
+        closed: list[ClosedNode] = []
+        done = 0
+        for cut in [*cuts, len(hashes)]:
+            closed += frontier.append_all(hashes[done:cut])
+            done = cut
+            if frontier.size in self.sizes:
+                self.roots[frontier.size] = frontier.root()
+        return [(((((i + 1) << j) - 1) << 6) | j, h) for j, i, h in closed]  # node_key, inline
 
     def _nodes(self, tx: StoreTx, start: int, stop: int, computed: list[tuple[int, bytes]]) -> None:
         """The stored nodes closed by entries [start, stop) against those the entries give."""
         if self.bad_node is not None:
             return
-        stored = tx.nodes_between(start << 6, stop << 6)
+        stored = log_reads.nodes_between(tx.conn, start << 6, stop << 6)
         if stored == computed:
             return
         have = dict(stored)
@@ -173,6 +185,24 @@ class _Walk:
                 return
         key = min(have)
         self.bad_node = f"the log holds a node ({key >> 6}, level {key & 63}) no entry gives"
+
+
+def _first_unhashed(start: int, chunk: Sequence[tuple[int, bytes, bytes]]) -> int | None:
+    """The place in ``chunk`` (entries from ``start`` on) of the first entry out of place or
+    whose bytes do not hash to its logged hash; None when every one holds. Compared a chunk at
+    a time, so the cost is the hashing."""
+    seqs = [seq for seq, _, _ in chunk]
+    copy = LEAF_HASH.copy
+    computed = []
+    for _, leaf, _ in chunk:
+        h = copy()
+        h.update(leaf)
+        computed.append(h.digest())
+    if seqs == list(range(start, start + len(chunk))) and computed == [h for _, _, h in chunk]:
+        return None
+    return next(
+        n for n, (seq, _, stored) in enumerate(chunk) if seq != start + n or computed[n] != stored
+    )
 
 
 def _check_frontier(tx: StoreTx, count: int) -> None:

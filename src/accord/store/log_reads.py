@@ -24,22 +24,40 @@ _KEYS_SQLITE = "(SELECT value FROM json_each(?))"
 _KEYS_POSTGRES = "ANY(%s)"
 
 
-def _proof_sql(keys: str, member: str) -> str:
+def _proof_sql(keys: str, member: str, blob: str) -> str:
     e, n = t.audit_entries.name, t.audit_nodes.name
     return (
-        f"SELECT 0, seq, leaf_hash FROM {e} WHERE seq {member} {keys}"
-        f" UNION ALL SELECT 1, node, hash FROM {n} WHERE node {member} {keys}"
-        f" UNION ALL SELECT 2, seq, leaf FROM {e} WHERE seq {member} {keys}"
+        f"SELECT 0, seq, {blob % 'leaf_hash'} FROM {e} WHERE seq {member} {keys}"
+        f" UNION ALL SELECT 1, node, {blob % 'hash'} FROM {n} WHERE node {member} {keys}"
+        f" UNION ALL SELECT 2, seq, {blob % 'leaf'} FROM {e} WHERE seq {member} {keys}"
     )
 
 
+# SQLite lets a column hold any type (a row edited by hand may hold text): read bytes always
 _PROOF = {
-    "sqlite": _proof_sql(_KEYS_SQLITE, "IN"),
-    "postgresql": _proof_sql(_KEYS_POSTGRES, "="),
+    "sqlite": _proof_sql(_KEYS_SQLITE, "IN", "CAST(%s AS BLOB)"),
+    "postgresql": _proof_sql(_KEYS_POSTGRES, "=", "%s"),
 }
 _META = {
     "sqlite": f"SELECT key, value FROM {t.meta.name} WHERE key IN {_KEYS_SQLITE}",
     "postgresql": f"SELECT key, value FROM {t.meta.name} WHERE key = {_KEYS_POSTGRES}",
+}
+
+
+_E, _N = t.audit_entries.name, t.audit_nodes.name
+_PAGE = {
+    "sqlite": (
+        f"SELECT CAST(seq AS INTEGER), CAST(leaf AS BLOB), CAST(leaf_hash AS BLOB) FROM {_E}"
+        " WHERE seq >= ? ORDER BY seq LIMIT ?"
+    ),
+    "postgresql": f"SELECT seq, leaf, leaf_hash FROM {_E} WHERE seq >= %s ORDER BY seq LIMIT %s",
+}
+_NODE_RANGE = {
+    "sqlite": (
+        f"SELECT CAST(node AS INTEGER), CAST(hash AS BLOB) FROM {_N}"
+        " WHERE node >= ? AND node < ? ORDER BY node"
+    ),
+    "postgresql": f"SELECT node, hash FROM {_N} WHERE node >= %s AND node < %s ORDER BY node",
 }
 
 
@@ -85,3 +103,13 @@ def proof_rows(
 def meta_values(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
     """Several ``meta`` values by key, in one statement (a key not stored is left out)."""
     return {str(k): str(v) for k, v in _run(conn, _META, [_param(conn, keys)])}
+
+
+def entries_page(conn: Connection, start: int, limit: int) -> list[tuple[int, bytes, bytes]]:
+    """Up to ``limit`` stored entries (seq, leaf, leaf hash) from ``start`` on, in order."""
+    return _run(conn, _PAGE, [start, limit])  # both drivers give int and bytes as they are
+
+
+def nodes_between(conn: Connection, lo: int, hi: int) -> list[tuple[int, bytes]]:
+    """The stored nodes (key, hash) with keys in [lo, hi), in key order."""
+    return _run(conn, _NODE_RANGE, [lo, hi])
