@@ -18,7 +18,7 @@ from accord.errors import IntegrityError, InvalidInput
 from accord.service import Exchange, MasterKey, journal
 from accord.service.auditor import check_proof, verify
 from accord.store import log_reads
-from tests.stores import execute
+from tests.stores import execute, query
 from tests.test_audit_tree import ref_mth, ref_path
 
 
@@ -224,3 +224,39 @@ def test_a_removed_entry_in_a_chunk_is_named(on_disk: tuple[Exchange, Path], chu
     with exchange.store.transaction() as tx, pytest.raises(IntegrityError) as raised:
         verify(tx, chunk=chunk)
     assert raised.value.message == "audit entry 4 is missing (the next stored is 5)"
+
+
+def test_a_changed_node_below_a_shared_subtree_is_refused(on_disk: tuple[Exchange, Path]) -> None:
+    """Paths of 0 and 2 meet at the subtree of entries 0 to 3; only 2's path holds the node of
+    entries 0 and 1, so only the check where 2's path meets 0's can catch its change."""
+    exchange, db = on_disk
+    execute(db, "update audit_nodes set hash = ? where node = ?", b"\1" * 32, node_key(1, 0))
+    for batch in ([0, 2], [2, 0], [2]):
+        with pytest.raises(IntegrityError, match="does not give a proof that verifies"):
+            exchange.audit_prove_many(batch)
+    assert [p["index"] for p in exchange.audit_prove_many([0, 1, 5])] == [0, 1, 5]
+
+
+def test_a_batch_is_refused_exactly_when_one_of_its_proofs_is(
+    on_disk: tuple[Exchange, Path],
+) -> None:
+    exchange, db = on_disk
+    total = exchange.audit_prove(0)["size"]
+    with exchange.store.transaction() as tx:
+        keys = [key for key, _ in tx.nodes_between(0, 1 << 40)]
+
+    def refused(seqs: list[int]) -> bool:
+        try:
+            exchange.audit_prove_many(seqs)
+        except IntegrityError:
+            return True
+        return False
+
+    batches = [list(range(total)), [total - 1, 0], [3, 4, 3], [6, 7, 8, 1]]
+    for key in keys:
+        (original,) = query(db, "select hash from audit_nodes where node = ?", key)[0]
+        execute(db, "update audit_nodes set hash = ? where node = ?", b"\2" * 32, key)
+        singles = {seq: refused([seq]) for seq in range(total)}
+        for batch in batches:
+            assert refused(batch) == any(singles[seq] for seq in batch), (key, batch)
+        execute(db, "update audit_nodes set hash = ? where node = ?", original, key)
