@@ -5,13 +5,15 @@ Starlette route in the same server) and medallion 3.0.0 in the same run.
     .venv/bin/python -m bench.load                         # defaults: 10,000 objects, 15 s runs
     .venv/bin/python -m bench.load --seconds 10 --skip-medallion
     .venv/bin/python -m bench.load --json load.json
+    .venv/bin/python -m bench.load --rounds 3             # (alone, beside the flood) three times
 
 The load comes from ``wrk`` (``apt-get install wrk``), a separate process; each run is bounded in
 time (``--seconds``) and each request in its own timeout. The accord server runs in its own
 process: uvicorn with accord's connection limits (``accord.api.server``), a SQLite file, every
 GET decided by the read rule and logged in the audit log (the bench counts the entries). The
 ceiling route answers a constant from the same uvicorn, so the ratio says what the framework
-leaves. medallion is set up by ``bench.taxii`` (its own venv and Flask server). This is a
+leaves. The legitimate GETs run alone and then beside the bad-token flood ``--rounds`` times in
+turn (default 2), so the shared machine's drift touches both. medallion is set up by ``bench.taxii`` (its own venv and Flask server). This is a
 benchmark, not a test: nothing asserts a timing.
 """
 
