@@ -130,6 +130,9 @@ def test_the_one_read_is_the_same_on_both_stores(store_url: str) -> None:
         assert exchange.audit_prove_many([3, 10, 3]) == [
             exchange.audit_prove(s) for s in (3, 10, 3)
         ]
+        size = exchange.audit_prove(0)["size"]
+        for old in (1, 3, 8, size):
+            check_proof(exchange.audit_consistency(old, size))
     finally:
         exchange.store.close()
 

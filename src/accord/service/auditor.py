@@ -418,11 +418,12 @@ def _note_at(tx: StoreTx, size: int) -> str | None:
 
 
 def _stored_nodes(tx: StoreTx, wanted: Sequence[Node]) -> dict[Node, bytes]:
-    """Leaf hashes (level 0) and stored subtrees, two queries whatever the log's size."""
-    leaves = tx.leaf_hashes([index for level, index in wanted if level == 0])
+    """Leaf hashes (level 0) and stored subtrees, one statement whatever the log's size."""
+    leaves = [index for level, index in wanted if level == 0]
     keyed = {node_key(level, index): (level, index) for level, index in wanted if level > 0}
-    found: dict[Node, bytes] = {(0, seq): h for seq, h in leaves.items()}
-    found.update({keyed[key]: h for key, h in tx.nodes(list(keyed)).items()})
+    rows = log_reads.proof_rows(tx.conn, leaves, list(keyed), [])
+    found: dict[Node, bytes] = {(0, seq): h for seq, h in rows.leaf_hashes.items()}
+    found.update({keyed[key]: h for key, h in rows.nodes.items()})
     return found
 
 
