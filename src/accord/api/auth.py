@@ -6,12 +6,19 @@ many recent failures gets 429 with ``Retry-After`` for any token this process ha
 verified, before anything is hashed, and that answer is held back ``delay`` seconds (the
 coroutine sleeps; no thread is held), so a flooding connection asks at most once per ``delay``
 and costs a table lookup each time.
+
+A token not accepted before is checked one at a time per client address (the others from that
+address wait their turn on the loop, holding no thread): a burst from one address costs at most
+one core, and a burst of one token one slow hash (the credentials remember its outcome, so the
+rest of the burst costs a row read each), however many connections carry it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import anyio
 from starlette.requests import HTTPConnection
@@ -65,17 +72,37 @@ class Gate:
         self.workers = workers
         self.throttle = throttle
         self.delay = delay
+        self._turns: dict[str, tuple[anyio.Lock, int]] = {}  # address -> its lock, waiters
 
     async def principal(self, connection: HTTPConnection) -> Principal:
         token, user = parse(connection.headers.get("authorization"))
         if self.credentials.cached(token):  # no slow hash: never queued behind one
             return await self.workers.exchange(self.credentials.verify, token, user)
         address = connection.client.host if connection.client else "-"
-        wait = self.throttle.retry_after(address)
-        if wait is not None:
-            await anyio.sleep(min(self.delay, wait))
-            raise TooManyRequests("too many failed authentications; try again later", wait)
-        self.throttle.failed(address)  # counted before hashing, forgiven if it verifies
-        principal = await self.workers.hashing(self.credentials.verify, token, user)
-        self.throttle.forgive(address)
-        return principal
+        async with self._turn(address):
+            if self.credentials.cached(token):  # accepted while this one waited its turn
+                return await self.workers.exchange(self.credentials.verify, token, user)
+            wait = self.throttle.retry_after(address)
+            if wait is None:
+                self.throttle.failed(address)  # counted before hashing, forgiven if it verifies
+                principal = await self.workers.hashing(self.credentials.verify, token, user)
+                self.throttle.forgive(address)
+                return principal
+        await anyio.sleep(min(self.delay, wait))  # held back outside the turn
+        raise TooManyRequests("too many failed authentications; try again later", wait)
+
+    @asynccontextmanager
+    async def _turn(self, address: str) -> AsyncIterator[None]:
+        """One unaccepted token checked at a time per address; the table holds only addresses
+        with a check running or waiting (bounded by the open connections)."""
+        lock, waiting = self._turns.get(address) or (anyio.Lock(), 0)
+        self._turns[address] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._turns[address]
+            if waiting == 1:
+                del self._turns[address]
+            else:
+                self._turns[address] = (lock, waiting - 1)

@@ -15,7 +15,7 @@ class ApiSettings:
     most ``max_json_depth`` deep (400 deeper). Concurrency: the exchange runs in at most
     ``threads`` worker threads (one at a time inside it: it is not thread-safe), token checks
     in at most ``hash_threads`` (the slow hash runs outside the exchange), and at most
-    ``token_cache`` recently verified tokens are remembered. Failed authentications: at most
+    ``token_cache`` recently accepted tokens are remembered (and as many refused ones, apart). Failed authentications: at most
     ``auth_failures`` per client address in ``auth_window`` seconds, over at most
     ``auth_clients`` addresses tracked; past that an address's unknown tokens get 429 with
     ``Retry-After`` without being hashed, held back ``auth_delay`` seconds (tokens this process

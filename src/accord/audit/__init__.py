@@ -20,7 +20,7 @@ from accord.audit.checkpoint import (
     sign_note,
     verifier_key,
 )
-from accord.audit.hasher import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
+from accord.audit.hasher import EMPTY_ROOT, HASH_SIZE, LEAF_HASH, NODE_HASH, leaf_hash, node_hash
 from accord.audit.proofs import consistency_path, inclusion_path
 from accord.audit.tree import (
     ClosedNode,
@@ -30,6 +30,7 @@ from accord.audit.tree import (
     cover,
     fold,
     from_nodes,
+    inclusion_nodes,
     node_key,
     root_of,
 )
@@ -38,6 +39,8 @@ from accord.audit.verify import root_from_inclusion, verify_consistency, verify_
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "LEAF_HASH",
+    "NODE_HASH",
     "Checkpoint",
     "ClosedNode",
     "Frontier",
@@ -51,6 +54,7 @@ __all__ = [
     "cover",
     "fold",
     "from_nodes",
+    "inclusion_nodes",
     "inclusion_path",
     "key_hash",
     "leaf_hash",

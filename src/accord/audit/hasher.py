@@ -17,8 +17,13 @@ NODE_PREFIX = b"\x01"
 EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()
 """MTH({}) = HASH(), the root of the empty tree (RFC 9162 §2.1.1)."""
 
-_LEAF = hashlib.sha256(LEAF_PREFIX)
-_NODE = hashlib.sha256(NODE_PREFIX)
+LEAF_HASH = hashlib.sha256(LEAF_PREFIX)
+"""SHA-256 fed the leaf prefix: ``LEAF_HASH.copy()``, then the entry, is ``leaf_hash``."""
+_LEAF = LEAF_HASH
+NODE_HASH = hashlib.sha256(NODE_PREFIX)
+"""SHA-256 fed the node prefix: ``NODE_HASH.copy()``, then the two children, is ``node_hash``
+(for loops where a call per hash is most of the cost). Never updated itself."""
+_NODE = NODE_HASH
 
 
 def leaf_hash(data: bytes) -> bytes:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-from accord.audit.hasher import EMPTY_ROOT, HASH_SIZE, hash_pairs, node_hash
+from accord.audit.hasher import EMPTY_ROOT, HASH_SIZE, NODE_HASH, hash_pairs, node_hash
 from accord.audit.proofs import consistency_path, inclusion_path
 from accord.errors import IntegrityError, InvalidInput
 
@@ -89,6 +89,27 @@ class Frontier:
             closed.append((level, index >> level, h))
         self._hashes.append(h)
         self._size += 1
+        return closed
+
+    def append_all(self, leaf_hashes: Sequence[bytes]) -> list[ClosedNode]:
+        """``append`` each leaf hash in turn (checked once, hashed inline); the subtrees they
+        close, in the order ``append`` gives them."""
+        _check_hashes(leaf_hashes)
+        hashes, size, parent = self._hashes, self._size, NODE_HASH.copy
+        closed: list[ClosedNode] = []
+        for leaf in leaf_hashes:
+            h, n, level = leaf, size, 0
+            while n & 1:
+                node = parent()
+                node.update(hashes.pop())
+                node.update(h)
+                h = node.digest()
+                n >>= 1
+                level += 1
+                closed.append((level, size >> level, h))
+            hashes.append(h)
+            size += 1
+        self._size = size
         return closed
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
@@ -200,6 +221,30 @@ def cover(lo: int, hi: int) -> list[Node]:
         pos += 1 << j
         rest -= 1 << j
     return nodes
+
+
+def inclusion_nodes(index: int, size: int) -> list[tuple[Node, ...]]:
+    """The stored nodes each hash of PATH(index, D[size]) (RFC 9162 §2.1.3.1) is made of, leaf
+    level first, without walking the recursion: the sibling at each level below the one where
+    the paths to ``index`` and to the last leaf part (the top one of these may be cut short by
+    the size: the complete subtrees that cover it), then the left sibling at each level above
+    where ``index`` has a set bit. Each element folds (``fold``) to that hash of the path."""
+    if not 0 <= index < size:
+        raise InvalidInput(f"entry {index} is not in a tree of {size}")
+    inner = (index ^ (size - 1)).bit_length()
+    path: list[tuple[Node, ...]] = [((j, (index >> j) ^ 1),) for j in range(inner - 1)]
+    if inner:
+        top = inner - 1
+        start = ((index >> top) ^ 1) << top
+        path.append(tuple(cover(start, size)))
+    level = inner
+    rest = index >> inner
+    while rest:
+        if rest & 1:
+            path.append(((level, (rest ^ 1)),))
+        rest >>= 1
+        level += 1
+    return path
 
 
 def fold(hashes: Sequence[bytes]) -> bytes:

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -20,12 +21,17 @@ from sqlalchemy import Table
 
 from accord.audit import (
     EMPTY_ROOT,
+    LEAF_HASH,
+    NODE_HASH,
+    ClosedNode,
     Frontier,
     Node,
     SignedCheckpoint,
     consistency_path,
+    cover,
+    fold,
     from_nodes,
-    inclusion_path,
+    inclusion_nodes,
     leaf_hash,
     node_key,
     parse_signed_checkpoint,
@@ -38,7 +44,7 @@ from accord.crypto import EXCHANGE
 from accord.errors import CheckpointInvalid, IntegrityError, InvalidInput, ProofInvalid
 from accord.service import journal
 from accord.service.progress import Progress, tick
-from accord.store import schema
+from accord.store import log_reads, schema
 from accord.store.images import Image, key_of
 from accord.store.sql import KeySetRow, StoreTx
 
@@ -124,39 +130,49 @@ class _Walk:
 
     def run(self, tx: StoreTx, total: int, progress: Progress | None, size: int) -> None:
         while True:
-            chunk = tx.entries_page(self.frontier.size, size)
+            chunk = log_reads.entries_page(tx.conn, self.frontier.size, size)
             if not chunk:
                 return
             start = self.frontier.size
-            computed: list[tuple[int, bytes]] = []
-            for seq, leaf, stored_hash in chunk:
-                self._entry(seq, leaf, stored_hash, computed)
-            self._nodes(tx, start, self.frontier.size, computed)
+            bad = _first_unhashed(start, chunk)  # the cheap check first, for the whole chunk
+            for seq, leaf, _ in chunk[:bad]:  # the entries before any bad one are replayed
+                self._entry(seq, leaf)
+            if bad is not None:
+                seq, expected = chunk[bad][0], start + bad
+                if seq != expected:
+                    raise IntegrityError(
+                        f"audit entry {expected} is missing (the next stored is {seq})"
+                    )
+                raise IntegrityError(f"audit entry {seq}: its bytes do not hash to its logged hash")
+            self._nodes(tx, start, start + len(chunk), self._grow([h for _, _, h in chunk]))
             if progress is not None:  # after each chunk of entries
                 progress("entries", self.frontier.size, total)
 
-    def _entry(
-        self, seq: int, leaf: bytes, stored_hash: bytes, computed: list[tuple[int, bytes]]
-    ) -> None:
-        expected = self.frontier.size
-        if seq != expected:
-            raise IntegrityError(f"audit entry {expected} is missing (the next stored is {seq})")
-        if leaf_hash(leaf) != stored_hash:
-            raise IntegrityError(f"audit entry {seq}: its bytes do not hash to its logged hash")
+    def _entry(self, seq: int, leaf: bytes) -> None:
         body = journal.decode_entry(leaf, seq)
         if body.get("seq") != seq:
             raise IntegrityError(f"audit entry {seq}: it records itself as entry {body.get('seq')}")
         self.replay.apply(seq, body.get("changes"))
-        for level, index, h in self.frontier.append(stored_hash):
-            computed.append((node_key(level, index), h))
-        if self.frontier.size in self.sizes:
-            self.roots[self.frontier.size] = self.frontier.root()
+
+    def _grow(self, hashes: list[bytes]) -> list[tuple[int, bytes]]:
+        """The frontier grown by a chunk's leaf hashes, keeping the root at each size a
+        checkpoint names; the subtrees they close, by node key, in key order."""
+        frontier, start = self.frontier, self.frontier.size
+        cuts = sorted(size - start for size in self.sizes if start < size <= start + len(hashes))
+        closed: list[ClosedNode] = []
+        done = 0
+        for cut in [*cuts, len(hashes)]:
+            closed += frontier.append_all(hashes[done:cut])
+            done = cut
+            if frontier.size in self.sizes:
+                self.roots[frontier.size] = frontier.root()
+        return [(((((i + 1) << j) - 1) << 6) | j, h) for j, i, h in closed]  # node_key, inline
 
     def _nodes(self, tx: StoreTx, start: int, stop: int, computed: list[tuple[int, bytes]]) -> None:
         """The stored nodes closed by entries [start, stop) against those the entries give."""
         if self.bad_node is not None:
             return
-        stored = tx.nodes_between(start << 6, stop << 6)
+        stored = log_reads.nodes_between(tx.conn, start << 6, stop << 6)
         if stored == computed:
             return
         have = dict(stored)
@@ -170,6 +186,24 @@ class _Walk:
                 return
         key = min(have)
         self.bad_node = f"the log holds a node ({key >> 6}, level {key & 63}) no entry gives"
+
+
+def _first_unhashed(start: int, chunk: Sequence[tuple[int, bytes, bytes]]) -> int | None:
+    """The place in ``chunk`` (entries from ``start`` on) of the first entry out of place or
+    whose bytes do not hash to its logged hash; None when every one holds. Compared a chunk at
+    a time, so the cost is the hashing."""
+    seqs = [seq for seq, _, _ in chunk]
+    copy = LEAF_HASH.copy
+    computed = []
+    for _, leaf, _ in chunk:
+        h = copy()
+        h.update(leaf)
+        computed.append(h.digest())
+    if seqs == list(range(start, start + len(chunk))) and computed == [h for _, _, h in chunk]:
+        return None
+    return next(
+        n for n, (seq, _, stored) in enumerate(chunk) if seq != start + n or computed[n] != stored
+    )
 
 
 def _check_frontier(tx: StoreTx, count: int) -> None:
@@ -384,21 +418,18 @@ def _note_at(tx: StoreTx, size: int) -> str | None:
 
 
 def _stored_nodes(tx: StoreTx, wanted: Sequence[Node]) -> dict[Node, bytes]:
-    """Leaf hashes (level 0) and stored subtrees, two queries whatever the log's size."""
-    leaves = tx.leaf_hashes([index for level, index in wanted if level == 0])
+    """Leaf hashes (level 0) and stored subtrees, one statement whatever the log's size."""
+    leaves = [index for level, index in wanted if level == 0]
     keyed = {node_key(level, index): (level, index) for level, index in wanted if level > 0}
-    found: dict[Node, bytes] = {(0, seq): h for seq, h in leaves.items()}
-    found.update({keyed[key]: h for key, h in tx.nodes(list(keyed)).items()})
+    rows = log_reads.proof_rows(tx.conn, leaves, list(keyed), [])
+    found: dict[Node, bytes] = {(0, seq): h for seq, h in rows.leaf_hashes.items()}
+    found.update({keyed[key]: h for key, h in rows.nodes.items()})
     return found
 
 
 def _size(tx: StoreTx, size: int | None) -> int:
     """The tree size asked for (default: the whole log), within the log."""
-    total = journal.load_frontier(tx).size
-    size = total if size is None else size
-    if not 0 < size <= total:
-        raise InvalidInput(f"--size {size}: the log holds {total} entries")
-    return size
+    return _size_within(journal.load_frontier(tx).size, size)
 
 
 _BAD_TREE = (
@@ -425,30 +456,31 @@ def prove(tx: StoreTx, seq: int, size: int | None = None) -> dict[str, Any]:
 
 
 def prove_many(tx: StoreTx, seqs: Sequence[int], size: int | None = None) -> list[dict[str, Any]]:
-    """Inclusion proofs for several entries in one tree, from one read of their entries and one
-    of all the stored hashes they need; each is checked against the root before it is given."""
-    size = _size(tx, size)
+    """Inclusion proofs for several entries in one tree: two reads of the store whatever their
+    number (the log's head, then every entry and stored hash they need, in one statement);
+    each proof is checked against the root before it is given."""
+    head = log_reads.meta_values(tx.conn, [journal.FRONTIER, journal.LATEST])
+    size = _size_within(journal.frontier_of(head.get(journal.FRONTIER)).size, size)
     for seq in seqs:
-        if not 0 <= seq < size:
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < size:
             raise InvalidInput(
                 f"entry {seq}: the tree of {size} entries has entries 0 to {size - 1}"
             )
-    stored = tx.entries_at(seqs)
-    for seq in seqs:
-        if seq not in stored:
-            raise IntegrityError(f"audit entry {seq} is missing (run `accord audit verify`)")
-    root, paths = from_nodes(
-        lambda subtree: (subtree(0, size), [inclusion_path(seq, size, subtree) for seq in seqs]),
-        lambda wanted: _stored_nodes(tx, wanted),
-    )
-    note = _signed_root(tx, size, root)
+    paths = [inclusion_nodes(seq, size) for seq in seqs]
+    found, stored = _proof_hashes(tx, paths, cover(0, size), seqs)
+    root = fold([found[node] for node in cover(0, size)])
+    note = _signed_root_of(tx, head.get(journal.LATEST), size, root)
+    folded: dict[tuple[Node, ...], bytes] = {}
     proofs = []
-    for seq, path in zip(seqs, paths, strict=True):
+    checked: dict[tuple[int, int], bytes] = {}
+    for seq, nodes in zip(seqs, paths, strict=True):
+        path = [
+            found[element[0]] if len(element) == 1 else _folded(found, folded, element)
+            for element in nodes
+        ]
         leaf, hashed = stored[seq]
-        try:  # O(log n) hashes: a stored node changed by hand never leaves in a false proof
-            verify_inclusion(hashed, seq, size, path, root)
-        except ProofInvalid:
-            raise IntegrityError(_BAD_TREE.format(size=size)) from None
+        # a stored node changed by hand never leaves in a false proof
+        _check_path(hashed, seq, size, path, root, checked)
         proofs.append(
             {
                 "format": PROOF_FORMAT,
@@ -463,6 +495,116 @@ def prove_many(tx: StoreTx, seqs: Sequence[int], size: int | None = None) -> lis
             }
         )
     return proofs
+
+
+def _check_path(
+    leaf: bytes,
+    index: int,
+    size: int,
+    path: Sequence[bytes],
+    root: bytes,
+    checked: dict[tuple[int, int], bytes],
+) -> None:
+    """RFC 9162 §2.1.3.2 for one path of a batch, sharing work with the paths checked before.
+
+    After each step, ``(fn, sn)`` names the subtree whose hash ``r`` is (sn falls by a shift a
+    level, so the pair is unique in a tree of this size). A path that reaches a subtree an
+    earlier path of the batch reached goes on with the same nodes to the same root, so it is
+    checked once it gives that subtree the same hash; a different hash means the stored tree
+    is not one tree. The other paths run the RFC's steps to the end.
+    """
+    fn, sn, r = index, size - 1, leaf
+    parent = NODE_HASH.copy
+    for p in path:
+        earlier = checked.get((fn, sn))
+        if earlier is not None:
+            if earlier != r:
+                break
+            return
+        checked[fn, sn] = r
+        if sn == 0:
+            break
+        h = parent()
+        if fn & 1 or fn == sn:
+            h.update(p)
+            h.update(r)
+            while not fn & 1 and fn:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            h.update(r)
+            h.update(p)
+        r = h.digest()
+        fn, sn = fn >> 1, sn >> 1
+    else:
+        earlier = checked.get((fn, sn))
+        if sn == 0 and r == root and earlier in (None, r):
+            checked[fn, sn] = r
+            return
+    raise IntegrityError(_BAD_TREE.format(size=size))
+
+
+def _size_within(total: int, size: int | None) -> int:
+    """The tree size asked for (default: the whole log of ``total`` entries), within the log."""
+    size = total if size is None else size
+    if not 0 < size <= total:
+        raise InvalidInput(f"--size {size}: the log holds {total} entries")
+    return size
+
+
+def _proof_hashes(
+    tx: StoreTx,
+    paths: Sequence[Sequence[tuple[Node, ...]]],
+    root: Sequence[Node],
+    seqs: Sequence[int],
+) -> tuple[dict[Node, bytes], dict[int, tuple[bytes, bytes]]]:
+    """Every node the paths and the root fold, and the proven entries, in one read; a node or
+    an entry the store does not give means it lost it."""
+    wanted = set(chain(root, chain.from_iterable(chain.from_iterable(paths))))
+    keyed = {node_key(*node): node for node in wanted if node[0]}
+    leaves = [index for level, index in wanted if not level]
+    rows = log_reads.proof_rows(tx.conn, [*leaves, *seqs], list(keyed), seqs)
+    found: dict[Node, bytes] = {(0, seq): h for seq, h in rows.leaf_hashes.items()}
+    found.update({keyed[key]: h for key, h in rows.nodes.items()})
+    missing = wanted.difference(found)
+    if missing:
+        level, index = min(missing)
+        raise IntegrityError(
+            f"the log's stored node at level {level}, index {index} is missing"
+            " (run `accord audit verify`)"
+        )
+    stored: dict[int, tuple[bytes, bytes]] = {}
+    for seq in seqs:
+        if seq not in rows.entries or seq not in rows.leaf_hashes:
+            raise IntegrityError(f"audit entry {seq} is missing (run `accord audit verify`)")
+        stored[seq] = (rows.entries[seq], rows.leaf_hashes[seq])
+    return found, stored
+
+
+def _folded(
+    found: Mapping[Node, bytes], folded: dict[tuple[Node, ...], bytes], element: tuple[Node, ...]
+) -> bytes:
+    """The hash of one element of a path: a stored node, or the fold of a few (remembered, as
+    every proof whose path crosses the tree's right edge at that level shares it)."""
+    h = folded.get(element)
+    if h is None:
+        h = folded[element] = fold([found[node] for node in element])
+    return h
+
+
+def _signed_root_of(tx: StoreTx, latest: str | None, size: int, root: bytes) -> str | None:
+    """The checkpoint at ``size`` (the latest, or a published one), if one was signed;
+    refuses a stored tree that disagrees with it."""
+    note = latest
+    signed = None if note is None else parse_signed_checkpoint(note)
+    if signed is None or signed.checkpoint.size != size:
+        note = tx.checkpoint(size)
+        signed = None if note is None else parse_signed_checkpoint(note)
+    if signed is not None and signed.checkpoint.root != root:
+        raise IntegrityError(
+            f"the stored tree of {size} entries does not give its signed root"
+            " (run `accord audit verify`)"
+        )
+    return note
 
 
 def consistency(tx: StoreTx, old: int, new: int | None = None) -> dict[str, Any]:

@@ -10,10 +10,17 @@ row edited in the store (revocation cleared, expiry moved, admin granted) grants
 refused, logged as an integrity failure, and the client sees the same 401 as any bad token. The
 rows are audited too, so ``accord audit verify`` names the edit.
 
-A successful check is cached in this process (an LRU of ``cache_limit`` entries keyed by a keyed
-hash of the presented token), so the slow hash runs once per token per process; the row is still
-read and its MAC, revocation and expiry checked on every use, so a token revoked from another
-process stops working at once.
+The slow hash runs once per presented token per process, whatever its outcome. A token whose
+secret matched its row is remembered with its id (an LRU of ``cache_limit`` entries keyed by a
+keyed hash of the presented token); its row is still read and its MAC, revocation, expiry and
+user checked on every use, so a token revoked from another process stops working at once. A
+token whose secret matched no row is remembered as refused (a second LRU of ``cache_limit``, so
+a flood of distinct bad tokens never pushes out a good one): presented again, it costs the same
+row read as a known token and no hash. A known token that is refused (revoked, expired, its row
+edited, the wrong user) is answered the same way, so repeating a token says nothing about
+whether it exists: every repeat is one row read, every first try one slow hash. ``cached``
+says only whether a token was accepted the last time it was checked (the API lets those skip
+the failure throttle).
 
 Thread-safe: the exchange is used only under ``exchange_lock`` (which the API's worker threads
 share), and the slow hash runs outside it, so bad tokens never hold up the exchange.
@@ -35,6 +42,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from accord.crypto.keys import EXCHANGE
@@ -126,6 +134,9 @@ class Credentials:
         self.cache_limit = cache_limit
         self._cache_key = secrets.token_bytes(32)
         self._cache: OrderedDict[bytes, str] = OrderedDict()  # token digest -> token id
+        # token digest -> its row's id when the secret matched (refused on its last use), or
+        # the id it named when it matched no row
+        self._refused: OrderedDict[bytes, tuple[str, bool]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._secrets: dict[str, bytes] = {}
         self._mac_key: bytes | None = None
@@ -197,22 +208,47 @@ class Credentials:
         """The principal of a presented token (and, with HTTP Basic, the user id it came with)."""
         now = self.now()
         key = self._digest(token)
+        token_id, matched = self._seen(key)
+        if token_id is None:
+            token_id, matched = self._slow_verify(token)
+        if not matched:  # the same row read a known token costs, then the same refusal
+            self._read(token_id)
+            self._remember(key, token_id, False)
+            raise Unauthenticated("invalid credentials")
+        try:
+            principal = self._principal(token_id, user_id, now)
+        except Unauthenticated:
+            self._remember(key, token_id, True, accepted=False)
+            raise
+        self._remember(key, token_id, True, accepted=True)
+        return principal
+
+    def _seen(self, key: bytes) -> tuple[str | None, bool]:
+        """(token id, whether its secret matched) of a token checked before; (None, False)
+        for one never seen."""
         with self._cache_lock:
             token_id = self._cache.get(key)
             if token_id is not None:
                 self._cache.move_to_end(key)
-        if token_id is None:
-            token_id = self._slow_verify(token)
-            with self._cache_lock:
+                return token_id, True
+            refused = self._refused.get(key)
+            if refused is not None:
+                self._refused.move_to_end(key)
+                return refused
+        return None, False
+
+    def _remember(
+        self, key: bytes, token_id: str, matched: bool, *, accepted: bool = False
+    ) -> None:
+        with self._cache_lock:
+            if accepted:
+                self._refused.pop(key, None)
                 self._cache[key] = token_id
-                while len(self._cache) > self.cache_limit:
-                    self._cache.popitem(last=False)
-        try:
-            return self._principal(token_id, user_id, now)
-        except Unauthenticated:
-            with self._cache_lock:
+                _bound(self._cache, key, self.cache_limit)
+            else:
                 self._cache.pop(key, None)
-            raise
+                self._refused[key] = (token_id, matched)
+                _bound(self._refused, key, self.cache_limit)
 
     def _row(self, token_id: str) -> store.TokenRow | None:
         """The token's row when its MAC holds; an edited row is logged and treated as absent."""
@@ -248,19 +284,24 @@ class Credentials:
             raise Unauthenticated("invalid credentials")
         return Principal(user.id, user.party, row.id, row.admin)
 
-    def _slow_verify(self, token: str) -> str:
-        """The token's id when its secret matches its row's hash (validity is checked after)."""
+    def _read(self, token_id: str) -> store.TokenRow | None:
+        """The row a presented token id names, if it is one a token could have."""
+        if not (token_id and len(token_id) <= 64 and token_id.isascii()):
+            return None
+        with self.exchange_lock, self.exchange.store.transaction() as tx:
+            return store.token(tx, token_id)
+
+    def _slow_verify(self, token: str) -> tuple[str, bool]:
+        """(The token id it names, whether its secret matches that row's hash); validity is
+        checked after."""
         token_id, _, text = token.partition(".")
         secret = canonical_secret(text)
-        row = None
-        if token_id and len(token_id) <= 64 and token_id.isascii():
-            with self.exchange_lock, self.exchange.store.transaction() as tx:
-                row = store.token(tx, token_id)
+        row = self._read(token_id)
         salt, expected = (row.salt, row.hash) if row is not None else (_DUMMY_SALT, b"\0" * 32)
         actual = _scrypt(secret, salt)  # always: an unknown id costs the same as a wrong secret
         if row is None or not hmac.compare_digest(actual, expected):
-            raise Unauthenticated("invalid credentials")
-        return row.id
+            return token_id, False
+        return row.id, True
 
     # --- server secrets -------------------------------------------------------------------------
 
@@ -289,6 +330,13 @@ class Credentials:
         if value is None:
             raise StoreError("the server secret could not be stored")
         return value
+
+
+def _bound(table: OrderedDict[bytes, Any], key: bytes, limit: int) -> None:
+    """``key`` made the most recent entry of an LRU, the least recent dropped past ``limit``."""
+    table.move_to_end(key)
+    while len(table) > limit:
+        table.popitem(last=False)
 
 
 def encode_secret(secret: bytes) -> str:

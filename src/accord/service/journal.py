@@ -93,7 +93,11 @@ def entry_body(
 
 
 def load_frontier(tx: StoreTx) -> Frontier:
-    state = tx.meta(FRONTIER)
+    return frontier_of(tx.meta(FRONTIER))
+
+
+def frontier_of(state: str | None) -> Frontier:
+    """The frontier kept in ``meta`` as ``state`` (none yet: the empty log's)."""
     if state is None:
         return Frontier()
     try:
