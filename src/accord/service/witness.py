@@ -25,6 +25,8 @@ from accord.errors import (
     WitnessRefused,
 )
 from accord.model.messages import ForkResolution, LinkState, Message, PeerKeys
+from accord.service import node_log
+from accord.service.exchange import Exchange
 from accord.service.node_settings import NodeIdentity, witness_name
 from accord.store import inbox, links
 from accord.store.sql import StoreTx
@@ -172,3 +174,23 @@ def check_cosigned(note: str, our_verifier: str, peer: PeerKeys) -> SignedCheckp
         raise CheckpointInvalid(f"the key of {peer.party} is not an Ed25519 key") from None
     signed.verify(witness_name(peer.party), key)
     return signed
+
+
+# --- what an operator runs ------------------------------------------------------------------
+
+
+def list_witnesses(exchange: Exchange) -> list[WitnessView]:
+    """Per peer: our latest checkpoint it cosigned, and its latest checkpoint we witnessed."""
+    with exchange.store.transaction(write=False) as tx:
+        return views(tx)
+
+
+def resolve_fork(exchange: Exchange, peer: str, resolution: ForkResolution) -> WitnessView:
+    """Lift the hold on a forked peer as ``resolution`` says; logged with the fork it ends."""
+    now = exchange.instant(None)
+    with exchange.store.transaction(write=True) as tx:
+        before = links.link(tx, peer)
+        resolve(tx, peer, resolution)
+        subject = {"peer": peer, "decision": resolution.value, "fork": before.fork}
+        node_log.log(tx, exchange.vault, "node-fork-resolved", now, now, subject)
+        return next(v for v in views(tx) if v.peer == peer)
