@@ -21,7 +21,7 @@ Handler = Callable[[str, bytes], tuple[int, bytes]]
 
 def serve(handler: Handler, port: int = 0) -> ThreadingHTTPServer:
     class Endpoint(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             if self.path != MESSAGES_PATH:
                 self.send_error(404)
                 return
@@ -57,7 +57,7 @@ class HttpPoster:
             headers={"Content-Type": "application/json", PEER_HEADER: self.sender},
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return bytes(response.read())
         except urllib.error.HTTPError as refused:  # a refusal still carries its document
             with refused:

@@ -1,10 +1,10 @@
 """One node as a process of its own, for the SIGKILL tests (``python -m tests.node_process``).
 
-    receive DB KEY_FILE PORT KOR_VERIFIER JPN_VERIFIER
-        JPN's node: serves its message endpoint on 127.0.0.1:PORT until killed.
-    send DB KEY_FILE URL COUNT KOR_VERIFIER JPN_VERIFIER
-        KOR's node: queues COUNT notes for JPN (again: nothing changes) and delivers them one
-        per message until none waits; exits 0, or 3 after 120 s.
+receive DB KEY_FILE PORT KOR_VERIFIER JPN_VERIFIER
+    JPN's node: serves its message endpoint on 127.0.0.1:PORT until killed.
+send DB KEY_FILE URL COUNT KOR_VERIFIER JPN_VERIFIER
+    KOR's node: queues COUNT notes for JPN (again: nothing changes) and delivers them one
+    per message until none waits; exits 0, or 3 after 120 s.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def _exchange(db: str, key_file: str) -> Exchange:
 
 def receive(db: str, key_file: str, port: str, kor_v: str, jpn_v: str) -> int:
     keys = _directory(kor_v, jpn_v)
-    receiver = Receiver(_exchange(db, key_file), NodeIdentity(JPN, seed_key(JPN)), keys.get, vouched_by)
+    receiver = Receiver(
+        _exchange(db, key_file), NodeIdentity(JPN, seed_key(JPN)), keys.get, vouched_by
+    )
     serve(receiver.handle, int(port))
     print("ready", flush=True)
     while True:

@@ -67,10 +67,16 @@ def test_a_fact_late_by_days_is_accepted_by_its_own_instant() -> None:
         (T + timedelta(microseconds=1), None, Refusal.CLOCK_SKEW),  # after its message
         (T, None, None),  # at its message's instant
         (T - timedelta(seconds=1), T - timedelta(seconds=1), None),  # equal to the latest
-        (T - timedelta(seconds=1), T - timedelta(seconds=1) + timedelta(microseconds=1), Refusal.SENDER_REGRESS),
+        (
+            T - timedelta(seconds=1),
+            T - timedelta(seconds=1) + timedelta(microseconds=1),
+            Refusal.SENDER_REGRESS,
+        ),
     ],
 )
-def test_fact_boundaries(instant: datetime, latest: datetime | None, refusal: Refusal | None) -> None:
+def test_fact_boundaries(
+    instant: datetime, latest: datetime | None, refusal: Refusal | None
+) -> None:
     assert judge_fact(instant, T, latest).refusal is refusal
 
 
@@ -85,12 +91,14 @@ def test_bad_settings_and_naive_instants_are_refused() -> None:
 
 @settings(derandomize=True, max_examples=200, deadline=None)
 @given(
-    sent=st.integers(-10**7, 10**7),
-    arrived=st.integers(-10**7, 10**7),
+    sent=st.integers(-(10**7), 10**7),
+    arrived=st.integers(-(10**7), 10**7),
     skew=st.integers(0, 10**7),
 )
 def test_the_message_rule_against_an_oracle(sent: int, arrived: int, skew: int) -> None:
     """Accepted exactly when the two instants are at most ``skew`` microseconds apart."""
     rules = ArrivalRules(timedelta(microseconds=skew))
-    verdict = judge_message(T + timedelta(microseconds=sent), T + timedelta(microseconds=arrived), rules)
+    verdict = judge_message(
+        T + timedelta(microseconds=sent), T + timedelta(microseconds=arrived), rules
+    )
     assert verdict.accepted is (abs(sent - arrived) <= skew)

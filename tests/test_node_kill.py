@@ -94,7 +94,9 @@ def test_kill_9_of_sender_and_receiver_mid_delivery_loses_nothing_and_applies_no
     jpn = Node(tmp_path / "jpn.db", "JPN", clock, Directory(), master=jpn.master, init=False)
     expected = [f"KOR-note-{n}" for n in range(COUNT)]
     assert [r.fact.fact_id for r in jpn.received()] == expected
-    applied = [f["id"] for b in jpn.log_bodies("node-message-accepted") for f in b["subject"]["facts"]]  # type: ignore[index]
+    applied = [
+        f["id"] for b in jpn.log_bodies("node-message-accepted") for f in b["subject"]["facts"]
+    ]  # type: ignore[index]
     assert applied == expected  # the receiver's log: each fact applied once, in order
     assert all(q.delivered_at is not None for q in kor.queued("JPN"))
     delivered = [i for b in kor.log_bodies("node-delivered") for i in b["subject"]["facts"]]  # type: ignore[attr-defined]
