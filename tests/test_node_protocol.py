@@ -72,6 +72,10 @@ def test_facts_cross_in_order_with_both_instants_and_a_signed_receipt(world) -> 
     assert all(r.arrived_at == clock() and r.sent_at == clock() for r in got)
     assert [r.fact.instant for r in got] == [f.instant for f in facts]  # their own instants
     assert all(q.delivered_at == clock() for q in kor.queued(JPN))
+    kept = kor.queued(JPN)[0].receipt  # the receipt is kept as the proof of delivery
+    assert kept is not None
+    receipt = decode_answer(kept, seed_key(JPN).public_key().public_bytes_raw())
+    assert isinstance(receipt, Receipt) and receipt.fact_ids == tuple(f.fact_id for f in facts)
     assert "node-message-accepted" in jpn.log_kinds()
     assert "node-delivered" in kor.log_kinds()
 
@@ -429,3 +433,25 @@ def test_audit_witnesses_and_resolve_fork_on_the_command_line(world, tmp_path: P
     assert exit_code(refused.exception) == 2
     text = runner.invoke(cli, ["audit", "witnesses", *args])
     assert text.exit_code == 0 and "KOR: ok; ours cosigned: none; theirs: size" in text.output
+
+
+def test_a_receipt_cosigning_a_checkpoint_from_before_a_log_key_rotation_still_counts(
+    world,
+) -> None:
+    from accord.model.messages import PeerKeys
+    from tests.node_kit import Fault, Faulty
+
+    clock, kor, jpn, direct = world
+    kor.enqueue(JPN, note(KOR, 1, clock()))
+    lost = Faulty(direct, iter([Fault.LOSE_ANSWER]), random.Random(0))
+    assert kor.deliverer(lost).deliver(JPN, clock()).outcome is DeliveryOutcome.UNAVAILABLE
+    kor.exchange.rotate_keys(EXCHANGE)  # KOR's log key changes; its new card says so
+    jpn.directory.keys[KOR] = PeerKeys(
+        KOR, jpn.directory.keys[KOR].ed25519_public, kor.exchange.verifier_key()
+    )
+    clock.tick()
+    attempts = kor.deliverer(direct).drain(JPN, attempts=3)  # the same receipt as before
+    assert attempts[0].outcome is DeliveryOutcome.DELIVERED, attempts
+    kor.enqueue(JPN, note(KOR, 2, clock()))
+    assert kor.deliverer(direct).drain(JPN, attempts=3)[0].outcome is DeliveryOutcome.DELIVERED
+    assert len(jpn.received()) == 2

@@ -15,6 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from accord.audit import verifier_key
+from accord.crypto import EXCHANGE
 from accord.crypto.messages import RefusalAnswer, decode_answer, encode_message
 from accord.errors import (
     CheckpointInvalid,
@@ -23,7 +27,7 @@ from accord.errors import (
     PeerUnavailable,
 )
 from accord.model.messages import DeliveryOutcome, Message, PeerKeys, Receipt, WireFact
-from accord.service import auditor, node_log, witness
+from accord.service import journal, node_log, witness
 from accord.service.exchange import Exchange
 from accord.service.node_settings import NodeIdentity, NodeSettings, PeerLookup, Transport
 from accord.store import links, outbox
@@ -98,7 +102,7 @@ class Deliverer:
         problem = self._check_receipt(message, receipt, keys)
         if problem is not None:
             return self._failed(peer, message, DeliveryOutcome.BAD_RECEIPT, problem)
-        self._delivered(peer, message, receipt, at)
+        self._delivered(peer, message, receipt, answer, at)
         return Attempt(DeliveryOutcome.DELIVERED, message.seq, len(message.facts))
 
     # --- steps ----------------------------------------------------------------------------
@@ -159,17 +163,24 @@ class Deliverer:
             return f"the receipt's cosigned checkpoint: {error.message}"
         return None
 
-    def _own_log(self) -> str:
-        """This node's log verifier key."""
+    def _own_log(self) -> list[str]:
+        """This node's log verifier keys, every version (a receipt may cosign a checkpoint
+        signed before the log key was rotated)."""
         with self.exchange.store.transaction(write=False) as tx:
-            return auditor.exchange_verifier_key(tx)
+            rows = [row for row in tx.key_sets() if row.owner == EXCHANGE]
+        name = journal.signer_name(EXCHANGE)
+        return [
+            verifier_key(name, Ed25519PublicKey.from_public_bytes(r.ed25519_public)) for r in rows
+        ]
 
-    def _delivered(self, peer: str, message: Message, receipt: Receipt, at: datetime) -> None:
+    def _delivered(
+        self, peer: str, message: Message, receipt: Receipt, signed: bytes, at: datetime
+    ) -> None:
         with self.exchange.store.transaction(write=True) as tx:
             link = links.link(tx, peer)
             if link.acked_seq >= message.seq:
                 return
-            outbox.mark_delivered(tx, peer, message.seq, at)
+            outbox.mark_delivered(tx, peer, message.seq, at, signed)
             cosigned = link.ours_cosigned
             if node_log.size_of(receipt.cosigned) >= node_log.size_of(cosigned):
                 cosigned = receipt.cosigned

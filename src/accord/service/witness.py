@@ -162,12 +162,20 @@ def views(tx: StoreTx) -> list[WitnessView]:
     return found
 
 
-def check_cosigned(note: str, our_verifier: str, peer: PeerKeys) -> SignedCheckpoint:
-    """A receipt's cosigned checkpoint: ours (our log key signed it) and the peer's witness
-    signature on it; ``CheckpointInvalid`` otherwise."""
+def check_cosigned(note: str, our_verifiers: list[str], peer: PeerKeys) -> SignedCheckpoint:
+    """A receipt's cosigned checkpoint: ours (one of our log keys signed it) with the peer's
+    witness signature on it; ``CheckpointInvalid`` otherwise."""
     signed = parse_signed_checkpoint(note)
-    verifier = parse_verifier_key(our_verifier)
-    signed.verify(verifier.name, verifier.key)
+    problems = []
+    for text in our_verifiers:
+        verifier = parse_verifier_key(text)
+        try:
+            signed.verify(verifier.name, verifier.key)
+            break
+        except CheckpointInvalid as error:
+            problems.append(error.message)
+    else:
+        raise CheckpointInvalid(f"not a checkpoint of this node's log ({'; '.join(problems)})")
     try:
         key = Ed25519PublicKey.from_public_bytes(peer.ed25519_public)
     except ValueError:

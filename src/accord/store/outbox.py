@@ -30,6 +30,7 @@ class QueuedFact:
     enqueued_at: datetime
     message_seq: int | None
     delivered_at: datetime | None
+    receipt: bytes | None  # the peer's signed receipt, kept as the proof of delivery
 
 
 def _fact_values(fact: WireFact) -> dict[str, Any]:
@@ -54,6 +55,7 @@ def _from_row(row: Any) -> QueuedFact:
         row.enqueued_at,
         None if row.message_seq is None else int(row.message_seq),
         row.delivered_at,
+        None if row.receipt is None else bytes(row.receipt),
     )
 
 
@@ -107,7 +109,8 @@ def assign(tx: StoreTx, peer: str, seq: int, limit: int) -> list[QueuedFact]:
     return in_message(tx, peer, seq)
 
 
-def mark_delivered(tx: StoreTx, peer: str, seq: int, at: datetime) -> int:
+def mark_delivered(tx: StoreTx, peer: str, seq: int, at: datetime, receipt: bytes) -> int:
+    """Mark message ``seq``'s facts delivered at ``at``, keeping the peer's signed receipt."""
     done = tx.conn.execute(
         update(node_outbox)
         .where(
@@ -115,7 +118,7 @@ def mark_delivered(tx: StoreTx, peer: str, seq: int, at: datetime) -> int:
             node_outbox.c.message_seq == seq,
             node_outbox.c.delivered_at.is_(None),
         )
-        .values(delivered_at=at)
+        .values(delivered_at=at, receipt=receipt)
     )
     return int(done.rowcount)
 

@@ -284,6 +284,7 @@ node_outbox = Table(
     Column("enqueued_at", Instant, nullable=False),
     Column("message_seq", BigInteger, nullable=True),  # the message it was sent in
     Column("delivered_at", Instant, nullable=True),  # set only on a valid signed receipt
+    Column("receipt", LargeBinary, nullable=True),  # that receipt, as the peer signed it
     PrimaryKeyConstraint("peer", "position"),
     Index("node_outbox_fact", "peer", "fact_id", unique=True),
     Index("node_outbox_message", "peer", "message_seq"),
