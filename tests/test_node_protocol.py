@@ -5,6 +5,7 @@ and fork detection, and the operator's commands."""
 from __future__ import annotations
 
 import json
+import random
 from datetime import timedelta
 from pathlib import Path
 
