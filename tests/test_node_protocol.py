@@ -354,6 +354,8 @@ def test_a_forked_log_is_detected_named_held_and_resolved_by_an_operator(world) 
     kor.enqueue(JPN, note(KOR, 2, clock()))
     attempt = deliverer.deliver(JPN, clock())
     assert attempt.outcome is DeliveryOutcome.REFUSED and "peer-forked" in attempt.detail
+    sender_view = {v.peer: v for v in list_witnesses(kor.exchange)}[JPN]
+    assert sender_view.last_error and "refused: peer-forked" in sender_view.last_error
     assert len(jpn.received()) == 1
     resolved = resolve_fork(jpn.exchange, KOR, ForkResolution.ACCEPT)
     assert resolved.state is LinkState.OK and resolved.theirs_size is None

@@ -162,6 +162,8 @@ def witnesses(as_json: bool) -> None:
         console.print(f"{v.peer}: {v.state.value}; ours cosigned: {ours}; theirs: {theirs}")
         if v.fork:
             console.print(f"  fork: {v.fork}")
+        if v.last_error:
+            console.print(f"  last delivery failed: {v.last_error}")
 
 
 @audit.command("resolve-fork")

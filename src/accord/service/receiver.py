@@ -234,6 +234,7 @@ class Receiver:
             tx,
             link.but(received_seq=message.seq, received_digest=content, received_receipt=receipt),
         )
+        applied = {f.fact_id for f, _ in new}
         subject = {
             "peer": message.sender,
             "seq": message.seq,
@@ -243,7 +244,7 @@ class Receiver:
                 {"id": f.fact_id, "kind": f.kind, "party": f.party, "digest": d.hex()}
                 for f, d in new
             ],
-            "already_held": [i for i in message.fact_ids if i not in {f.fact_id for f, _ in new}],
+            "already_held": [i for i in message.fact_ids if i not in applied],
         }
         node_log.log(
             tx,

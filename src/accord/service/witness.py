@@ -127,6 +127,7 @@ class WitnessView:
     theirs_root: str | None
     state: LinkState
     fork: str | None
+    last_error: str | None  # the last failure sending to it, if the latest attempt failed
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -139,6 +140,7 @@ class WitnessView:
             else {"size": self.theirs_size, "root": self.theirs_root},
             "state": self.state.value,
             "fork": self.fork,
+            "last_error": self.last_error,
         }
 
 
@@ -157,6 +159,7 @@ def views(tx: StoreTx) -> list[WitnessView]:
                 None if theirs is None else theirs.checkpoint.root.hex(),
                 link.state,
                 link.fork,
+                link.last_error,
             )
         )
     return found
