@@ -184,3 +184,111 @@ class SignatureUnchecked(CheckpointInvalid):
     proves nothing about who vouched for the log, so it is not a success unless asked for."""
 
     code = "signature-unchecked"
+
+
+class PeerUnavailable(AccordError):
+    """A peer node that did not answer (down, unreachable, timed out): what was sent may be sent
+    again as it is, later."""
+
+    code = "peer-unavailable"
+    category = Category.UNAVAILABLE
+
+
+class MessageRefused(AccordError):
+    """A node-to-node message the receiving node refused; nothing it carried was applied, and
+    the refusal is in the receiver's audit log. ``code`` names the refusal."""
+
+    code = "message-refused"
+    category = Category.DENIED
+
+
+class MessageMalformed(MessageRefused):
+    """A message that is not one: not canonical JSON, truncated, a field missing or mistyped."""
+
+    code = "malformed"
+    category = Category.CLIENT
+
+
+class MessageMisaddressed(MessageRefused):
+    """A message from a party other than the authenticated peer, or for another node."""
+
+    code = "misaddressed"
+
+
+class MessageUnknownPeer(MessageRefused):
+    """A message from, or a fact vouched by, a party whose keys this node has not pinned."""
+
+    code = "unknown-peer"
+
+
+class MessageForged(MessageRefused):
+    """A message whose sender signature does not verify (forged, or tampered in transit)."""
+
+    code = "bad-signature"
+
+
+class FactForged(MessageRefused):
+    """A fact whose signature does not verify under the key of the party that vouches for it."""
+
+    code = "fact-bad-signature"
+
+
+class WrongVoucher(MessageRefused):
+    """A fact signed by a party other than the one that must vouch for a fact of its kind."""
+
+    code = "wrong-voucher"
+
+
+class MessageReplayed(MessageRefused):
+    """A message whose sequence number this node already accepted and passed."""
+
+    code = "replay"
+    category = Category.CONFLICT
+
+
+class MessageConflict(MessageRefused):
+    """A message or fact already received under its number or id, now with other content."""
+
+    code = "duplicate-conflict"
+    category = Category.CONFLICT
+
+
+class SequenceGap(MessageRefused):
+    """A message whose sequence number skips one not yet received (reordered, or one lost)."""
+
+    code = "sequence-gap"
+    category = Category.CONFLICT
+
+
+class ClockSkew(MessageRefused):
+    """A message sent (by its own claim) further from its arrival than the allowed skew, or a
+    fact claiming an instant after the message that carries it."""
+
+    code = "clock-skew"
+    category = Category.CONFLICT
+
+
+class SenderRegress(MessageRefused):
+    """A fact claiming an instant before an earlier fact of the same party from the same node."""
+
+    code = "sender-regress"
+    category = Category.CONFLICT
+
+
+class WitnessRefused(MessageRefused):
+    """A sender checkpoint that does not verify, or a consistency proof from a size this node
+    did not witness."""
+
+    code = "checkpoint-refused"
+    category = Category.CONFLICT
+
+
+class PeerForked(MessageRefused):
+    """A peer whose new checkpoint is not consistent with one it sent before (its log was
+    rewritten or forked); its messages are refused until an operator resolves it."""
+
+    code = "peer-forked"
+
+    def __init__(self, message: str, checkpoint: str | None = None) -> None:
+        super().__init__(message)
+        self.checkpoint = checkpoint  # the inconsistent checkpoint, when found just now

@@ -141,3 +141,46 @@ def check_proof_command(
         return
     for line in result.established:
         console.print(f"ok: {line}")
+
+
+@audit.command("witnesses")
+@json_option
+def witnesses(as_json: bool) -> None:
+    """Per peer node: the latest checkpoint of ours it countersigned, the latest of its log this
+    node witnessed, and whether it is held for a fork."""
+    from accord.service.witness import list_witnesses
+
+    views = list_witnesses(env().exchange)
+    if as_json:
+        emit_json([v.as_dict() for v in views])
+        return
+    if not views:
+        console.print("no peers have exchanged messages with this node")
+    for v in views:
+        ours = "none" if v.ours_size is None else f"size {v.ours_size} root {v.ours_root}"
+        theirs = "none" if v.theirs_size is None else f"size {v.theirs_size} root {v.theirs_root}"
+        console.print(f"{v.peer}: {v.state.value}; ours cosigned: {ours}; theirs: {theirs}")
+        if v.fork:
+            console.print(f"  fork: {v.fork}")
+        if v.last_error:
+            console.print(f"  last delivery failed: {v.last_error}")
+
+
+@audit.command("resolve-fork")
+@click.argument("peer")
+@click.option(
+    "--decision",
+    type=click.Choice(["accept", "reset"]),
+    required=True,
+    help="accept: the peer rewrote its log, its message numbers go on; reset: the peer's node "
+    "was rebuilt, its numbers start again at 1. Either way its next checkpoint is trusted anew.",
+)
+def resolve_fork(peer: str, decision: str) -> None:
+    """Lift the hold on PEER, whose log was found forked or rewritten (logged)."""
+    from accord.model.messages import ForkResolution
+    from accord.service.witness import resolve_fork as resolve
+
+    view = resolve(env().exchange, peer, ForkResolution(decision))
+    console.print(
+        f"{view.peer}: {view.state.value} ({decision}); its next checkpoint is trusted on first use"
+    )

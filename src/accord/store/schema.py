@@ -267,6 +267,75 @@ checkpoints = Table(
     Column("note", Text, nullable=False),
 )
 
+# --- the node-to-node protocol (``accord.store.outbox``, ``accord.store.inbox``) ----------------
+
+# facts waiting for, or delivered to, one peer, in the order they were enqueued
+node_outbox = Table(
+    "node_outbox",
+    metadata,
+    Column("peer", String(200), nullable=False),
+    Column("position", BigInteger, nullable=False, autoincrement=False),
+    Column("fact_id", String(200), nullable=False),
+    Column("kind", String(200), nullable=False),
+    Column("party", String(200), nullable=False),
+    Column("instant", Instant, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("enqueued_at", Instant, nullable=False),
+    Column("message_seq", BigInteger, nullable=True),  # the message it was sent in
+    Column("delivered_at", Instant, nullable=True),  # set only on a valid signed receipt
+    Column("receipt", LargeBinary, nullable=True),  # that receipt, as the peer signed it
+    PrimaryKeyConstraint("peer", "position"),
+    Index("node_outbox_fact", "peer", "fact_id", unique=True),
+    Index("node_outbox_message", "peer", "message_seq"),
+)
+
+# one row per peer: the message numbers both ways, the last receipt given, the witness state
+node_links = Table(
+    "node_links",
+    metadata,
+    Column("peer", String(200), primary_key=True),
+    Column("sent_seq", BigInteger, nullable=False),  # the last message number assigned
+    Column("acked_seq", BigInteger, nullable=False),  # the last one with a valid receipt
+    Column("received_seq", BigInteger, nullable=False),  # the last accepted from the peer
+    Column("received_digest", LargeBinary, nullable=True),  # of that message's facts
+    Column("received_receipt", LargeBinary, nullable=True),  # the receipt given for it
+    Column("ours_cosigned", Text, nullable=True),  # our latest checkpoint the peer cosigned
+    Column("state", String(16), nullable=False),
+    Column("fork", Text, nullable=True),  # what was inconsistent, while the peer is held
+    Column("fork_checkpoint", Text, nullable=True),
+    Column("last_error", Text, nullable=True),  # the last refusal or failure sending to it
+)
+
+# facts received from peers, each once (by fact id), with its sender's and its arrival instant
+node_inbox = Table(
+    "node_inbox",
+    metadata,
+    Column("fact_id", String(200), primary_key=True),
+    Column("position", BigInteger, nullable=False, unique=True, autoincrement=False),
+    Column("kind", String(200), nullable=False),
+    Column("party", String(200), nullable=False),
+    Column("instant", Instant, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("digest", LargeBinary, nullable=False),
+    Column("sender", String(200), nullable=False),
+    Column("message_seq", BigInteger, nullable=False),
+    Column("sent_at", Instant, nullable=False),
+    Column("arrived_at", Instant, nullable=False),
+    Index("node_inbox_sender_party", "sender", "party", "instant"),
+)
+
+# every checkpoint of a peer's log this node witnessed (cosigned), by tree size
+node_peer_checkpoints = Table(
+    "node_peer_checkpoints",
+    metadata,
+    Column("peer", String(200), nullable=False),
+    Column("size", BigInteger, nullable=False, autoincrement=False),
+    Column("note", Text, nullable=False),
+    PrimaryKeyConstraint("peer", "size"),
+)
+
 # tables whose rows the audit log must explain (every other table is bookkeeping)
 AUDITED = (
     topics,
