@@ -158,25 +158,23 @@ class Credentials:
         )
         with self.exchange_lock:
             self.exchange.snapshot().user(user_id)  # raises UnknownReference
-            with self.exchange._writer() as s:  # the token's row and its log entry (R12)
+            with self.exchange.session(write=True) as s:  # the token's row and its log entry (R12)
                 store.add_token(s.tx, replace(row, mac=row_mac(self._key(s), row)))
                 subject = {"user": user_id, "token": token_id, "admin": admin}
-                self.exchange._log(
-                    s, "token-issue", now, {**subject, "expires_at": iso(expires_at)}
-                )
+                s.log("token-issue", now, {**subject, "expires_at": iso(expires_at)})
         text = encode_secret(secret)
         return IssuedToken(token_id, f"{token_id}.{text}", user_id, admin, now, expires_at)
 
     def revoke(self, token_id: str) -> TokenInfo:
         now = self.now()
-        with self.exchange_lock, self.exchange._writer() as s:
+        with self.exchange_lock, self.exchange.session(write=True) as s:
             row = store.token(s.tx, token_id)
             if row is None:
                 raise InvalidInput(f"no token {token_id!r}")
             if row.revoked_at is None:
                 row = replace(row, revoked_at=now)
                 store.set_token(s.tx, replace(row, mac=row_mac(self._key(s), row)))
-            self.exchange._log(s, "token-revoke", now, {"user": row.user, "token": token_id})
+            s.log("token-revoke", now, {"user": row.user, "token": token_id})
         return _info(row)
 
     def tokens(self, user_id: str | None = None) -> list[TokenInfo]:
@@ -218,7 +216,7 @@ class Credentials:
         """The token's row when its MAC holds; an edited row is logged and treated as absent."""
         with self.exchange_lock:
             if self._mac_key is None:
-                with self.exchange._reader() as s:
+                with self.exchange.session(write=False) as s:
                     self._key(s)
             assert self._mac_key is not None
             with self.exchange.store.transaction() as tx:

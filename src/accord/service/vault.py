@@ -180,7 +180,7 @@ class Vault:
         signer = keyring.current(item.originator)
         fields = {**binding(item), "payload_sha256": hashlib.sha256(payload).hexdigest()}
         signature = sign_item(signer, fields)
-        tx.add_item(item, SealedItem(envelope, signature.to_bytes(), signature.key_version))
+        tx.add_item(item.id, SealedItem(envelope, signature.to_bytes(), signature.key_version))
         wrapped = wrap_for_self(signer, data_key, copy_aad(own))
         tx.put_wrapped_key(item.id, item.originator, wrapped.key_version, wrapped.blob)
 
