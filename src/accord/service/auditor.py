@@ -37,6 +37,7 @@ from accord.audit import (
 from accord.crypto import EXCHANGE
 from accord.errors import CheckpointInvalid, IntegrityError, InvalidInput, ProofInvalid
 from accord.service import journal
+from accord.service.ledger import Ledger
 from accord.service.progress import Progress, tick
 from accord.store import schema
 from accord.store.images import Image, key_of
@@ -369,6 +370,9 @@ def verify(
     rows = _compare(tx, walk.replay, progress)
     if walk.bad_node is not None:
         raise IntegrityError(walk.bad_node)
+    failures = Ledger().failures(tx)  # every fact through its one definition, signatures checked
+    if failures:
+        raise IntegrityError(failures[0])
     root = walk.frontier.root()
     return VerifyReport(walk.frontier.size, root, len(published) + 1, tuple(signers), rows)
 

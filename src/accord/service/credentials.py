@@ -5,10 +5,11 @@ scrypt hash in constant time. Unknown ids, wrong secrets, revoked and expired to
 same ``Unauthenticated`` after the same slow hash, so neither the answer nor its timing says which.
 
 Every token row carries a MAC (HMAC-SHA256 over all its fields) under a key derived from the
-exchange's own key set, which only the master key opens; the MAC is checked on every use, so a
-row edited in the store (revocation cleared, expiry moved, admin granted) grants nothing: it is
-refused, logged as an integrity failure, and the client sees the same 401 as any bad token. The
-rows are audited too, so ``accord audit verify`` names the edit.
+exchange's own key set, which only the master key opens: a token is a fact the exchange (the
+node) vouches for itself. The MAC is checked on every use, so a row edited or inserted in the
+store (revocation cleared, expiry moved, admin granted) grants nothing: it is refused as an
+integrity failure (``IntegrityError``; the API answers 500 with no detail) and logged. The rows
+are audited too, so ``accord audit verify`` names the edit.
 
 A successful check is cached in this process (an LRU of ``cache_limit`` entries keyed by a keyed
 hash of the presented token), so the slow hash runs once per token per process; the row is still
@@ -40,6 +41,7 @@ from zoneinfo import ZoneInfo
 from accord.crypto.keys import EXCHANGE
 from accord.crypto.master import hkdf_sha256
 from accord.errors import IntegrityError, InvalidInput, StoreError, Unauthenticated
+from accord.model.taint import SubjectKind
 from accord.model.time import Duration, add_on_wall_clock, iso, require_aware
 from accord.service.exchange import Exchange, system_clock
 from accord.store import credentials as store
@@ -213,7 +215,8 @@ class Credentials:
             raise
 
     def _row(self, token_id: str) -> store.TokenRow | None:
-        """The token's row when its MAC holds; an edited row is logged and treated as absent."""
+        """The token's row when its MAC holds; an edited or inserted row grants nothing: it is
+        logged and refused as an integrity failure (the API answers 500, with no detail)."""
         with self.exchange_lock:
             if self._mac_key is None:
                 with self.exchange.session(write=False) as s:
@@ -227,7 +230,7 @@ class Credentials:
         if row.mac is None or not hmac.compare_digest(row.mac, expected):
             error = IntegrityError(f"token row {token_id!r} fails its MAC: it was edited")
             log.error("refused a token: %s", error.message)
-            return None
+            raise error
         return row
 
     def _principal(self, token_id: str, user_id: str | None, now: datetime) -> Principal:
@@ -241,7 +244,9 @@ class Credentials:
         ):
             raise Unauthenticated("invalid credentials")
         with self.exchange_lock:
-            user = self.exchange.snapshot().users.get(row.user)
+            world = self.exchange.snapshot()
+        world.check_sound([(SubjectKind.USER, row.user)])  # a user whose fact failed: integrity
+        user = world.users.get(row.user)
         if user is None:
             raise Unauthenticated("invalid credentials")
         return Principal(user.id, user.party, row.id, row.admin)

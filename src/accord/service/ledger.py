@@ -78,8 +78,9 @@ class Ledger:
 
     # --- loading --------------------------------------------------------------------------------
 
-    def load(self, tx: StoreTx) -> World:
-        """The world of the stored facts that pass their checks, with what the others taint."""
+    def load(self, tx: StoreTx, failures: list[str] | None = None) -> World:
+        """The world of the stored facts that pass their checks, with what the others taint;
+        each failure's reason is added to ``failures`` when given, in the record's order."""
         world = World()
         keys = public_keys(tx.key_sets())
         expected = 1
@@ -87,9 +88,19 @@ class Ledger:
             if row.seq != expected:
                 reason = f"facts {expected} to {row.seq - 1} are missing from the record"
                 self._refuse(world, (WHOLE_WORLD,), reason)
+                if failures is not None:
+                    failures.append(reason)
             expected = row.seq + 1
-            self.admit(world, row, keys)
+            failure = self.admit(world, row, keys)
+            if failure is not None and failures is not None:
+                failures.append(failure.message)
         return world
+
+    def failures(self, tx: StoreTx) -> list[str]:
+        """Why each stored fact that fails its check does (``audit verify`` names the first)."""
+        found: list[str] = []
+        self.load(tx, found)
+        return found
 
     def admit(
         self, world: World, row: FactRow, keys: Mapping[tuple[str, int], PublicKeys]
