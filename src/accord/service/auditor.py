@@ -37,7 +37,7 @@ from accord.audit import (
 from accord.crypto import EXCHANGE
 from accord.errors import CheckpointInvalid, IntegrityError, InvalidInput, ProofInvalid
 from accord.service import journal
-from accord.service.ledger import Ledger
+from accord.service.ledger import Ledger, fact_about
 from accord.service.progress import Progress, tick
 from accord.store import schema
 from accord.store.images import Image, key_of
@@ -298,8 +298,9 @@ def _unexplained(
         return f"audit entry {seq} wrote {table_name} row {_key(key)}; it is gone"
     logged = _logged_row(tx, seq, table_name, key)
     fields = sorted(k for k in stored if stored.get(k) != logged.get(k))
+    about = f" ({fact_about(logged)})" if table_name == schema.facts.name else ""
     return (
-        f"audit entry {seq} wrote {table_name} row {_key(key)};"
+        f"audit entry {seq} wrote {table_name} row {_key(key)}{about};"
         f" the store now differs in {', '.join(fields)}"
     )
 

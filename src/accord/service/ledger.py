@@ -28,7 +28,7 @@ from accord.crypto.facts import fact_id, fact_message, sign_fact, stored_signatu
 from accord.errors import AccordError, IntegrityError
 from accord.model.facts import Definition, FactKind
 from accord.model.facts.registry import DEFINITIONS
-from accord.model.taint import WHOLE_WORLD, Subject
+from accord.model.taint import WHOLE_WORLD, Subject, describe
 from accord.model.world import World
 from accord.store.sql import FactRow, KeySetRow, StoreTx
 
@@ -49,6 +49,18 @@ def public_keys(rows: Iterable[KeySetRow]) -> dict[tuple[str, int], PublicKeys]:
         except AccordError:
             continue
     return keys
+
+
+def fact_about(row: Mapping[str, Any]) -> str:
+    """What a stored fact (a row image: its kind and body) is about, for a message: its kind
+    and subjects as the body says, or just its kind when the body does not read as one."""
+    kind = str(row.get("kind"))
+    try:
+        fact = DEFINITIONS[FactKind(kind)].decode(json.loads(str(row.get("body"))))
+        subjects = DEFINITIONS[FactKind(kind)].subjects(fact)
+    except (AccordError, KeyError, ValueError, TypeError, AttributeError):
+        return kind
+    return ", ".join(describe(s) for s in subjects)
 
 
 class Ledger:
