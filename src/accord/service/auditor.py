@@ -294,11 +294,11 @@ def _unexplained(
     """The sentence naming a row the entries do not explain (the entry re-read for its fields)."""
     if seq < 0:
         return f"{table_name} row {_key(key)} is not explained by any entry"
-    if stored is None:
-        return f"audit entry {seq} wrote {table_name} row {_key(key)}; it is gone"
     logged = _logged_row(tx, seq, table_name, key)
-    fields = sorted(k for k in stored if stored.get(k) != logged.get(k))
     about = f" ({fact_about(logged)})" if table_name == schema.facts.name else ""
+    if stored is None:
+        return f"audit entry {seq} wrote {table_name} row {_key(key)}{about}; it is gone"
+    fields = sorted(k for k in stored if stored.get(k) != logged.get(k))
     return (
         f"audit entry {seq} wrote {table_name} row {_key(key)}{about};"
         f" the store now differs in {', '.join(fields)}"
