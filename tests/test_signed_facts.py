@@ -62,6 +62,12 @@ def _modules_defining() -> dict[str, str]:
     return found
 
 
+def test_the_exchange_vouches_under_the_name_of_its_key_set() -> None:
+    from accord.crypto import EXCHANGE as KEY_SET_OWNER
+
+    assert EXCHANGE == KEY_SET_OWNER
+
+
 def test_every_kind_has_exactly_one_definition() -> None:
     modules = _modules_defining()
     kinds = sorted(modules.values())

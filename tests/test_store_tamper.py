@@ -250,6 +250,18 @@ def test_a_deleted_fact_taints_the_whole_record(
         exchange.check_release(ReleaseRequest(ITEM, "KOR", "JPN", None), LATER)
 
 
+def test_a_record_cut_short_taints_the_whole_record(
+    db: Path, opened: Callable[[Path], Exchange]
+) -> None:
+    """The newest facts deleted: the exchange's signed head still counts them."""
+    ((last,),) = query(db, "select max(seq) from facts")
+    execute(db, "delete from facts where seq >= ?", last - 1)
+    exchange = opened(db)
+    assert f"facts {last - 1} to {last} are missing" in refused(exchange, "jpn-analyst")
+    execute(db, "delete from meta where key = 'facts_head'")
+    assert "signed head is missing" in refused(opened(db), "jpn-analyst")
+
+
 def test_a_fact_signed_by_the_wrong_party_is_refused(
     db: Path, opened: Callable[[Path], Exchange], master: MasterKey
 ) -> None:

@@ -228,6 +228,8 @@ class Exchange:
     def _commit(self, s: Session) -> None:
         """Append the session's log entries and sign the log; a changed world bumps the revision
         (reads only append entries, so other processes keep their cached world)."""
+        if s.tx.last_fact is not None:
+            self.ledger.seal_head(s.tx, self.vault.keyring(s.tx, s.revision))
         if s.pending is not None and s.pending.bodies:
             from accord.service import journal  # noqa: PLC0415
 

@@ -26,13 +26,16 @@ from accord.crypto import Keyring, PublicKeys
 from accord.crypto.canonical import canonical_json
 from accord.crypto.facts import fact_id, fact_message, sign_fact, stored_signature, verify_fact
 from accord.errors import AccordError, IntegrityError
-from accord.model.facts import Definition, FactKind
+from accord.model.facts import EXCHANGE, Definition, FactKind
 from accord.model.facts.registry import DEFINITIONS
 from accord.model.taint import WHOLE_WORLD, Subject, describe
 from accord.model.world import World
 from accord.store.sql import FactRow, KeySetRow, StoreTx
 
 log = logging.getLogger("accord.facts")
+
+HEAD = "facts_head"  # the meta key of the record's signed head
+HEAD_PREFIX = b"accord facts head v1\n"
 
 _VERIFIED_MAX = 1_000_000  # checks remembered (digests of 32 bytes)
 
@@ -88,6 +91,37 @@ class Ledger:
         )
         self._remember(message, signatures)
 
+    def seal_head(self, tx: StoreTx, keyring: Keyring) -> None:
+        """Sign the record's head (how many facts, the last one's id) with the exchange's key,
+        after a unit of work that wrote facts: a record cut short is found when it is loaded."""
+        if tx.last_fact is None:
+            return
+        seq, last = tx.last_fact
+        message = _head_message(seq, last)
+        tx.set_meta(HEAD, json.dumps([seq, last, sign_fact(keyring.current(EXCHANGE), message)]))
+
+    def _head(
+        self, tx: StoreTx, keys: Mapping[tuple[str, int], PublicKeys]
+    ) -> tuple[int, str] | str | None:
+        """The record's signed head (its size and last fact's id), or why it cannot be trusted;
+        None when there is none."""
+        text = tx.meta(HEAD)
+        if text is None:
+            return None
+        try:
+            seq, fact, signature_text = json.loads(text)
+            signature = stored_signature(str(signature_text), what="the record's head")
+            public = keys.get((EXCHANGE, signature.key_version))
+            if signature.signer != EXCHANGE or public is None:
+                raise IntegrityError("the record's head is not signed by the exchange")
+            message = _head_message(int(seq), str(fact))
+            verify_fact(public, message, signature, what="the record's head")
+        except (IntegrityError, ValueError, TypeError) as error:
+            if isinstance(error, IntegrityError):
+                return error.message
+            return "the record's head is malformed"
+        return int(seq), str(fact)
+
     # --- loading --------------------------------------------------------------------------------
 
     def load(self, tx: StoreTx, failures: list[str] | None = None) -> World:
@@ -95,17 +129,32 @@ class Ledger:
         each failure's reason is added to ``failures`` when given, in the record's order."""
         world = World()
         keys = public_keys(tx.key_sets())
+        found: list[str] = [] if failures is None else failures
+        head = self._head(tx, keys)
         expected = 1
         for row in tx.fact_rows():
             if row.seq != expected:
-                reason = f"facts {expected} to {row.seq - 1} are missing from the record"
-                self._refuse(world, (WHOLE_WORLD,), reason)
-                if failures is not None:
-                    failures.append(reason)
+                found.append(f"facts {expected} to {row.seq - 1} are missing from the record")
+                self._refuse(world, (WHOLE_WORLD,), found[-1])
             expected = row.seq + 1
+            if isinstance(head, tuple) and row.seq == head[0] and row.id != head[1]:
+                found.append(f"fact {row.seq} is not the fact the record's signed head names")
+                self._refuse(world, (WHOLE_WORLD,), found[-1])
             failure = self.admit(world, row, keys)
-            if failure is not None and failures is not None:
-                failures.append(failure.message)
+            if failure is not None:
+                found.append(failure.message)
+        # facts after the head are judged by their own signatures; fewer facts than it counts
+        # means the record was cut short, and no head at all means it cannot be told
+        problem = head if isinstance(head, str) else None
+        if head is None and expected > 1:
+            problem = "the record's signed head is missing"
+        elif isinstance(head, tuple) and head[0] >= expected:
+            problem = (
+                f"facts {expected} to {head[0]} are missing from the record (it was cut short)"
+            )
+        if problem is not None:
+            found.append(problem)
+            self._refuse(world, (WHOLE_WORLD,), problem)
         return world
 
     def failures(self, tx: StoreTx) -> list[str]:
@@ -182,6 +231,10 @@ class Ledger:
         log.error("a stored fact grants nothing: %s", reason)
         world.taint(subjects, reason)
         return IntegrityError(reason)
+
+
+def _head_message(seq: int, last: str) -> bytes:
+    return HEAD_PREFIX + canonical_json({"last": last, "size": seq})
 
 
 def _token(message: bytes, signatures: tuple[str, ...]) -> bytes:

@@ -289,6 +289,7 @@ class StoreTx:
         self.changes: list[Change] = []
         self._buffer: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
         self._next_fact: int | None = None
+        self.last_fact: tuple[int, str] | None = None  # (seq, id) of the last fact written here
 
     @property
     def conn(self) -> Connection:
@@ -366,6 +367,7 @@ class StoreTx:
         if row.seq != self.next_fact_seq():
             raise StoreError(f"fact {row.seq} is out of place (the next is {self._next_fact})")
         self._next_fact = row.seq + 1
+        self.last_fact = (row.seq, row.id)
         values = row._asdict()
         values["vouchers"] = list(row.vouchers)
         values["signatures"] = list(row.signatures)
