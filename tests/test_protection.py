@@ -317,7 +317,9 @@ def test_a_changed_originator_fails_closed_and_is_named(
     assert_read_refused(exchange, "b-user", "x")
     assert_read_refused(exchange, "a-user", "x")  # the item's fact grants no one anything
     assert_verify_names(
-        exchange, f"audit entry {seq} wrote facts row {fact}; the store now differs in body"
+        exchange,
+        f"audit entry {seq} wrote facts row {fact} (item x, holding x/AAA);"
+        " the store now differs in body",
     )
 
 
