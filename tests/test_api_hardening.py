@@ -600,8 +600,8 @@ def test_an_edited_token_row_grants_nothing_and_audit_verify_names_it(
         _edit(url, "UPDATE api_tokens SET revoked_at = NULL WHERE id = ?", token_id)
         with caplog.at_level(logging.ERROR, logger="accord.credentials"):
             r = http.get("/taxii2/", headers=bearer(token))
-        body = taxii_error(r, 401)
-        assert body["description"] == "The credentials are missing or not valid."
+        assert r.status_code == 500  # an integrity failure, with no detail
+        assert "MAC" not in r.text and token_id not in r.text
     assert any("fails its MAC" in m for m in caplog.messages)
     with pytest.raises(IntegrityError, match=r"api_tokens row .* differs in revoked_at"):
         exchange.audit_verify()
@@ -619,9 +619,8 @@ def test_token_row_edits_of_rights_are_refused(
 
     token = issue(exchange, "kor-analyst")
     _edit(url, f"UPDATE api_tokens SET {column} = ?", value)
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(IntegrityError, match="fails its MAC"):
         Credentials(exchange).verify(token)
-    assert type(raised.value).__name__ == "Unauthenticated"
     with pytest.raises(IntegrityError, match=f"differs in {column}"):
         exchange.audit_verify()
 

@@ -47,9 +47,14 @@ def new_db(path: Path) -> Path:
 
 
 def rows(db: Path) -> dict[str, int]:
+    """Rows per table, and facts per kind (as ``facts:KIND``)."""
     with sqlite3.connect(db) as conn:
         tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
-        return {t: conn.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
+        counted = {t: conn.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
+        if "facts" in tables:
+            query = "select kind, count(*) from facts group by kind"
+            counted |= {f"facts:{kind}": n for kind, n in conn.execute(query)}
+        return counted
 
 
 @pytest.fixture

@@ -593,7 +593,11 @@ def test_publish_countersign_and_forged_signatures(db: Path, master: MasterKey) 
     assert accord("audit", "verify", db=db).returncode == OK
 
     # a party countersigns only a log that verifies
-    execute(db, "update items set level = '군사III급비밀' where id = 'kor-kn25-1031'")
+    execute(
+        db,
+        "update facts set body = json_set(body, '$.level', '군사III급비밀')"
+        " where kind = 'item' and json_extract(body, '$.id') = 'kor-kn25-1031'",
+    )
     refused = accord("audit", "countersign", size, "--party", "JPN", db=db, key=key)
     assert refused.returncode == INTEGRITY and "kor-kn25-1031" in refused.stderr
     assert query(db, "select note from checkpoints where size = ?", size) == [(signed.stdout,)]
@@ -602,13 +606,19 @@ def test_publish_countersign_and_forged_signatures(db: Path, master: MasterKey) 
 def test_verify_exits_6_for_a_changed_row_and_8_for_a_changed_checkpoint(db: Path) -> None:
     first = accord("audit", "verify", db=db)
     assert first.returncode == OK, first.stderr
-    execute(db, "update holdings set level = '秘' where item = 'kor-kn25-1031' and party = 'JPN'")
+    holding = (
+        "kind = 'holding' and json_extract(body, '$.item') = 'kor-kn25-1031'"
+        " and json_extract(body, '$.party') = 'JPN'"
+    )
+    execute(db, f"update facts set body = json_set(body, '$.level', '秘') where {holding}")
     changed = accord("audit", "verify", db=db)
     assert changed.returncode == INTEGRITY
     assert re.search(
-        r"audit entry \d+ wrote holdings row \d+; the store now differs in level", changed.stderr
-    )
-    execute(db, "update holdings set level = '極秘' where item = 'kor-kn25-1031' and party = 'JPN'")
+        r"audit entry \d+ wrote facts row \d+ \(holding kor-kn25-1031/JPN\);"
+        r" the store now differs in body",
+        changed.stderr,
+    ), changed.stderr
+    execute(db, f"update facts set body = json_set(body, '$.level', '極秘') where {holding}")
     assert accord("audit", "verify", db=db).returncode == OK
     note = query(db, "select value from meta where key = 'audit_checkpoint'")[0][0]
     execute(

@@ -87,12 +87,6 @@ def writer_of(db: Path, table: str, **key: object) -> int:
     return found[-1]
 
 
-def holding_seq(db: Path, item: str, party: str) -> int:
-    return int(
-        query(db, "select seq from holdings where item = ? and party = ?", item, party)[0][0]
-    )
-
-
 def assert_verify_names(exchange: Exchange, pattern: str) -> str:
     with pytest.raises(IntegrityError) as raised:
         exchange.audit_verify()
@@ -178,80 +172,105 @@ def test_a_copied_file_under_another_key_or_none_yields_nothing(
 
 # --- 2. markings bound (R2) ----------------------------------------------------------------------
 
-# (what is changed, the SQL that changes it, the table of the row the log must explain)
+HOLDING = (
+    "kind = 'holding' and json_extract(body, '$.item') = 'kor-kn25-1031'"
+    " and json_extract(body, '$.party') = 'JPN'"
+)
+ITEM_FACT = "kind = 'item' and json_extract(body, '$.id') = 'kor-kn25-1031'"
+
+
+def fact_seq(db: Path, where: str) -> int:
+    """The place of the one stored fact ``where`` selects."""
+    ((seq,),) = query(db, f"select seq from facts where {where}")
+    return int(seq)
+
+
+# (what is changed, the SQL that changes it, the fact it changes (or None: a row of ``items``
+# or ``wrapped_keys``), whether the originator's own read is refused too)
 MARKINGS = [
     (
         "a holding's level lowered",
-        "update holdings set level = '秘' where item = 'kor-kn25-1031' and party = 'JPN'",
-        "holdings",
+        f"update facts set body = json_set(body, '$.level', '秘') where {HOLDING}",
+        HOLDING,
+        False,
     ),
     (
         "a holding's originator level",
-        "update holdings set originator_level = '군사III급비밀' where item = 'kor-kn25-1031' and party = 'JPN'",
-        "holdings",
+        f"update facts set body = json_set(body, '$.originator_level', '군사III급비밀') where {HOLDING}",
+        HOLDING,
+        False,
     ),
     (
         "an item's level",
-        "update items set level = '군사III급비밀' where id = 'kor-kn25-1031'",
-        "items",
+        f"update facts set body = json_set(body, '$.level', '군사III급비밀') where {ITEM_FACT}",
+        ITEM_FACT,
+        True,
     ),
     (
         "an item's caveat",
-        """update items set releasable_to = '["JPN"]' where id = 'kor-kn25-1031'""",
-        "items",
+        f"""update facts set body = json_set(body, '$.releasable_to', json('["JPN"]')) where {ITEM_FACT}""",
+        ITEM_FACT,
+        True,
     ),
     (
         "an item's topics",
-        """update items set topics = '["nk-missile","nk-nuclear"]' where id = 'kor-kn25-1031'""",
-        "items",
+        f"""update facts set body = json_set(body, '$.topics', json('["nk-missile","nk-nuclear"]'))"""
+        f" where {ITEM_FACT}",
+        ITEM_FACT,
+        True,
     ),
     (
         "an item's creation",
-        "update items set created = created + 1 where id = 'kor-kn25-1031'",
-        "items",
+        f"update facts set body = json_set(body, '$.created', '2019-10-31T08:00:00.000001Z')"
+        f" where {ITEM_FACT}",
+        ITEM_FACT,
+        True,
     ),
     (
         "an item's signer version",
         "update items set signer_version = 2 where id = 'kor-kn25-1031'",
-        "items",
+        None,
+        True,
     ),
     (
         "a wrapped key replaced by another item's",
         "update wrapped_keys set wrapped = (select wrapped from wrapped_keys where item = 'kor-kn25-0824'"
         " and party = 'JPN') where item = 'kor-kn25-1031' and party = 'JPN'",
-        "wrapped_keys",
+        None,
+        False,
     ),
     (
         "a payload replaced by another item's",
         "update items set payload = (select payload from items where id = 'kor-kn25-0824')"
         " where id = 'kor-kn25-1031'",
-        "items",
+        None,
+        True,
     ),
     (
         "a signature replaced by another item's",
         "update items set signature = (select signature from items where id = 'kor-kn25-0824')"
         " where id = 'kor-kn25-1031'",
-        "items",
+        None,
+        True,
     ),
 ]
 
 
-@pytest.mark.parametrize(("what", "sql", "table"), MARKINGS, ids=[m[0] for m in MARKINGS])
+@pytest.mark.parametrize(("what", "sql", "fact", "own"), MARKINGS, ids=[m[0] for m in MARKINGS])
 def test_a_changed_marking_or_ciphertext_fails_closed_and_is_named(
-    db: Path, opened: Callable[..., Exchange], what: str, sql: str, table: str
+    db: Path, opened: Callable[..., Exchange], what: str, sql: str, fact: str | None, own: bool
 ) -> None:
-    key = (
-        {"seq": holding_seq(db, "kor-kn25-1031", "JPN")}
-        if table == "holdings"
-        else {"item": "kor-kn25-1031", "party": "JPN"}
-        if table == "wrapped_keys"
-        else {"id": "kor-kn25-1031"}
-    )
+    if fact is not None:
+        table, key = "facts", {"seq": fact_seq(db, fact)}
+    elif "wrapped_keys" in sql.split(" set ", maxsplit=1)[0]:
+        table, key = "wrapped_keys", {"item": "kor-kn25-1031", "party": "JPN"}
+    else:
+        table, key = "items", {"id": "kor-kn25-1031"}
     seq = writer_of(db, table, **key)
     execute(db, sql)
     exchange = opened(db)
     assert_read_refused(exchange, "jpn-analyst", "kor-kn25-1031")
-    if table == "items":  # the originator's own copy is refused as well
+    if own:  # the originator's own copy is refused as well
         assert_read_refused(exchange, "kor-analyst", "kor-kn25-1031")
     assert_verify_names(exchange, f"audit entry {seq} wrote {table} row ")
     # other items are untouched and still read
@@ -290,25 +309,25 @@ def test_a_changed_originator_fails_closed_and_is_named(
     apply_scenario(exchange, load_scenario(world), strict=True)
     assert exchange.read(ReadRequest("b-user", "x"), LATER).item is not None
     exchange.store.close()
-    seq = writer_of(db, "items", id="x")
-    execute(db, "update items set originator = 'BBB' where id = 'x'")
+    where = "kind = 'item' and json_extract(body, '$.id') = 'x'"
+    fact = fact_seq(db, where)
+    seq = writer_of(db, "facts", seq=fact)
+    execute(db, f"update facts set body = json_set(body, '$.originator', 'BBB') where {where}")
     exchange = opened(db)
     assert_read_refused(exchange, "b-user", "x")
-    result = exchange.read(ReadRequest("a-user", "x"), LATER)  # AAA no longer "holds" it
-    assert result.item is None
+    assert_read_refused(exchange, "a-user", "x")  # the item's fact grants no one anything
     assert_verify_names(
-        exchange, f"audit entry {seq} wrote items row x; the store now differs in originator"
+        exchange,
+        f"audit entry {seq} wrote facts row {fact} (item x, holding x/AAA);"
+        " the store now differs in body",
     )
 
 
 @pytest.mark.parametrize(
     ("what", "sql"),
     [
-        ("an item's originator", "update items set originator = 'JPN' where id = 'kor-kn25-1031'"),
-        (
-            "an item's level outside its scheme",
-            "update items set level = 'TOP SECRET' where id = 'kor-kn25-1031'",
-        ),
+        ("an item's originator", "json_set(body, '$.originator', 'JPN')"),
+        ("an item's level outside its scheme", "json_set(body, '$.level', 'TOP SECRET')"),
     ],
 )
 def test_verify_names_the_entry_even_when_an_edit_breaks_the_world(
@@ -316,12 +335,13 @@ def test_verify_names_the_entry_even_when_an_edit_breaks_the_world(
 ) -> None:
     """`audit verify` checks the log and the rows; it must not need the rows to make a valid
     world first (a tamperer can always make them not), or it cannot name what was changed."""
-    seq = writer_of(db, "items", id="kor-kn25-1031")
-    execute(db, sql)
+    fact = fact_seq(db, ITEM_FACT)
+    seq = writer_of(db, "facts", seq=fact)
+    execute(db, f"update facts set body = {sql} where {ITEM_FACT}")
     exchange = opened(db)
     with pytest.raises(AccordError):  # no content, whatever the error
         exchange.read(ReadRequest("jpn-analyst", "kor-kn25-1031"), LATER)
-    assert_verify_names(exchange, f"audit entry {seq} wrote items row kor-kn25-1031")
+    assert_verify_names(exchange, f"audit entry {seq} wrote facts row {fact}")
 
 
 def flip(db: Path, table: str, column: str, where: str, position: int) -> None:

@@ -83,21 +83,7 @@ def opened(master: MasterKey) -> Iterator[Callable[[Path], Exchange]]:
 
 # --- the oracle: the rows the entries say the store holds, and the rows it holds ---------------
 
-AUDITED = (
-    "topics",
-    "parties",
-    "agreements",
-    "agreement_events",
-    "users",
-    "items",
-    "holdings",
-    "releases",
-    "consents",
-    "destructions",
-    "compromises",
-    "key_sets",
-    "wrapped_keys",
-)
+AUDITED = ("facts", "items", "key_sets", "wrapped_keys")
 INSTANTS = {"in_force_from", "at", "created", "received_at", "created_at"}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
@@ -281,12 +267,12 @@ def perform(
 
 
 # the rows an allowed act writes, by kind (a refused act writes none)
-WRITES = {
-    "release": {("holdings", "insert"), ("wrapped_keys", "insert"), ("releases", "insert")},
-    "consent": {("consents", "insert")},
-    "destruction": {("destructions", "insert"), ("wrapped_keys", "delete")},
-    "compromise-report": {("compromises", "insert")},
-    "termination_notice": {("agreement_events", "insert")},
+WRITES = {  # every fact is a row of ``facts``; copies' keys are rows of ``wrapped_keys``
+    "release": {("facts", "insert"), ("wrapped_keys", "insert")},
+    "consent": {("facts", "insert")},
+    "destruction": {("facts", "insert"), ("wrapped_keys", "delete")},
+    "compromise-report": {("facts", "insert")},
+    "termination_notice": {("facts", "insert")},
 }
 
 
@@ -346,11 +332,16 @@ def test_a_compromise_report_is_an_entry(db: Path, opened: Callable[[Path], Exch
     assert last["kind"] == "compromise-report" and last["at"] == iso(at)
     assert last["subject"] == {"item": "kor-kn25-1031", "party": "JPN"}
     [change] = last["changes"]
-    assert (change["table"], change["op"]) == ("compromises", "insert")
-    assert change["row"]["description"] == "laptop lost in Tokyo"
+    assert (change["table"], change["op"]) == ("facts", "insert")
+    assert change["row"]["kind"] == "compromise" and change["row"]["vouchers"] == ["JPN"]
+    assert json.loads(change["row"]["body"])["description"] == "laptop lost in Tokyo"
     exchange.audit_verify()
-    execute(db, "update compromises set description = 'nothing happened'")
-    with pytest.raises(IntegrityError, match=rf"audit entry {last['seq']} wrote compromises row"):
+    execute(
+        db,
+        "update facts set body = json_set(body, '$.description', 'nothing happened')"
+        " where kind = 'compromise'",
+    )
+    with pytest.raises(IntegrityError, match=rf"audit entry {last['seq']} wrote facts row"):
         opened(db).audit_verify()
 
 
@@ -420,23 +411,36 @@ def writer(db: Path, table: str, **key: object) -> int:
     ][-1]
 
 
+HOLDING = (
+    "kind = 'holding' and json_extract(body, '$.item') = 'kor-kn25-1031'"
+    " and json_extract(body, '$.party') = 'JPN'"
+)
+
+
+def holding_seq(db: Path) -> int:
+    """The place in ``facts`` of JPN's copy of kor-kn25-1031."""
+    return int(query(db, f"select seq from facts where {HOLDING}")[0][0])
+
+
 def holding_writer(db: Path) -> int:
-    seq = query(db, "select seq from holdings where item = 'kor-kn25-1031' and party = 'JPN'")[0][0]
+    seq = holding_seq(db)
     return next(
         b["seq"]
         for b in entries(db)
         for c in b["changes"]
-        if c["table"] == "holdings" and c["row"]["seq"] == seq
+        if c["table"] == "facts" and c["row"]["seq"] == seq
     )
 
 
 def lower_a_marking_everywhere(db: Path) -> None:
     """JPN's copy marked 秘 instead of 極秘, in the row and in the entry that wrote it."""
     seq = holding_writer(db)
-    execute(db, "update holdings set level = '秘' where item = 'kor-kn25-1031' and party = 'JPN'")
+    execute(db, f"update facts set body = json_set(body, '$.level', '秘') where {HOLDING}")
     leaf = leaf_of(db, seq)
-    assert '"level":"極秘"'.encode() in leaf
-    rewrite(db, seq, leaf.replace('"level":"極秘"'.encode(), '"level":"秘"'.encode()))
+    assert '\\"level\\":\\"極秘\\"'.encode() in leaf
+    rewrite(
+        db, seq, leaf.replace('\\"level\\":\\"極秘\\"'.encode(), '\\"level\\":\\"秘\\"'.encode())
+    )
 
 
 # (name, the change, error class, a pattern its message must match); ``n`` is the log's size
@@ -537,27 +541,32 @@ TAMPERS: list[tuple[str, Callable[[Path, int], None], type[AccordError], str]] =
     ),
     (
         "a topic inserted by hand",
-        lambda db, n: execute(db, "insert into topics values ('space')"),
+        lambda db, n: execute(
+            db,
+            "insert into facts (seq, id, kind, vouchers, body, signatures) select max(seq) + 1,"
+            """ 'x', 'topic', '["@exchange"]', '{"name":"space"}', '[]' from facts""",
+        ),
         IntegrityError,
-        r"^topics row space is not explained by any entry$",
+        r"^facts row {next_fact} is not explained by any entry$",
     ),
     (
         "a consent inserted by hand",
         lambda db, n: execute(
             db,
-            "insert into consents (at, item, by, holder, recipients, granted)"
-            " select at, item, by, 'JPN', recipients, granted from consents limit 1",
+            "insert into facts (seq, id, kind, vouchers, body, signatures)"
+            " select (select max(seq) + 1 from facts), id, kind, vouchers,"
+            " json_set(body, '$.holder', 'JPN'), signatures from facts"
+            " where kind = 'consent' limit 1",
         ),
         IntegrityError,
-        r"^consents row 3 is not explained by any entry$",
+        r"^facts row {next_fact} is not explained by any entry$",
     ),
     (
         "a holding deleted",
-        lambda db, n: execute(
-            db, "delete from holdings where item = 'kor-kn25-1031' and party = 'JPN'"
-        ),
+        lambda db, n: execute(db, f"delete from facts where {HOLDING}"),
         IntegrityError,
-        r"^audit entry {holding} wrote holdings row {holding_seq}; it is gone$",
+        r"^audit entry {holding} wrote facts row {holding_seq} \(holding kor-kn25-1031/JPN\);"
+        r" it is gone$",
     ),
     (
         "a wrapped key deleted",
@@ -602,9 +611,8 @@ def test_tampering_with_the_log_or_the_store_is_found_and_named(
         "last": size - 1,
         "size": size,
         "holding": holding_writer(db),
-        "holding_seq": query(
-            db, "select seq from holdings where item = 'kor-kn25-1031' and party = 'JPN'"
-        )[0][0],
+        "holding_seq": holding_seq(db),
+        "next_fact": query(db, "select max(seq) + 1 from facts")[0][0],
         "wrapped": writer(db, "wrapped_keys", item="kor-kn25-1031", party="JPN"),
         "usa_keys": writer(db, "key_sets", owner="USA", version=1),
     }
@@ -683,13 +691,16 @@ def test_an_entry_appended_by_hand_is_named(db: Path, opened: Callable[[Path], E
     ("sql", "pattern"),
     [
         (
-            "update items set level = '군사III급비밀' where id = 'kor-kn25-1031';"
-            " insert into topics values ('space')",
-            r"^audit entry \d+ wrote items row kor-kn25-1031; the store now differs in level$",
+            "update facts set body = json_set(body, '$.level', '군사III급비밀')"
+            " where kind = 'item' and json_extract(body, '$.id') = 'kor-kn25-1031';"
+            " insert into facts (seq, id, kind, vouchers, body, signatures) select max(seq) + 1,"
+            """ 'x', 'topic', '["@exchange"]', '{"name":"space"}', '[]' from facts""",
+            r"^audit entry \d+ wrote facts row \d+ \(item kor-kn25-1031, holding"
+            r" kor-kn25-1031/KOR\); the store now differs in body$",
         ),
         (
-            "update holdings set seq = 99 where seq = 5",
-            r"^audit entry \d+ wrote holdings row 5; it is gone$",
+            "update facts set seq = 999 where seq = 5",
+            r"^audit entry \d+ wrote facts row 5 \(.*\); it is gone$",
         ),
     ],
     ids=["a changed item and a row added", "a holding renumbered"],

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from accord.errors import DuplicateId, InvalidInput, OutOfOrder, UnknownReference
+from accord.errors import DuplicateId, IntegrityError, InvalidInput, OutOfOrder, UnknownReference
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import (
     Agreement,
@@ -26,6 +27,7 @@ from accord.model.investigation import HoldEvent, InvestigationEvent
 from accord.model.item import Holding, Item
 from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
+from accord.model.taint import WHOLE_WORLD, Subject, describe
 from accord.model.time import iso
 from accord.model.user import User
 
@@ -62,6 +64,8 @@ class World:
     article_facts: int = 0  # how many reclassifications and hold events there are
     latest: datetime | None = None
     revision: int = 0
+    # what facts that failed their check (left out of the world) were about, with why
+    taints: dict[Subject, str] = field(default_factory=dict)
     # agreement ids shared by two parties, sorted; cleared when membership changes
     _between: dict[tuple[str, str], tuple[str, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -129,6 +133,29 @@ class World:
             ids = tuple(sorted(shared, key=lambda i: (self.agreements[i].hub is not None, i)))
             self._between[(a, b)] = ids
         return ids
+
+    # --- facts that failed their check -------------------------------------------------------
+
+    def taint(self, subjects: Iterable[Subject], reason: str) -> None:
+        """Record that a fact about ``subjects`` failed its check and was left out."""
+        for subject in subjects:
+            self.taints.setdefault(subject, reason)
+        self.revision += 1
+
+    def check_sound(self, subjects: Iterable[Subject]) -> None:
+        """``IntegrityError`` when the record as a whole, or one of ``subjects``, rests on a fact
+        that failed its check: an act that needs it is refused."""
+        if not self.taints:
+            return
+        for subject in (WHOLE_WORLD, *subjects):
+            reason = self.taints.get(subject)
+            if reason is not None:
+                raise IntegrityError(
+                    f"{describe(subject)} rests on a fact that fails its check ({reason})"
+                )
+
+    def sound(self, subjects: Iterable[Subject]) -> bool:
+        return not self.taints or not any(s in self.taints for s in (WHOLE_WORLD, *subjects))
 
     # --- additions -----------------------------------------------------------------------------
 

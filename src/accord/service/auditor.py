@@ -43,6 +43,7 @@ from accord.audit import (
 from accord.crypto import EXCHANGE
 from accord.errors import CheckpointInvalid, IntegrityError, InvalidInput, ProofInvalid
 from accord.service import journal
+from accord.service.ledger import Ledger, fact_about
 from accord.service.progress import Progress, tick
 from accord.store import log_reads, schema
 from accord.store.images import Image, key_of
@@ -327,12 +328,13 @@ def _unexplained(
     """The sentence naming a row the entries do not explain (the entry re-read for its fields)."""
     if seq < 0:
         return f"{table_name} row {_key(key)} is not explained by any entry"
-    if stored is None:
-        return f"audit entry {seq} wrote {table_name} row {_key(key)}; it is gone"
     logged = _logged_row(tx, seq, table_name, key)
+    about = f" ({fact_about(logged)})" if table_name == schema.facts.name else ""
+    if stored is None:
+        return f"audit entry {seq} wrote {table_name} row {_key(key)}{about}; it is gone"
     fields = sorted(k for k in stored if stored.get(k) != logged.get(k))
     return (
-        f"audit entry {seq} wrote {table_name} row {_key(key)};"
+        f"audit entry {seq} wrote {table_name} row {_key(key)}{about};"
         f" the store now differs in {', '.join(fields)}"
     )
 
@@ -403,6 +405,9 @@ def verify(
     rows = _compare(tx, walk.replay, progress)
     if walk.bad_node is not None:
         raise IntegrityError(walk.bad_node)
+    failures = Ledger().failures(tx)  # every fact through its one definition, signatures checked
+    if failures:
+        raise IntegrityError(failures[0])
     root = walk.frontier.root()
     return VerifyReport(walk.frontier.size, root, len(published) + 1, tuple(signers), rows)
 

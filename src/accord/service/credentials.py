@@ -5,10 +5,11 @@ scrypt hash in constant time. Unknown ids, wrong secrets, revoked and expired to
 same ``Unauthenticated`` after the same slow hash, so neither the answer nor its timing says which.
 
 Every token row carries a MAC (HMAC-SHA256 over all its fields) under a key derived from the
-exchange's own key set, which only the master key opens; the MAC is checked on every use, so a
-row edited in the store (revocation cleared, expiry moved, admin granted) grants nothing: it is
-refused, logged as an integrity failure, and the client sees the same 401 as any bad token. The
-rows are audited too, so ``accord audit verify`` names the edit.
+exchange's own key set, which only the master key opens: a token is a fact the exchange (the
+node) vouches for itself. The MAC is checked on every use, so a row edited or inserted in the
+store (revocation cleared, expiry moved, admin granted) grants nothing: it is refused as an
+integrity failure (``IntegrityError``; the API answers 500 with no detail) and logged. The rows
+are audited too, so ``accord audit verify`` names the edit.
 
 The slow hash runs once per presented token per process, whatever its outcome. A token whose
 secret matched its row is remembered with its id (an LRU of ``cache_limit`` entries keyed by a
@@ -48,6 +49,7 @@ from zoneinfo import ZoneInfo
 from accord.crypto.keys import EXCHANGE
 from accord.crypto.master import hkdf_sha256
 from accord.errors import IntegrityError, InvalidInput, StoreError, Unauthenticated
+from accord.model.taint import SubjectKind
 from accord.model.time import Duration, add_on_wall_clock, iso, require_aware
 from accord.service.exchange import Exchange, system_clock
 from accord.store import credentials as store
@@ -169,25 +171,23 @@ class Credentials:
         )
         with self.exchange_lock:
             self.exchange.snapshot().user(user_id)  # raises UnknownReference
-            with self.exchange._writer() as s:  # the token's row and its log entry (R12)
+            with self.exchange.session(write=True) as s:  # the token's row and its log entry (R12)
                 store.add_token(s.tx, replace(row, mac=row_mac(self._key(s), row)))
                 subject = {"user": user_id, "token": token_id, "admin": admin}
-                self.exchange._log(
-                    s, "token-issue", now, {**subject, "expires_at": iso(expires_at)}
-                )
+                s.log("token-issue", now, {**subject, "expires_at": iso(expires_at)})
         text = encode_secret(secret)
         return IssuedToken(token_id, f"{token_id}.{text}", user_id, admin, now, expires_at)
 
     def revoke(self, token_id: str) -> TokenInfo:
         now = self.now()
-        with self.exchange_lock, self.exchange._writer() as s:
+        with self.exchange_lock, self.exchange.session(write=True) as s:
             row = store.token(s.tx, token_id)
             if row is None:
                 raise InvalidInput(f"no token {token_id!r}")
             if row.revoked_at is None:
                 row = replace(row, revoked_at=now)
                 store.set_token(s.tx, replace(row, mac=row_mac(self._key(s), row)))
-            self.exchange._log(s, "token-revoke", now, {"user": row.user, "token": token_id})
+            s.log("token-revoke", now, {"user": row.user, "token": token_id})
         return _info(row)
 
     def tokens(self, user_id: str | None = None) -> list[TokenInfo]:
@@ -251,10 +251,11 @@ class Credentials:
                 _bound(self._refused, key, self.cache_limit)
 
     def _row(self, token_id: str) -> store.TokenRow | None:
-        """The token's row when its MAC holds; an edited row is logged and treated as absent."""
+        """The token's row when its MAC holds; an edited or inserted row grants nothing: it is
+        logged and refused as an integrity failure (the API answers 500, with no detail)."""
         with self.exchange_lock:
             if self._mac_key is None:
-                with self.exchange._reader() as s:
+                with self.exchange.session(write=False) as s:
                     self._key(s)
             assert self._mac_key is not None
             with self.exchange.store.transaction() as tx:
@@ -265,7 +266,7 @@ class Credentials:
         if row.mac is None or not hmac.compare_digest(row.mac, expected):
             error = IntegrityError(f"token row {token_id!r} fails its MAC: it was edited")
             log.error("refused a token: %s", error.message)
-            return None
+            raise error
         return row
 
     def _principal(self, token_id: str, user_id: str | None, now: datetime) -> Principal:
@@ -279,7 +280,9 @@ class Credentials:
         ):
             raise Unauthenticated("invalid credentials")
         with self.exchange_lock:
-            user = self.exchange.snapshot().users.get(row.user)
+            world = self.exchange.snapshot()
+        world.check_sound([(SubjectKind.USER, row.user)])  # a user whose fact failed: integrity
+        user = world.users.get(row.user)
         if user is None:
             raise Unauthenticated("invalid credentials")
         return Principal(user.id, user.party, row.id, row.admin)

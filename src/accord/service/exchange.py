@@ -9,11 +9,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from accord.errors import InvalidInput, KeyUnavailable
+from accord.errors import DuplicateId, InvalidInput, KeyUnavailable
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent, NoticeSuspended
 from accord.model.classification import Reclassification
 from accord.model.duties import Duty
+from accord.model.facts import FactKind
+from accord.model.facts.topic import Topic
 from accord.model.investigation import (
     HoldEvent,
     InvestigationConcluded,
@@ -26,6 +28,7 @@ from accord.model.item import Holding, Item
 from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
 from accord.model.requests import ReadRequest, ReleaseRequest
+from accord.model.taint import Subject, SubjectKind, holding_subject
 from accord.model.time import iso, require_aware
 from accord.model.user import User
 from accord.model.world import World
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
     from accord.crypto import MasterKey
     from accord.policy.batch import ReadableIndex
     from accord.service import auditor, journal
+    from accord.service.ledger import Ledger
     from accord.service.vault import Vault
 
 ArticleAct = Reclassification | InvestigationEvent | HoldEvent
@@ -68,18 +72,39 @@ def system_clock() -> datetime:
 
 
 @dataclass
-class _Session:
-    """The store transaction, the facts it sees and the log entries it will append."""
+class Session:
+    """One unit of work on an exchange: the store transaction, the facts it sees and the log
+    entries it will append when it commits. Get one from ``Exchange.session``."""
 
     tx: StoreTx
     facts: Facts
     revision: int
+    now: Callable[[], datetime]
     pending: journal.Pending | None = None  # made by the first entry (reads log none)
     changed: bool = False
 
     @property
     def world(self) -> World:
         return self.facts.world
+
+    def log(
+        self,
+        kind: str,
+        at: datetime,
+        subject: Mapping[str, object],
+        decision: Decision | None = None,
+    ) -> None:
+        """Add an entry to the log for this unit of work (appended, signed, when it commits);
+        the rows written since the last entry are recorded in it."""
+        from accord.service import journal  # noqa: PLC0415
+
+        changes = self.tx.take_changes()
+        self.changed = self.changed or bool(changes)
+        if self.pending is None:
+            self.pending = journal.Pending()
+        self.pending.bodies.append(
+            journal.entry_body(kind, at, self.now(), subject, decision, changes)
+        )
 
 
 def no_master_key() -> MasterKey:
@@ -110,8 +135,9 @@ class Exchange:
         self._facts: Facts | None = None
         self._revision = -1
         self._readable: ReadableIndex | None = None
-        self._open: _Session | None = None
+        self._open: Session | None = None
         self._vault: Vault | None = None
+        self._ledger: Ledger | None = None
         ephemeral = master is None and store.in_memory
         if ephemeral:
             from accord.crypto import MasterKey  # noqa: PLC0415
@@ -130,6 +156,32 @@ class Exchange:
 
             self._vault = Vault(self._master)
         return self._vault
+
+    @property
+    def ledger(self) -> Ledger:
+        """Signs facts as they are recorded and checks them as the world is loaded."""
+        if self._ledger is None:
+            from accord.service.ledger import Ledger  # noqa: PLC0415
+
+            self._ledger = Ledger()
+        return self._ledger
+
+    def record_fact(self, s: Session, kind: FactKind, fact: object) -> None:
+        """Apply a fact to the session's world and store it, signed by whoever must vouch for
+        it (through the one definition of its kind)."""
+        keyring = self.vault.keyring(s.tx, s.revision)
+        self.ledger.record(s.tx, keyring, s.world, kind, fact)
+
+    @staticmethod
+    def require_sound(s: Session, *subjects: Subject) -> None:
+        """Refuse (``IntegrityError``, logged) an act that needs a fact that failed its check."""
+        try:
+            s.world.check_sound(subjects)
+        except Exception as error:
+            import logging  # noqa: PLC0415
+
+            logging.getLogger("accord.facts").error("refused an act: %s", error)
+            raise
 
     @classmethod
     def open(
@@ -155,14 +207,15 @@ class Exchange:
     # --- transactions ---------------------------------------------------------------------------
 
     @contextmanager
-    def _session(self, *, write: bool) -> Iterator[_Session]:
+    def _transaction(self, *, write: bool) -> Iterator[Session]:
         try:
             with self.store.transaction(write=write) as tx:
                 revision = tx.revision()
                 if self._facts is None or revision != self._revision:
-                    self._facts = Facts(tx.load_world())
+                    self._facts = Facts(self.ledger.load(tx))
+                    self._readable = None
                     self._revision = revision
-                session = _Session(tx, self._facts, revision)
+                session = Session(tx, self._facts, revision, lambda: self.instant(None))
                 yield session
                 if write:
                     self._commit(session)
@@ -172,9 +225,11 @@ class Exchange:
                 self._vault.forget()
             raise
 
-    def _commit(self, s: _Session) -> None:
+    def _commit(self, s: Session) -> None:
         """Append the session's log entries and sign the log; a changed world bumps the revision
         (reads only append entries, so other processes keep their cached world)."""
+        if s.tx.last_fact is not None:
+            self.ledger.seal_head(s.tx, self.vault.keyring(s.tx, s.revision))
         if s.pending is not None and s.pending.bodies:
             from accord.service import journal  # noqa: PLC0415
 
@@ -183,24 +238,6 @@ class Exchange:
             self._revision = s.tx.bump_revision()
             self.vault.keep(self._revision)
 
-    def _log(
-        self,
-        s: _Session,
-        kind: str,
-        at: datetime,
-        subject: Mapping[str, object],
-        decision: Decision | None = None,
-    ) -> None:
-        from accord.service import journal  # noqa: PLC0415
-
-        changes = s.tx.take_changes()
-        s.changed = s.changed or bool(changes)
-        if s.pending is None:
-            s.pending = journal.Pending()
-        s.pending.bodies.append(
-            journal.entry_body(kind, at, self.instant(None), subject, decision, changes)
-        )
-
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Group several writes into one all-or-nothing transaction (``accord load``); inside
@@ -208,18 +245,19 @@ class Exchange:
         if self._open is not None:
             yield
             return
-        with self._session(write=True) as session:
+        with self._transaction(write=True) as session:
             self._open = session
             try:
                 yield
             finally:
                 self._open = None
 
-    def _writer(self) -> AbstractContextManager[_Session]:
-        return nullcontext(self._open) if self._open is not None else self._session(write=True)
-
-    def _reader(self) -> AbstractContextManager[_Session]:
-        return nullcontext(self._open) if self._open is not None else self._session(write=False)
+    def session(self, *, write: bool) -> AbstractContextManager[Session]:
+        """The unit of work to act in: the open batch's when there is one, else a new one (with
+        ``write``, holding the store's write lock; it commits, with its log entries, on exit)."""
+        if self._open is not None:
+            return nullcontext(self._open)
+        return self._transaction(write=write)
 
     # --- keys -----------------------------------------------------------------------------------
 
@@ -228,7 +266,7 @@ class Exchange:
         from accord.crypto import EXCHANGE  # noqa: PLC0415
         from accord.service import journal  # noqa: PLC0415
 
-        with self._writer() as s:
+        with self.session(write=True) as s:
             if self.vault.has_keys(s.tx):
                 raise InvalidInput("this exchange already has keys (see `accord keys rotate`)")
             now = self.instant(None)
@@ -237,14 +275,14 @@ class Exchange:
             self.vault.create(s.tx, EXCHANGE, now)
             for code in sorted(s.world.parties):
                 self.vault.create(s.tx, code, now)
-            self._log(s, "keys-init", now, {"origin": origin, "owners": self._owners(s)})
+            s.log("keys-init", now, {"origin": origin, "owners": self._owners(s)})
             return origin
 
     def rotate_keys(self, owner: str, *, progress: Progress | None = None) -> tuple[int, int]:
         """A new key version for a party (or ``@exchange``); its copies' keys are rewrapped."""
         from accord.crypto import EXCHANGE  # noqa: PLC0415
 
-        with self._writer() as s:
+        with self.session(write=True) as s:
             if owner != EXCHANGE:
                 s.world.party(owner)
             now = self.instant(None)
@@ -259,91 +297,85 @@ class Exchange:
                 ),
                 progress,
             )
-            self._log(s, "keys-rotate", now, {"owner": owner, "version": version})
+            s.log("keys-rotate", now, {"owner": owner, "version": version})
             return version, rewrapped
 
     def rotate_master(self, new: MasterKey) -> int:
         """Seal every key set under a new master key (the old one must open them all)."""
-        with self._writer() as s:
+        with self.session(write=True) as s:
             count = self.vault.reseal_all(s.tx, new)
-            self._log(s, "master-key-rotate", self.instant(None), {"key_id": new.key_id})
+            s.log("master-key-rotate", self.instant(None), {"key_id": new.key_id})
             return count
 
-    def _owners(self, s: _Session) -> list[str]:
+    def _owners(self, s: Session) -> list[str]:
         return sorted({row.owner for row in s.tx.key_sets()})
 
     # --- definitions ----------------------------------------------------------------------------
 
     def add_topic(self, name: str) -> None:
-        with self._writer() as s:
-            s.world.add_topic(name)
-            s.tx.add_topic(name)
-            self._log(s, "topic", self.instant(None), {"topic": name})
+        with self.session(write=True) as s:
+            self.record_fact(s, FactKind.TOPIC, Topic(name))
+            s.log("topic", self.instant(None), {"topic": name})
 
     def add_party(self, party: Party) -> None:
         """A party, with its own key set."""
-        with self._writer() as s:
+        with self.session(write=True) as s:
             self.vault.keyring(s.tx, s.revision)  # refuses an exchange without keys
-            s.world.add_party(party)
-            s.tx.add_party(party)
+            if party.code in s.world.parties:
+                raise DuplicateId(f"party {party.code} is already defined")
             now = self.instant(None)
-            self.vault.create(s.tx, party.code, now)
-            self._log(s, "party", now, {"party": party.code})
+            self.vault.create(s.tx, party.code, now)  # the party vouches for itself
+            self.record_fact(s, FactKind.PARTY, party)
+            s.log("party", now, {"party": party.code})
 
     def add_agreement(self, agreement: Agreement) -> None:
-        with self._writer() as s:
-            s.world.add_agreement(agreement)
+        with self.session(write=True) as s:
+            self.record_fact(s, FactKind.AGREEMENT, agreement)
             s.facts.timeline(agreement.id)  # refuses terms whose ends the calendar cannot hold
-            s.tx.add_agreement(agreement)
-            s.tx.add_deadlines(agreement)
-            self._log(s, "agreement", self.instant(None), {"agreement": agreement.id})
+            s.log("agreement", self.instant(None), {"agreement": agreement.id})
 
     def add_matter(self, matter: Matter) -> None:
         """A matter outside the agreements that notes may be conditional on (R15)."""
-        with self._writer() as s:
-            s.world.add_matter(matter)
-            s.tx.add_matter(matter)
-            self._log(s, "matter", self.instant(None), {"matter": matter.id})
+        with self.session(write=True) as s:
+            self.record_fact(s, FactKind.MATTER, matter)
+            s.log("matter", self.instant(None), {"matter": matter.id})
 
     def record_matter_state(self, fact: MatterState) -> Decision:
         """A party records a matter's state (R15). An unknown matter, state or party is bad input
         (nothing is written); a state that would undo recorded events is refused and logged."""
-        with self._writer() as s:
+        with self.session(write=True) as s:
             self._check_time(s.world, fact.at, f"matter_state of {fact.matter}")
             s.world.check_matter_state(fact)
             decision = decide_matter_state(s.facts, fact)
             if decision.allowed:
-                s.world.add_matter_state(fact)
-                s.tx.add_matter_state(fact)
+                self.record_fact(s, FactKind.MATTER_STATE, fact)
             subject = {"matter": fact.matter, "state": fact.state, "by": fact.by}
-            self._log(s, fact.kind, fact.at, subject, decision)
+            s.log(fact.kind, fact.at, subject, decision)
             return decision
 
     def add_user(self, user: User) -> None:
-        with self._writer() as s:
-            s.world.add_user(user)
-            s.tx.add_user(user)
-            self._log(s, "user", self.instant(None), {"user": user.id})
+        with self.session(write=True) as s:
+            self.record_fact(s, FactKind.USER, user)
+            s.log("user", self.instant(None), {"user": user.id})
 
     def add_item(self, item: Item) -> None:
         """Create an item, encrypted and signed by its originator, who holds it from
         ``item.created``. The world keeps its metadata only; the content is in the envelope."""
-        with self._writer() as s:
+        with self.session(write=True) as s:
             require_aware(item.created, f"item {item.id}: created")
             s.world.check_order(item.created, f"item {item.id}")
             keyring = self.vault.keyring(s.tx, s.revision)
             bare = replace(item, title="", content="", stix=None)
-            s.world.add_item(bare)
+            self.ledger.record(s.tx, keyring, s.world, FactKind.ITEM, bare)
             own = s.world.holding(item.id, item.originator, item.created)
             assert own is not None
             self.vault.seal(s.tx, keyring, item, own)
-            s.tx.add_retention(item)
-            self._log(s, "item", item.created, {"item": item.id, "originator": item.originator})
+            s.log("item", item.created, {"item": item.id, "originator": item.originator})
 
     def same_payload(self, item: Item) -> bool:
         """Whether the item stored under ``item.id`` has ``item``'s title, content and STIX object
         (checked through its originator's signature; nothing is decrypted or logged as a read)."""
-        with self._reader() as s:
+        with self.session(write=False) as s:
             keyring = self.vault.keyring(s.tx, s.revision)
             return self.vault.signs_payload(s.tx, keyring, item)
 
@@ -361,7 +393,7 @@ class Exchange:
         found: list[list[tuple[str, ...]]] = [[] for _ in acts]
         if not acts:
             return found
-        with self._reader() as s:
+        with self.session(write=False) as s:
             for n, act in enumerate(acts):
                 wanted.setdefault(_entry_key(*logged_as(act, s.world), act.at), []).append(n)
             for seq, leaf, _ in s.tx.entries():
@@ -377,7 +409,7 @@ class Exchange:
 
     def record(self, event: AgreementEvent) -> Decision:
         """A diplomatic event; refused events change nothing (the refusal is logged)."""
-        with self._writer() as s:
+        with self.session(write=True) as s:
             self._check_time(s.world, event.at, f"{event.kind} on {event.agreement}")
             if isinstance(event, NoticeSuspended):
                 for number, condition in enumerate(event.conditions):
@@ -385,18 +417,18 @@ class Exchange:
             timeline = s.facts.timeline(event.agreement)
             decision = timeline.check(event, s.world.parties, frozenset(s.world.topics))
             if decision.allowed:
-                s.world.add_agreement_event(event)
-                s.tx.add_agreement_event(event)
+                self.record_fact(s, FactKind.NOTE, event)
                 # work out the new state now: an end beyond the calendar refuses the event here
                 s.facts.timeline(event.agreement)
-            self._log(s, event.kind, event.at, {"agreement": event.agreement}, decision)
+            s.log(event.kind, event.at, {"agreement": event.agreement}, decision)
             return decision
 
     def release(self, request: ReleaseRequest, at: datetime) -> Decision:
         """Release an item if policy allows; the recipient's copy is marked per R2 and gets the
         item's data key wrapped to the recipient's own key."""
-        with self._writer() as s:
+        with self.session(write=True) as s:
             at = self._check_item_time(s.world, request.item, at, "release")
+            self.require_sound(s, *_release_subjects(request))
             decision = decide_release(s.facts, request, at)
             if decision.allowed:
                 keyring = self.vault.keyring(s.tx, s.revision)
@@ -409,45 +441,34 @@ class Exchange:
                     at, request.item, request.from_party, request.to_party, request.via, agreement
                 )
                 for holding in decision.holdings:
-                    s.world.add_holding(holding)
-                    s.tx.add_holding(holding)
+                    self.ledger.record(s.tx, keyring, s.world, FactKind.HOLDING, holding)
                     self.vault.share(s.tx, keyring, data_key, holding)
-                s.world.add_release(release)
-                s.tx.add_release(release)
+                self.ledger.record(s.tx, keyring, s.world, FactKind.RELEASE, release)
             subject = {
                 "item": request.item,
                 "from": request.from_party,
                 "to": request.to_party,
                 "via": request.via,
             }
-            self._log(s, "release", at, subject, decision)
+            s.log("release", at, subject, decision)
             return decision
 
     def consent(self, consent: Consent) -> Decision:
         """The originator's answer on onward release (R4)."""
-        return self._item_act(
-            consent, "consent", decide_consent, World.add_consent, StoreTx.add_consent
-        )
+        return self._item_act(consent, "consent", decide_consent, FactKind.CONSENT)
 
     def destroy(self, act: Destruction) -> Decision:
         """Destroy a party's copy (R10): the record, and its wrapped data key deleted."""
 
-        def shred(tx: StoreTx, done: Destruction) -> None:
-            tx.add_destruction(done)
-            self.vault.shred(tx, done.item, done.party)
+        def shred(s: Session, done: Destruction) -> None:
+            self.vault.shred(s.tx, done.item, done.party)
 
-        return self._item_act(act, "destruction", decide_destruction, World.add_destruction, shred)
+        return self._item_act(act, "destruction", decide_destruction, FactKind.DESTRUCTION, shred)
 
     def report_compromise(self, report: Compromise) -> Decision:
         """Report loss or compromise of a copy to its originator (R9)."""
 
-        def store(tx: StoreTx, done: Compromise) -> None:
-            tx.add_compromise(done)
-            tx.add_discovery(done)
-
-        return self._item_act(
-            report, "compromise report", decide_compromise, World.add_compromise, store
-        )
+        return self._item_act(report, "compromise report", decide_compromise, FactKind.COMPROMISE)
 
     # --- classification changes, investigations, release holds (Art. 6(g), Art. 17) ------------
 
@@ -455,54 +476,51 @@ class Exchange:
         """The originator changes an item's classification from ``change.at``: every live copy is
         re-marked through the agreement it came under, and its data key rewrapped bound to the new
         marking; each new marking is in the log entry."""
-        with self._writer() as s:
+        with self.session(write=True) as s:
             self._check_item_time(s.world, change.item, change.at, "reclassify")
             decision = decide_reclassification(s.facts, change)
             remarked: list[dict[str, object]] = []
             if decision.allowed:
                 copies = _live_copies(s.world, change.item)
                 before = [current_marking(s.facts, copy).holding for copy in copies]
-                s.world.add_reclassification(change)
-                s.tx.add_fact(change)
+                self.record_fact(s, FactKind.RECLASSIFICATION, change)
                 keyring = self.vault.keyring(s.tx, s.revision)
                 for copy, old in zip(copies, before, strict=True):
                     new = current_marking(s.facts, copy)
                     self.vault.remark(s.tx, keyring, old, new.holding)
                     remarked.append(_marking_subject(new))
             subject = {"item": change.item, "by": change.by, "copies": remarked}
-            self._log(s, change.kind, change.at, subject, decision)
+            s.log(change.kind, change.at, subject, decision)
             return decision
 
     def record_investigation(self, event: InvestigationEvent) -> Decision:
         """A step of an investigation of a reported compromise (R9); the conclusion is sent to the
         originator (the log entry names it). One never opened is bad input."""
-        with self._writer() as s:
+        with self.session(write=True) as s:
             self._check_item_time(s.world, event.item, event.at, event.kind)
             decision = decide_investigation(s.facts, event)
             if decision.allowed:
-                s.world.add_investigation_event(event)
-                s.tx.add_fact(event)
+                self.record_fact(s, FactKind.INVESTIGATION, event)
             originator = s.world.item(event.item).originator
             subject = {"item": event.item, "party": event.party, "sent_to": originator}
             if isinstance(event, InvestigationConcluded):
                 subject |= {"result": event.result.value, "measures": event.measures}
-            self._log(s, event.kind, event.at, subject, decision)
+            s.log(event.kind, event.at, subject, decision)
             return decision
 
     def record_hold(self, event: HoldEvent) -> Decision:
         """The originator holds (or stops holding) its releases to a holder (Art. 17, R9)."""
-        with self._writer() as s:
+        with self.session(write=True) as s:
             at = self._check_time(s.world, event.at, f"{event.kind} by {event.by}")
             decision = decide_hold(s.facts, event)
             if decision.allowed:
-                s.world.add_hold_event(event)
-                s.tx.add_fact(event)
-            self._log(s, event.kind, at, {"by": event.by, "holder": event.holder}, decision)
+                self.record_fact(s, FactKind.RELEASE_HOLD, event)
+            s.log(event.kind, at, {"by": event.by, "holder": event.holder}, decision)
             return decision
 
     def marking(self, item_id: str, party: str, at: datetime) -> Marking | None:
         """``party``'s copy of ``item_id`` as marked at ``at``; None when it holds none."""
-        with self._reader() as s:
+        with self.session(write=False) as s:
             s.world.item(item_id)
             s.world.party(party)
             at = require_aware(at, "at")
@@ -510,14 +528,14 @@ class Exchange:
             return None if holding is None else marking_at(s.facts, holding, at)
 
     def investigation(self, item_id: str, party: str, at: datetime) -> Investigation | None:
-        with self._reader() as s:
+        with self.session(write=False) as s:
             s.world.item(item_id)
             s.world.party(party)
             return investigation(s.facts, item_id, party, require_aware(at, "at"))
 
     def duties(self, party: str, at: datetime) -> tuple[Duty, ...]:
         """What ``party`` owes as of ``at`` and by when."""
-        with self._reader() as s:
+        with self.session(write=False) as s:
             return duties(s.facts, party, require_aware(at, "at"))
 
     def _item_act(
@@ -525,18 +543,19 @@ class Exchange:
         act: ItemAct,
         what: str,
         decide: Callable[[Facts, ItemAct], Decision],
-        remember: Callable[[World, ItemAct], None],
-        store: Callable[[StoreTx, ItemAct], None],
+        kind: FactKind,
+        then: Callable[[Session, ItemAct], None] | None = None,
     ) -> Decision:
-        """Decide an act on an item at its instant; record it in the world and the store if allowed."""
-        with self._writer() as s:
+        """Decide an act on an item at its instant; record it as a fact of ``kind`` if allowed."""
+        with self.session(write=True) as s:
             self._check_item_time(s.world, act.item, act.at, what)
             decision = decide(s.facts, act)
             if decision.allowed:
-                remember(s.world, act)
-                store(s.tx, act)
+                self.record_fact(s, kind, act)
+                if then is not None:
+                    then(s, act)
             subject = {"item": act.item, **_act_subject(act)}
-            self._log(s, what.replace(" ", "-"), act.at, subject, decision)
+            s.log(what.replace(" ", "-"), act.at, subject, decision)
             return decision
 
     def apply(self, act: Act) -> Decision:
@@ -579,11 +598,13 @@ class Exchange:
     # --- questions ------------------------------------------------------------------------------
 
     def check_release(self, request: ReleaseRequest, at: datetime) -> Decision:
-        with self._reader() as s:
+        with self.session(write=False) as s:
+            self.require_sound(s, *_release_subjects(request))
             return decide_release(s.facts, request, require_aware(at, "at"))
 
     def check_read(self, request: ReadRequest, at: datetime) -> Decision:
-        with self._reader() as s:
+        with self.session(write=False) as s:
+            self.require_sound(s, *_read_subjects(s.world, request.user, request.item))
             return decide_read(s.facts, request, require_aware(at, "at"))
 
     def read(self, request: ReadRequest, at: datetime) -> ReadResult:
@@ -595,7 +616,7 @@ class Exchange:
         entry; each result carries the item (decrypted, its signature checked) only when its read
         is allowed."""
         at = require_aware(at, "at")
-        with self._writer() as s:
+        with self.session(write=True) as s:
             results = self._read_all(s, user_id, item_ids, at)
             subject = {
                 "user": user_id,
@@ -608,17 +629,18 @@ class Exchange:
                     for item_id, r in zip(item_ids, results, strict=True)
                 ],
             }
-            self._log(s, "read", at, subject)
+            s.log("read", at, subject)
             return results
 
     def _read_all(
-        self, s: _Session, user_id: str, item_ids: Sequence[str], at: datetime
+        self, s: Session, user_id: str, item_ids: Sequence[str], at: datetime
     ) -> list[ReadResult]:
         """Decide each read; open (decrypt, check) the allowed ones together."""
         results: list[ReadResult] = []
         allowed: list[tuple[int, Item, Holding]] = []
         world = s.world
         for item_id in item_ids:
+            self.require_sound(s, *_read_subjects(world, user_id, item_id))
             decision = decide_read(s.facts, ReadRequest(user_id, item_id), at)
             results.append(ReadResult(decision, None))
             if not decision.allowed:
@@ -644,27 +666,33 @@ class Exchange:
         return results
 
     def readable(self, user_id: str, at: datetime) -> list[str]:
-        with self._reader() as s:
+        with self.session(write=False) as s:
             if self._readable is None or self._readable.world is not s.world:
                 from accord.policy.batch import ReadableIndex  # noqa: PLC0415
 
                 self._readable = ReadableIndex(s.world)
-            return self._readable.readable(user_id, require_aware(at, "at"))
+            user = s.world.users.get(user_id)
+            if user is not None:
+                self.require_sound(s, (SubjectKind.USER, user_id), (SubjectKind.PARTY, user.party))
+            found = self._readable.readable(user_id, require_aware(at, "at"))
+            if user is None or not s.world.taints:
+                return found
+            return [i for i in found if s.world.sound(_copy_subjects(i, user.party))]
 
     def agreement_state(self, agreement_id: str, at: datetime) -> AgreementState:
-        with self._reader() as s:
+        with self.session(write=False) as s:
             s.world.agreement(agreement_id)
             return s.facts.state(agreement_id, require_aware(at, "at"))
 
     def impact(self, agreement_id: str, at: datetime) -> ImpactReport:
-        with self._reader() as s:
+        with self.session(write=False) as s:
             return impact(s.facts, agreement_id, require_aware(at, "at"))
 
     def impact_if(
         self, agreement_id: str, matter: str, state: str, at: datetime
     ) -> ConditionalImpact:
         """What would stop if ``matter`` took ``state`` at ``at`` (nothing is recorded)."""
-        with self._reader() as s:
+        with self.session(write=False) as s:
             return impact_if(s.facts, agreement_id, matter, state, require_aware(at, "at"))
 
     # --- the record (R12) ------------------------------------------------------------------------
@@ -712,7 +740,7 @@ class Exchange:
         from accord.audit import parse_signed_checkpoint  # noqa: PLC0415
         from accord.service import journal  # noqa: PLC0415
 
-        with self._writer() as s:
+        with self.session(write=True) as s:
             note = s.tx.meta(journal.LATEST)
             if note is None:
                 raise InvalidInput("the log is empty: there is nothing to checkpoint")
@@ -721,7 +749,7 @@ class Exchange:
             if published is not None:
                 return published
             s.tx.publish_checkpoint(size, note)  # logged: a removed or edited one is named
-            self._log(s, "checkpoint-publish", self.instant(None), {"size": size})
+            s.log("checkpoint-publish", self.instant(None), {"size": size})
             return note
 
     def countersign(self, size: int, party: str) -> str:
@@ -730,7 +758,7 @@ class Exchange:
         from accord.audit import parse_signed_checkpoint  # noqa: PLC0415
         from accord.service import auditor, journal  # noqa: PLC0415
 
-        with self._writer() as s:
+        with self.session(write=True) as s:
             s.world.party(party)
             note = s.tx.checkpoint(size)
             if note is None:
@@ -742,13 +770,35 @@ class Exchange:
             )
             s.tx.publish_checkpoint(size, signed.text())
             subject = {"size": size, "party": party}
-            self._log(s, "checkpoint-countersign", self.instant(None), subject)
+            s.log("checkpoint-countersign", self.instant(None), subject)
             return signed.text()
 
     def snapshot(self) -> World:
         """The current world, for listings. Treat it as read-only."""
-        with self._reader() as s:
+        with self.session(write=False) as s:
             return s.world
+
+
+def _copy_subjects(item_id: str, party: str) -> tuple[Subject, ...]:
+    return ((SubjectKind.ITEM, item_id), holding_subject(item_id, party))
+
+
+def _read_subjects(world: World, user_id: str, item_id: str) -> tuple[Subject, ...]:
+    """What a read rests on: the user, their party, the item and the party's copy of it."""
+    user = world.users.get(user_id)
+    found: tuple[Subject, ...] = ((SubjectKind.USER, user_id), (SubjectKind.ITEM, item_id))
+    if user is not None:
+        found += ((SubjectKind.PARTY, user.party), holding_subject(item_id, user.party))
+    return found
+
+
+def _release_subjects(request: ReleaseRequest) -> tuple[Subject, ...]:
+    """What a release rests on: the item, the parties and their copies of it."""
+    parties = [request.from_party, request.to_party] + ([request.via] if request.via else [])
+    found: list[Subject] = [(SubjectKind.ITEM, request.item)]
+    for party in parties:
+        found += [(SubjectKind.PARTY, party), holding_subject(request.item, party)]
+    return tuple(found)
 
 
 def _act_subject(act: Consent | Destruction | Compromise) -> dict[str, object]:

@@ -220,7 +220,7 @@ class Replayer:
         )
         with self.exchange.batch():
             self.exchange.add_item(item)
-            with self.exchange._writer() as s:
+            with self.exchange.session(write=True) as s:
                 taxii_store.add_objects(s.tx, [row])
 
     @staticmethod

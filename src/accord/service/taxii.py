@@ -251,7 +251,7 @@ class TaxiiService:
         denied: list[str] = []
         # one transaction for the scan and the reads (and their log entry)
         with self.exchange.batch():
-            with self.exchange._reader() as s:
+            with self.exchange.session(write=False) as s:
                 hits = list(self._scan(s, user, party, flt, at, after, limit + 1, denied))
             more = len(hits) > limit
             hits = hits[:limit]
@@ -378,7 +378,7 @@ class TaxiiService:
         try:
             with self.exchange.batch():
                 at = self.exchange.instant(at)
-                with self.exchange._writer() as s:
+                with self.exchange.session(write=True) as s:
                     world = self._sync(s)
                     user = world.user(user_id)
                     outcomes, new = self._check_new(world, user.party, user_id, entries, at)
@@ -387,7 +387,7 @@ class TaxiiService:
                     if not new:  # all already there: logged, a write like any creation
                         objects = [[o.stix_id, o.version] for o in outcomes]
                         subject = {"user": user_id, "objects": objects}
-                        self.exchange._log(s, "taxii-repost", at, subject)
+                        s.log("taxii-repost", at, subject)
                         return True, outcomes
                     items = [_new_item(user.party, n, at) for n in new]
                     for item in items:
@@ -480,7 +480,7 @@ class TaxiiService:
         try:
             with self.exchange.batch():
                 at = self.exchange.instant(at)
-                with self.exchange._writer() as s:
+                with self.exchange.session(write=True) as s:
                     outcomes, requests = self._check_releases(s, user_id, to_party, via, refs, at)
                 if not all(o.ok for o in outcomes):
                     raise _Rollback(_rejected(outcomes))
@@ -577,7 +577,7 @@ class TaxiiService:
         from the clock inside the store's write lock (see ``add_objects``)."""
         with self.exchange.batch():
             at = self.exchange.instant(at)
-            with self.exchange._writer() as s:
+            with self.exchange.session(write=True) as s:
                 items = [h.meta.item for h in self._scan(s, user_id, party, flt, at, None, 10_000)]
                 world = self._sync(s)
                 if items and world.latest is not None and at < world.latest:

@@ -37,7 +37,7 @@ from accord.crypto import (
     wrap_for,
     wrap_for_self,
 )
-from accord.errors import IntegrityError, KeyUnavailable
+from accord.errors import IntegrityError, KeyMismatch, KeyUnavailable
 from accord.model.item import Holding, Item
 from accord.model.time import iso
 from accord.service.progress import Progress, tick
@@ -107,6 +107,25 @@ def _row(sealed: SealedKeySet, at: datetime) -> KeySetRow:
     )
 
 
+def _checked(rows: Sequence[KeySetRow], master: MasterKey) -> list[SealedKeySet]:
+    """The key sets, each opened with the master key first (its public keys are bound to its
+    sealed private keys): a master key that opens none is ``KeyMismatch``; one that opens some
+    but not a row means that row's public keys were replaced, so nothing signed with them can
+    be trusted (``IntegrityError``)."""
+    sealed = [_sealed(row) for row in rows]
+    failed: list[SealedKeySet] = []
+    for one in sealed:
+        try:
+            open_keys(one, master)
+        except KeyMismatch:
+            failed.append(one)
+    if failed and len(failed) < len(sealed):
+        raise IntegrityError(
+            f"{failed[0].describe()}: its stored public keys are not the ones sealed with it"
+        )
+    return sealed
+
+
 def _sealed(row: KeySetRow) -> SealedKeySet:
     return SealedKeySet(
         row.owner, row.version, row.x25519_public, row.ed25519_public, row.sealed_private
@@ -136,7 +155,7 @@ class Vault:
             if not any(row.owner == EXCHANGE for row in rows):
                 raise KeyUnavailable("this exchange has no keys yet: run `accord keys init`")
             keyring = Keyring(self.master)
-            keyring.load(_sealed(row) for row in rows)
+            keyring.load(_checked(rows, self.master))
             self._keyring, self._revision = keyring, revision
         return self._keyring
 
@@ -180,7 +199,7 @@ class Vault:
         signer = keyring.current(item.originator)
         fields = {**binding(item), "payload_sha256": hashlib.sha256(payload).hexdigest()}
         signature = sign_item(signer, fields)
-        tx.add_item(item, SealedItem(envelope, signature.to_bytes(), signature.key_version))
+        tx.add_item(item.id, SealedItem(envelope, signature.to_bytes(), signature.key_version))
         wrapped = wrap_for_self(signer, data_key, copy_aad(own))
         tx.put_wrapped_key(item.id, item.originator, wrapped.key_version, wrapped.blob)
 

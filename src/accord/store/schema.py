@@ -25,7 +25,7 @@ from sqlalchemy import (
 
 from accord.model.time import require_aware
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -54,64 +54,18 @@ meta = Table(
     Column("value", Text, nullable=False),
 )
 
-topics = Table("topics", metadata, Column("name", String(200), primary_key=True))
-
-parties = Table(
-    "parties",
+# every fact of the world, in the order recorded, each signed by the parties that vouch for it:
+# ``body`` is the fact's canonical JSON (RFC 8785) exactly as signed; ``id`` the SHA-256 of its
+# kind and body; ``signatures`` one stored Ed25519 signature (base64) per voucher, in order
+facts = Table(
+    "facts",
     metadata,
-    Column("code", String(32), primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("timezone", String(64), nullable=False),
-    Column("levels", JSON, nullable=False),
-)
-
-agreements = Table(
-    "agreements",
-    metadata,
-    Column("id", String(200), primary_key=True),
-    Column("title", Text, nullable=False),
-    Column("hub", String(32), ForeignKey("parties.code"), nullable=True),
-    Column("in_force_from", Instant, nullable=False),
-    Column("timezone", String(64), nullable=False),
-    Column("terms", JSON, nullable=False),
-)
-
-agreement_events = Table(
-    "agreement_events",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("agreement", String(200), ForeignKey("agreements.id"), nullable=False),
-    Column("at", Instant, nullable=False),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", String(64), nullable=False),
     Column("kind", String(32), nullable=False),
-    Column("body", JSON, nullable=False),
-)
-
-# matters outside the agreements and the states parties record for them (R15)
-matters = Table(
-    "matters",
-    metadata,
-    Column("id", String(200), primary_key=True),
-    Column("states", JSON, nullable=False),
-    Column("initial", Text, nullable=False),
-)
-
-matter_states = Table(
-    "matter_states",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("matter", String(200), ForeignKey("matters.id"), nullable=False),
-    Column("at", Instant, nullable=False),
-    Column("state", Text, nullable=False),
-    Column("by", String(32), ForeignKey("parties.code"), nullable=False),
-)
-
-users = Table(
-    "users",
-    metadata,
-    Column("id", String(200), primary_key=True),
-    Column("party", String(32), ForeignKey("parties.code"), nullable=False),
-    Column("clearance", Text, nullable=False),
-    Column("need_to_know", JSON, nullable=False),
+    Column("vouchers", JSON, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("signatures", JSON, nullable=False),
 )
 
 # API tokens: a slow salted hash of the secret, and a MAC binding the row (``mac``) under a key
@@ -120,7 +74,7 @@ api_tokens = Table(
     "api_tokens",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("user", String(200), ForeignKey("users.id"), nullable=False),
+    Column("user", String(200), nullable=False),
     Column("salt", LargeBinary, nullable=False),
     Column("hash", LargeBinary, nullable=False),
     Column("admin", Boolean, nullable=False),
@@ -131,90 +85,15 @@ api_tokens = Table(
     Index("api_tokens_user", "user"),
 )
 
+# an item's title, content and STIX object, encrypted under its own data key (AES-256-GCM, its
+# metadata fact bound as associated data), and its originator's signature over both
 items = Table(
     "items",
     metadata,
     Column("id", String(200), primary_key=True),
-    Column("originator", String(32), ForeignKey("parties.code"), nullable=False),
-    Column("level", Text, nullable=False),
-    Column("topics", JSON, nullable=False),
-    Column("releasable_to", JSON, nullable=False),
-    Column("created", Instant, nullable=False),
-    # title, content and STIX object, encrypted under the item's own data key (AES-256-GCM, the
-    # metadata above bound as associated data); the originator's signature over both
     Column("payload", LargeBinary, nullable=False),
     Column("signature", LargeBinary, nullable=False),
     Column("signer_version", Integer, nullable=False),
-)
-
-# copies received from another party; the originator's own copy is implied by the item
-holdings = Table(
-    "holdings",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("item", String(200), ForeignKey("items.id"), nullable=False),
-    Column("party", String(32), ForeignKey("parties.code"), nullable=False),
-    Column("level", Text, nullable=False),
-    Column("originator", String(32), nullable=False),
-    Column("originator_level", Text, nullable=False),
-    Column("received_at", Instant, nullable=False),
-    Column("agreement", String(200), ForeignKey("agreements.id"), nullable=True),
-    Column("via", String(32), nullable=True),
-    Index("holdings_item_party", "item", "party"),
-)
-
-releases = Table(
-    "releases",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("at", Instant, nullable=False),
-    Column("item", String(200), ForeignKey("items.id"), nullable=False),
-    Column("from_party", String(32), nullable=False),
-    Column("to_party", String(32), nullable=False),
-    Column("via", String(32), nullable=True),
-    Column("agreement", String(200), nullable=True),
-)
-
-consents = Table(
-    "consents",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("at", Instant, nullable=False),
-    Column("item", String(200), ForeignKey("items.id"), nullable=False),
-    Column("by", String(32), nullable=False),
-    Column("holder", String(32), nullable=False),
-    Column("recipients", JSON, nullable=False),
-    Column("granted", Boolean, nullable=False),
-)
-
-destructions = Table(
-    "destructions",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("at", Instant, nullable=False),
-    Column("item", String(200), ForeignKey("items.id"), nullable=False),
-    Column("party", String(32), nullable=False),
-)
-
-compromises = Table(
-    "compromises",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("at", Instant, nullable=False),
-    Column("item", String(200), ForeignKey("items.id"), nullable=False),
-    Column("party", String(32), nullable=False),
-    Column("description", Text, nullable=False),
-)
-
-# Art. 6(g), 6(h), 17: item retention, agreement deadlines, classification changes, investigation
-# steps and release holds, one row per fact in the order recorded (``kind`` names its body)
-article_facts = Table(
-    "article_facts",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("at", Instant, nullable=True),
-    Column("kind", String(32), nullable=False),
-    Column("body", JSON, nullable=False),
 )
 
 # one row per party and key version: public keys in clear, private keys sealed under the master key
@@ -338,20 +217,8 @@ node_peer_checkpoints = Table(
 
 # tables whose rows the audit log must explain (every other table is bookkeeping)
 AUDITED = (
-    topics,
-    parties,
-    agreements,
-    agreement_events,
-    matters,
-    matter_states,
-    users,
+    facts,
     items,
-    holdings,
-    releases,
-    consents,
-    destructions,
-    compromises,
-    article_facts,
     key_sets,
     wrapped_keys,
     api_tokens,

@@ -26,19 +26,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from accord.errors import AccordError, Busy, StoreError, StoreMissing, StoreUnreachable
-from accord.model.acts import Compromise, Consent, Destruction, Release
-from accord.model.agreement import Agreement, AgreementEvent
-from accord.model.investigation import DEFAULT_DEADLINES
-from accord.model.item import Holding, Item
-from accord.model.matters import Matter, MatterState
-from accord.model.party import Party
-from accord.model.user import User
-from accord.model.world import World
-from accord.store import articles
+from accord.errors import Busy, StoreError, StoreMissing, StoreUnreachable
 from accord.store import credentials as _credentials  # noqa: F401  (registers its tables)
 from accord.store import schema as t
-from accord.store.codec import event_body, event_from_row, terms_from_json, terms_to_json
 from accord.store.images import Change, Image, image, stored_images
 
 
@@ -48,6 +38,18 @@ class SealedItem(NamedTuple):
     payload: bytes
     signature: bytes
     signer_version: int
+
+
+class FactRow(NamedTuple):
+    """A fact as stored: its place, id, kind, the parties that vouch for it, its canonical body
+    (the exact text signed) and one stored signature per voucher (base64, in voucher order)."""
+
+    seq: int
+    id: str
+    kind: str
+    vouchers: tuple[str, ...]
+    body: str
+    signatures: tuple[str, ...]
 
 
 class KeySetRow(NamedTuple):
@@ -240,7 +242,7 @@ def _redacted(url: str) -> str:
 
 # statements built once: building one costs more than running it
 _INSERTS: dict[str, Any] = {}  # one INSERT per table
-_BUFFERED = ("items", "wrapped_keys")  # the rows an ingest writes most of, parents first
+_BUFFERED = ("facts", "items", "wrapped_keys")  # the rows an ingest writes most of, parents first
 _META = select(t.meta.c.value).where(t.meta.c.key == bindparam("k"))
 _SET_META = update(t.meta).where(t.meta.c.key == bindparam("k")).values(value=bindparam("v"))
 _SEALED = select(
@@ -274,6 +276,8 @@ _ENTRIES_PAGE = (
     .order_by(t.audit_entries.c.seq)
     .limit(bindparam("limit"))
 )
+_FACTS_AFTER = select(t.facts).where(t.facts.c.seq > bindparam("after")).order_by(t.facts.c.seq)
+_LAST_FACT = select(func.max(t.facts.c.seq))
 _KEY_SETS = select(t.key_sets).order_by(t.key_sets.c.owner, t.key_sets.c.version)
 
 
@@ -284,6 +288,8 @@ class StoreTx:
         self._conn = conn
         self.changes: list[Change] = []
         self._buffer: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
+        self._next_fact: int | None = None
+        self.last_fact: tuple[int, str] | None = None  # (seq, id) of the last fact written here
 
     @property
     def conn(self) -> Connection:
@@ -346,78 +352,48 @@ class StoreTx:
         self.conn.execute(delete(table).where(*where))
         self.changes.append(Change(f"{table.name}", "delete", image(table, row)))
 
-    def add_topic(self, name: str) -> None:
-        self._insert(t.topics, {"name": name})
+    # --- facts ----------------------------------------------------------------------------------
 
-    def add_party(self, party: Party) -> None:
-        self._insert(
-            t.parties,
-            {
-                "code": party.code,
-                "name": party.name,
-                "timezone": party.timezone,
-                "levels": list(party.levels),
-            },
+    def next_fact_seq(self) -> int:
+        """The place the next fact takes (writers hold the write lock, so it is theirs)."""
+        if self._next_fact is None:
+            self._next_fact = self.last_fact_seq() + 1
+        return self._next_fact
+
+    def last_fact_seq(self) -> int:
+        return int(self.conn.execute(_LAST_FACT).scalar() or 0)
+
+    def add_fact_row(self, row: FactRow) -> None:
+        if row.seq != self.next_fact_seq():
+            raise StoreError(f"fact {row.seq} is out of place (the next is {self._next_fact})")
+        self._next_fact = row.seq + 1
+        self.last_fact = (row.seq, row.id)
+        values = row._asdict()
+        values["vouchers"] = list(row.vouchers)
+        values["signatures"] = list(row.signatures)
+        self._insert(t.facts, values)
+
+    def fact_rows(self, after: int = 0) -> Iterator[FactRow]:
+        """The stored facts after ``after``, in order, as they are (a row may have been edited)."""
+        result = self.conn.execute(
+            _FACTS_AFTER, {"after": after}, execution_options={"yield_per": 10_000}
         )
+        for r in result:
+            yield FactRow(
+                int(r.seq),
+                str(r.id),
+                str(r.kind),
+                _strings(r.vouchers),
+                str(r.body),
+                _strings(r.signatures),
+            )
 
-    def add_agreement(self, agreement: Agreement) -> None:
-        self._insert(
-            t.agreements,
-            {
-                "id": agreement.id,
-                "title": agreement.title,
-                "hub": agreement.hub,
-                "in_force_from": agreement.in_force_from,
-                "timezone": agreement.timezone,
-                "terms": terms_to_json(agreement.terms),
-            },
-        )
-
-    def add_agreement_event(self, event: AgreementEvent) -> None:
-        self._insert(
-            t.agreement_events,
-            {
-                "agreement": event.agreement,
-                "at": event.at,
-                "kind": event.kind,
-                "body": event_body(event),
-            },
-        )
-
-    def add_matter(self, matter: Matter) -> None:
-        self._insert(
-            t.matters,
-            {"id": matter.id, "states": list(matter.states), "initial": matter.initial},
-        )
-
-    def add_matter_state(self, fact: MatterState) -> None:
-        self._insert(
-            t.matter_states,
-            {"matter": fact.matter, "at": fact.at, "state": fact.state, "by": fact.by},
-        )
-
-    def add_user(self, user: User) -> None:
-        self._insert(
-            t.users,
-            {
-                "id": user.id,
-                "party": user.party,
-                "clearance": user.clearance,
-                "need_to_know": sorted(user.need_to_know),
-            },
-        )
-
-    def add_item(self, item: Item, sealed: SealedItem) -> None:
-        """An item's metadata in clear, its title, content and STIX object only as ``sealed``."""
+    def add_item(self, item_id: str, sealed: SealedItem) -> None:
+        """An item's title, content and STIX object, only as ``sealed`` (its metadata is a fact)."""
         self._insert(
             t.items,
             {
-                "id": item.id,
-                "originator": item.originator,
-                "level": item.level,
-                "topics": sorted(item.topics),
-                "releasable_to": sorted(item.releasable_to),
-                "created": item.created,
+                "id": item_id,
                 "payload": sealed.payload,
                 "signature": sealed.signature,
                 "signer_version": sealed.signer_version,
@@ -430,84 +406,6 @@ class StoreTx:
             r.id: SealedItem(bytes(r.payload), bytes(r.signature), int(r.signer_version))
             for r in self.conn.execute(_SEALED, {"ids": list(item_ids)})
         }
-
-    def add_holding(self, holding: Holding) -> None:
-        self._insert(
-            t.holdings,
-            {
-                "item": holding.item,
-                "party": holding.party,
-                "level": holding.level,
-                "originator": holding.originator,
-                "originator_level": holding.originator_level,
-                "received_at": holding.received_at,
-                "agreement": holding.agreement,
-                "via": holding.via,
-            },
-        )
-
-    def add_release(self, release: Release) -> None:
-        self._insert(
-            t.releases,
-            {
-                "at": release.at,
-                "item": release.item,
-                "from_party": release.from_party,
-                "to_party": release.to_party,
-                "via": release.via,
-                "agreement": release.agreement,
-            },
-        )
-
-    def add_consent(self, consent: Consent) -> None:
-        self._insert(
-            t.consents,
-            {
-                "at": consent.at,
-                "item": consent.item,
-                "by": consent.by,
-                "holder": consent.holder,
-                "recipients": sorted(consent.recipients),
-                "granted": consent.granted,
-            },
-        )
-
-    def add_destruction(self, act: Destruction) -> None:
-        self._insert(t.destructions, {"at": act.at, "item": act.item, "party": act.party})
-
-    def add_compromise(self, report: Compromise) -> None:
-        self._insert(
-            t.compromises,
-            {
-                "at": report.at,
-                "item": report.item,
-                "party": report.party,
-                "description": report.description,
-            },
-        )
-
-    # --- Art. 6(g), 6(h), 17 ---------------------------------------------------------------------
-
-    def add_article_fact(self, kind: str, at: datetime | None, body: dict[str, Any]) -> None:
-        self._insert(t.article_facts, {"at": at, "kind": kind, "body": body})
-
-    def add_retention(self, item: Item) -> None:
-        if item.purpose is not None or item.retain_until is not None:
-            body = articles.retention_body(item.id, item.purpose, item.retain_until)
-            self.add_article_fact(articles.FactKind.RETENTION, None, body)
-
-    def add_deadlines(self, agreement: Agreement) -> None:
-        if agreement.deadlines != DEFAULT_DEADLINES:
-            body = articles.deadlines_body(agreement.id, agreement.deadlines)
-            self.add_article_fact(articles.FactKind.DEADLINES, None, body)
-
-    def add_discovery(self, report: Compromise) -> None:
-        if report.discovered_at is not None:
-            body = articles.discovery_body(report)
-            self.add_article_fact(articles.FactKind.DISCOVERY, None, body)
-
-    def add_fact(self, fact: articles.ArticleFact) -> None:
-        self.add_article_fact(fact.kind, fact.at, articles.fact_body(fact))
 
     # --- keys -----------------------------------------------------------------------------------
 
@@ -674,100 +572,9 @@ class StoreTx:
     def stored_images(self, table: Table) -> Iterator[Image]:
         return stored_images(self.conn, table)
 
-    # --- the world ------------------------------------------------------------------------------
 
-    def load_world(self) -> World:
-        """Rebuild the world; rows that do not make a valid world mean the store is unreadable."""
-        try:
-            return self._load_world()
-        except (AccordError, KeyError, ValueError, TypeError):
-            raise StoreError(
-                "the store holds rows accord cannot read (was it edited by hand?)"
-            ) from None
-
-    def _load_matters(self, world: World) -> None:
-        """Matters and their recorded states (R15), before the notes that name them."""
-        rows = self.conn.execute
-        for r in rows(select(t.matters).order_by(t.matters.c.id)).mappings():
-            world.add_matter(Matter(r["id"], tuple(r["states"]), r["initial"]))
-        for r in rows(select(t.matter_states).order_by(t.matter_states.c.seq)).mappings():
-            world.add_matter_state(MatterState(r["at"], r["matter"], r["state"], r["by"]))
-
-    def _load_world(self) -> World:
-        """Rebuild the world from rows, definitions first, then acts in the order recorded."""
-        world = World()
-        rows = self.conn.execute
-        for (name,) in rows(select(t.topics.c.name).order_by(t.topics.c.name)):
-            world.add_topic(name)
-        for r in rows(select(t.parties)).mappings():
-            world.add_party(Party(r["code"], r["name"], r["timezone"], tuple(r["levels"])))
-        for r in rows(select(t.agreements)).mappings():
-            world.add_agreement(
-                Agreement(
-                    r["id"],
-                    r["in_force_from"],
-                    r["timezone"],
-                    terms_from_json(r["terms"]),
-                    r["hub"],
-                    r["title"],
-                )
-            )
-        self._load_matters(world)
-        for r in rows(select(t.agreement_events).order_by(t.agreement_events.c.seq)).mappings():
-            world.add_agreement_event(event_from_row(r["kind"], r["agreement"], r["at"], r["body"]))
-        for r in rows(select(t.users)).mappings():
-            world.add_user(User(r["id"], r["party"], r["clearance"], frozenset(r["need_to_know"])))
-        i = t.items.c
-        metadata = select(i.id, i.originator, i.level, i.topics, i.releasable_to, i.created)
-        for r in rows(metadata.order_by(i.created, i.id)).mappings():
-            world.add_item(
-                Item(
-                    r["id"],
-                    r["originator"],
-                    r["level"],
-                    frozenset(r["topics"]),
-                    frozenset(r["releasable_to"]),
-                    r["created"],
-                )
-            )
-        for r in rows(select(t.holdings).order_by(t.holdings.c.seq)).mappings():
-            world.add_holding(
-                Holding(
-                    r["item"],
-                    r["party"],
-                    r["level"],
-                    r["originator"],
-                    r["originator_level"],
-                    r["received_at"],
-                    r["agreement"],
-                    r["via"],
-                )
-            )
-        for r in rows(select(t.releases).order_by(t.releases.c.seq)).mappings():
-            world.add_release(
-                Release(
-                    r["at"], r["item"], r["from_party"], r["to_party"], r["via"], r["agreement"]
-                )
-            )
-        for r in rows(select(t.consents).order_by(t.consents.c.seq)).mappings():
-            world.add_consent(
-                Consent(
-                    r["at"],
-                    r["item"],
-                    r["by"],
-                    r["holder"],
-                    frozenset(r["recipients"]),
-                    r["granted"],
-                )
-            )
-        for r in rows(select(t.destructions).order_by(t.destructions.c.seq)).mappings():
-            world.add_destruction(Destruction(r["at"], r["item"], r["party"]))
-        for r in rows(select(t.compromises).order_by(t.compromises.c.seq)).mappings():
-            world.add_compromise(Compromise(r["at"], r["item"], r["party"], r["description"]))
-        self._load_article_facts(world)
-        return world
-
-    def _load_article_facts(self, world: World) -> None:
-        query = select(t.article_facts).order_by(t.article_facts.c.seq)
-        for r in self.conn.execute(query).mappings():
-            articles.apply_row(world, r["kind"], r["at"], r["body"])
+def _strings(value: object) -> tuple[str, ...]:
+    """A JSON list of strings as read back (anything else is kept as-is, to fail its check)."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return (repr(value),)

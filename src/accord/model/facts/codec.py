@@ -1,4 +1,4 @@
-"""Agreement terms and events to and from the JSON kept in the store."""
+"""Agreement terms and events to and from the JSON of their facts' bodies."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ def term_field_to_json(name: str, value: object) -> object:
         return sorted(value)  # type: ignore[call-overload]
     if name == "equivalence":
         assert isinstance(value, EquivalenceTable)
-        return [dict(row) for row in value.rows]
+        # each row as [party, level] pairs: canonical JSON sorts an object's keys, and the order
+        # the agreement lists its parties in is kept for whoever reads it back
+        return [[[party, level] for party, level in row.items()] for row in value.rows]
     if name == "topics":
         assert isinstance(value, TopicScope)
         return None if value.topics is None else sorted(value.topics)
@@ -54,7 +56,7 @@ def term_field_from_json(name: str, value: Any) -> object:
     if name == "parties":
         return frozenset(value)
     if name == "equivalence":
-        return EquivalenceTable(tuple(dict(row) for row in value))
+        return EquivalenceTable(tuple({str(p): str(lv) for p, lv in row} for row in value))
     if name == "topics":
         return TopicScope(None if value is None else frozenset(value))
     if name in ("term", "notice_period"):

@@ -1,0 +1,243 @@
+"""The record of facts: each signed as it is recorded by the parties that vouch for it, each
+checked as the world is rebuilt, through the one definition of its kind (``accord.model.facts``).
+
+A fact is admitted into the world only when its kind is known, its body reads as that kind, its
+vouchers are the ones its definition names, its id is its kind and body's, and each voucher's
+Ed25519 signature verifies with that party's public key of the version it names. A fact that
+fails any of these (or that cannot be applied, because it rests on one that failed) grants
+nothing: it is left out, and the world records its subjects as tainted (the whole world, for a
+kind that restricts, or a fact missing from the sequence). Nothing is raised while loading: the
+acts that need a tainted subject are refused, the others go on.
+
+Checking costs one Ed25519 verification per voucher per fact; a check that passed is remembered
+for this process (keyed by the exact message and signatures), so a world reloaded after another
+process wrote verifies only the facts it has not seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from accord.crypto import Keyring, PublicKeys
+from accord.crypto.canonical import canonical_json
+from accord.crypto.facts import fact_id, fact_message, sign_fact, stored_signature, verify_fact
+from accord.errors import AccordError, IntegrityError
+from accord.model.facts import EXCHANGE, Definition, FactKind
+from accord.model.facts.registry import DEFINITIONS
+from accord.model.taint import WHOLE_WORLD, Subject, describe
+from accord.model.world import World
+from accord.store.sql import FactRow, KeySetRow, StoreTx
+
+log = logging.getLogger("accord.facts")
+
+HEAD = "facts_head"  # the meta key of the record's signed head
+HEAD_PREFIX = b"accord facts head v1\n"
+
+_VERIFIED_MAX = 1_000_000  # checks remembered (digests of 32 bytes)
+
+
+def public_keys(rows: Iterable[KeySetRow]) -> dict[tuple[str, int], PublicKeys]:
+    """The stored public keys by (owner, version); a malformed row is left out (the facts it
+    would verify then fail). The vault checks each against its sealed private keys."""
+    keys: dict[tuple[str, int], PublicKeys] = {}
+    for row in rows:
+        try:
+            keys[(row.owner, row.version)] = PublicKeys(
+                row.owner, row.version, row.x25519_public, row.ed25519_public
+            )
+        except AccordError:
+            continue
+    return keys
+
+
+def fact_about(row: Mapping[str, Any]) -> str:
+    """What a stored fact (a row image: its kind and body) is about, for a message: its kind
+    and subjects as the body says, or just its kind when the body does not read as one."""
+    kind = str(row.get("kind"))
+    try:
+        fact = DEFINITIONS[FactKind(kind)].decode(json.loads(str(row.get("body"))))
+        subjects = DEFINITIONS[FactKind(kind)].subjects(fact)
+    except (AccordError, KeyError, ValueError, TypeError, AttributeError):
+        return kind
+    return ", ".join(describe(s) for s in subjects)
+
+
+class Ledger:
+    """Signs facts as they are recorded and checks them as the world is rebuilt."""
+
+    def __init__(self) -> None:
+        self._verified: set[bytes] = set()
+
+    # --- recording ------------------------------------------------------------------------------
+
+    def record(
+        self, tx: StoreTx, keyring: Keyring, world: World, kind: FactKind, fact: object
+    ) -> None:
+        """Apply ``fact`` to ``world`` (its checks refuse bad input first), then store it signed by
+        each party its definition says must vouch for it."""
+        definition = DEFINITIONS[kind]
+        vouchers = definition.vouchers(fact, world)
+        definition.apply(world, fact)
+        body = canonical_json(definition.encode(fact)).decode("utf-8")
+        seq = tx.next_fact_seq()
+        message = fact_message(seq, kind.value, vouchers, body)
+        signatures = tuple(sign_fact(keyring.current(v), message) for v in vouchers)
+        tx.add_fact_row(
+            FactRow(seq, fact_id(kind.value, body), kind.value, vouchers, body, signatures)
+        )
+        self._remember(message, signatures)
+
+    def seal_head(self, tx: StoreTx, keyring: Keyring) -> None:
+        """Sign the record's head (how many facts, the last one's id) with the exchange's key,
+        after a unit of work that wrote facts: a record cut short is found when it is loaded."""
+        if tx.last_fact is None:
+            return
+        seq, last = tx.last_fact
+        message = _head_message(seq, last)
+        tx.set_meta(HEAD, json.dumps([seq, last, sign_fact(keyring.current(EXCHANGE), message)]))
+
+    def _head(
+        self, tx: StoreTx, keys: Mapping[tuple[str, int], PublicKeys]
+    ) -> tuple[int, str] | str | None:
+        """The record's signed head (its size and last fact's id), or why it cannot be trusted;
+        None when there is none."""
+        text = tx.meta(HEAD)
+        if text is None:
+            return None
+        try:
+            seq, fact, signature_text = json.loads(text)
+            signature = stored_signature(str(signature_text), what="the record's head")
+            public = keys.get((EXCHANGE, signature.key_version))
+            if signature.signer != EXCHANGE or public is None:
+                raise IntegrityError("the record's head is not signed by the exchange")
+            message = _head_message(int(seq), str(fact))
+            verify_fact(public, message, signature, what="the record's head")
+        except (IntegrityError, ValueError, TypeError) as error:
+            if isinstance(error, IntegrityError):
+                return error.message
+            return "the record's head is malformed"
+        return int(seq), str(fact)
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def load(self, tx: StoreTx, failures: list[str] | None = None) -> World:
+        """The world of the stored facts that pass their checks, with what the others taint;
+        each failure's reason is added to ``failures`` when given, in the record's order."""
+        world = World()
+        keys = public_keys(tx.key_sets())
+        found: list[str] = [] if failures is None else failures
+        head = self._head(tx, keys)
+        expected = 1
+        for row in tx.fact_rows():
+            if row.seq != expected:
+                found.append(f"facts {expected} to {row.seq - 1} are missing from the record")
+                self._refuse(world, (WHOLE_WORLD,), found[-1])
+            expected = row.seq + 1
+            if isinstance(head, tuple) and row.seq == head[0] and row.id != head[1]:
+                found.append(f"fact {row.seq} is not the fact the record's signed head names")
+                self._refuse(world, (WHOLE_WORLD,), found[-1])
+            failure = self.admit(world, row, keys)
+            if failure is not None:
+                found.append(failure.message)
+        # facts after the head are judged by their own signatures; fewer facts than it counts
+        # means the record was cut short, and no head at all means it cannot be told
+        problem = head if isinstance(head, str) else None
+        if head is None and expected > 1:
+            problem = "the record's signed head is missing"
+        elif isinstance(head, tuple) and head[0] >= expected:
+            problem = (
+                f"facts {expected} to {head[0]} are missing from the record (it was cut short)"
+            )
+        if problem is not None:
+            found.append(problem)
+            self._refuse(world, (WHOLE_WORLD,), problem)
+        return world
+
+    def failures(self, tx: StoreTx) -> list[str]:
+        """Why each stored fact that fails its check does (``audit verify`` names the first)."""
+        found: list[str] = []
+        self.load(tx, found)
+        return found
+
+    def admit(
+        self, world: World, row: FactRow, keys: Mapping[tuple[str, int], PublicKeys]
+    ) -> IntegrityError | None:
+        """Check one stored fact and apply it to ``world``; the failure, if it was left out."""
+        what = f"fact {row.seq} ({row.kind})"
+        try:
+            definition = DEFINITIONS[FactKind(row.kind)]
+            fact = definition.decode(json.loads(row.body))
+            subjects = definition.subjects(fact)
+        except (AccordError, KeyError, ValueError, TypeError, AttributeError):
+            return self._refuse(world, (WHOLE_WORLD,), f"{what} cannot be read as a fact")
+        try:
+            self._check(world, row, definition, fact, keys, what)
+            definition.apply(world, fact)
+        except (AccordError, KeyError, ValueError, TypeError) as error:
+            reason = (
+                error.message if isinstance(error, AccordError) else f"{what} cannot be applied"
+            )
+            if isinstance(error, AccordError) and not isinstance(error, IntegrityError):
+                reason = f"{what} cannot be applied: {error.message}"
+            return self._refuse(world, (WHOLE_WORLD,) if definition.restricts else subjects, reason)
+        return None
+
+    def _check(
+        self,
+        world: World,
+        row: FactRow,
+        definition: Definition[Any],
+        fact: object,
+        keys: Mapping[tuple[str, int], PublicKeys],
+        what: str,
+    ) -> None:
+        vouchers = definition.vouchers(fact, world)
+        if row.vouchers != vouchers:
+            raise IntegrityError(
+                f"{what} is vouched for by {', '.join(row.vouchers) or 'no one'};"
+                f" it must be by {', '.join(vouchers)}"
+            )
+        if row.id != fact_id(row.kind, row.body):
+            raise IntegrityError(f"{what}: its id is not the digest of its kind and body")
+        if len(row.signatures) != len(vouchers):
+            raise IntegrityError(
+                f"{what} carries {len(row.signatures)} signatures for {len(vouchers)} vouchers"
+            )
+        message = fact_message(row.seq, row.kind, row.vouchers, row.body)
+        token = _token(message, row.signatures)
+        if token in self._verified:
+            return
+        for voucher, text in zip(vouchers, row.signatures, strict=True):
+            signature = stored_signature(text, what=f"{what}: {voucher}'s signature")
+            public = keys.get((voucher, signature.key_version))
+            if signature.signer != voucher or public is None:
+                raise IntegrityError(f"{what} is not signed by {voucher} with a key of the record")
+            verify_fact(public, message, signature, what=f"{what}: {voucher}'s signature")
+        self._remember(message, row.signatures, token)
+
+    def _remember(
+        self, message: bytes, signatures: tuple[str, ...], token: bytes | None = None
+    ) -> None:
+        if len(self._verified) >= _VERIFIED_MAX:
+            self._verified.clear()
+        self._verified.add(token or _token(message, signatures))
+
+    @staticmethod
+    def _refuse(world: World, subjects: Iterable[Subject], reason: str) -> IntegrityError:
+        log.error("a stored fact grants nothing: %s", reason)
+        world.taint(subjects, reason)
+        return IntegrityError(reason)
+
+
+def _head_message(seq: int, last: str) -> bytes:
+    return HEAD_PREFIX + canonical_json({"last": last, "size": seq})
+
+
+def _token(message: bytes, signatures: tuple[str, ...]) -> bytes:
+    return hashlib.sha256(
+        message + b"\n" + "\n".join(signatures).encode("ascii", "replace")
+    ).digest()
