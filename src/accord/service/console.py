@@ -86,7 +86,9 @@ class ConsoleQueries:
         instants worth a slider (from before the first agreement to a year past ``now`` or the
         last event)."""
         at = require_aware(at, "at")
-        with self.exchange._reader() as s:  # one read of the store for every agreement's state
+        with self.exchange.session(
+            write=False
+        ) as s:  # one read of the store for every agreement's state
             world = s.world
             ids = visible_agreements(world, principal)
             states = [s.facts.state(agreement_id, at) for agreement_id in ids]
@@ -109,7 +111,7 @@ class ConsoleQueries:
                     "notice_by": state.notice.by if state.notice else None,
                 }
             )
-        starts = [world.agreements[a["id"]].in_force_from for a in agreements]  # type: ignore[index]
+        starts = [world.agreements[str(a["id"])].in_force_from for a in agreements]
         ends = [now, at] + [
             e.at for a in agreements for e in world.agreement_events.get(str(a["id"]), [])
         ]

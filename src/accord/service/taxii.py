@@ -270,7 +270,7 @@ class TaxiiService:
 
     def _log_listing(self, user: str, listed: list[str], denied: list[str], at: datetime) -> None:
         """A page of metadata as one log entry, in the read entry's shape."""
-        with self.exchange._writer() as s:
+        with self.exchange.session(write=True) as s:
             items: list[dict[str, object]] = [
                 {"item": item_id, "allowed": True, "reasons": []} for item_id in listed
             ]
@@ -279,7 +279,7 @@ class TaxiiService:
                 items.append(
                     {"item": item_id, "allowed": decision.allowed, "reasons": list(decision.codes)}
                 )
-            self.exchange._log(s, "metadata-read", at, {"user": user, "items": items})
+            s.log("metadata-read", at, {"user": user, "items": items})
 
     def _candidates(
         self, index: _PartyIndex, flt: ObjectFilter, at_us: int, after: tuple[int, str] | None
