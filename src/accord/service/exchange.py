@@ -281,13 +281,17 @@ class Exchange:
             self._log(s, "topic", self.instant(None), {"topic": name})
 
     def add_party(self, party: Party) -> None:
-        """A party, with its own key set."""
+        """A party, with its own key set; on a node store no key set is made (a node holds only
+        its own party's keys, made by ``accord node init``)."""
+        from accord.store import nodes  # noqa: PLC0415
+
         with self._writer() as s:
             self.vault.keyring(s.tx, s.revision)  # refuses an exchange without keys
             s.world.add_party(party)
             s.tx.add_party(party)
             now = self.instant(None)
-            self.vault.create(s.tx, party.code, now)
+            if not nodes.identities(s.tx):
+                self.vault.create(s.tx, party.code, now)
             self._log(s, "party", now, {"party": party.code})
 
     def add_agreement(self, agreement: Agreement) -> None:

@@ -37,6 +37,7 @@ from accord.model.user import User
 from accord.model.world import World
 from accord.store import articles
 from accord.store import credentials as _credentials  # noqa: F401  (registers its tables)
+from accord.store import nodes as _nodes  # noqa: F401  (registers its table)
 from accord.store import schema as t
 from accord.store.codec import event_body, event_from_row, terms_from_json, terms_to_json
 from accord.store.images import Change, Image, image, stored_images
