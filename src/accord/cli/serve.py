@@ -5,6 +5,10 @@
 dated before the exchange's latest recorded act are refused, so a server frozen in the past is
 in effect read-only.
 
+On a node store (``accord node init``) it also serves the node-to-node endpoint, with mutual
+TLS, on the node URL's host and port (a second listener, in threads of the first process; the
+pinned peers are read when it starts, so restart it after ``accord node trust``).
+
 ``--workers N`` runs N server processes on one store (uvicorn's process manager). Their writes
 are serialised by the store's write lock (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory
 lock); a writer that does not get the lock within ``--lock-timeout`` answers 503 with
@@ -14,6 +18,7 @@ lock); a writer that does not get the lock within ``--lock-timeout`` answers 503
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,6 +26,9 @@ from accord.cli.context import env
 from accord.cli.settings import MASTER_KEY_ENV
 from accord.errors import InvalidInput
 from accord.model.time import parse_instant
+
+if TYPE_CHECKING:
+    from accord.service import Exchange
 
 
 @click.command()
@@ -88,6 +96,7 @@ def serve(
     click.echo(
         f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/ (admin API: /openapi.json){when}{many}"
     )
+    _start_node_endpoint(worker.exchange())  # its own exchange: it serves from its own threads
     api = worker.api()
     if workers == 1:  # with the header deadline, idle timeout and header size limit
         uvicorn.Server(config(create_app(api, exchange), api, host, port)).run()
@@ -104,3 +113,35 @@ def serve(
         timeout_keep_alive=max(1, round(api.idle_timeout)),
         h11_max_incomplete_event_size=api.max_header_bytes,
     )
+
+
+def _start_node_endpoint(exchange: Exchange) -> None:
+    """On a node store, the node-to-node endpoint in a daemon thread (nothing otherwise)."""
+    from accord.api.node_server import NodeServer, NodeServerSettings, no_protocol
+    from accord.crypto.card import card_text
+    from accord.model.node import node_address
+    from accord.service.node import Node
+
+    node = Node(exchange)
+    if not node.is_node():
+        exchange.store.close()
+        return
+    url = node.url()
+    host, port = node_address(url)
+    peers = node.peers()
+    try:
+        server = NodeServer(
+            node.server_context(peers),
+            card_text(node.card()).encode("utf-8"),
+            {p.fingerprint: p.party for p in peers},
+            no_protocol,
+            NodeServerSettings(host, port),
+            node.note_contact,
+        )
+    except OSError:
+        raise InvalidInput(
+            f"node URL {url}: cannot listen on {host} port {port} (in use, or not this host)"
+        ) from None
+    server.start()
+    pinned = ", ".join(p.party for p in peers) or "none yet"
+    click.echo(f"accord: node {node.party()} at {url} (mutual TLS; pinned peers: {pinned})")
