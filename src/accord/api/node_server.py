@@ -34,7 +34,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from accord.model.node import node_address
+
+if TYPE_CHECKING:
+    from accord.service.node import Node
 
 log = logging.getLogger("accord.node")
 
@@ -318,6 +323,25 @@ class NodeServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def node_endpoint(
+    node: Node, handler: Handler, settings: NodeServerSettings | None = None
+) -> NodeServer:
+    """The endpoint of ``node`` (not started): on its URL's host and port unless ``settings``
+    say otherwise, trusting the peers pinned now, telling ``node`` of each contact."""
+    peers = node.peers()
+    if settings is None:
+        host, port = node_address(node.url())
+        settings = NodeServerSettings(host, port)
+    return NodeServer(
+        node.server_context(peers),
+        node.card_text().encode("utf-8"),
+        {p.fingerprint: p.party for p in peers},
+        handler,
+        settings,
+        node.note_contact,
+    )
 
 
 def no_protocol(party: str, body: bytes) -> tuple[int, bytes]:

@@ -117,9 +117,7 @@ def serve(
 
 def _start_node_endpoint(exchange: Exchange) -> None:
     """On a node store, the node-to-node endpoint in a daemon thread (nothing otherwise)."""
-    from accord.api.node_server import NodeServer, NodeServerSettings, no_protocol
-    from accord.crypto.card import card_text
-    from accord.model.node import node_address
+    from accord.api.node_server import no_protocol, node_endpoint
     from accord.service.node import Node
 
     node = Node(exchange)
@@ -127,21 +125,12 @@ def _start_node_endpoint(exchange: Exchange) -> None:
         exchange.store.close()
         return
     url = node.url()
-    host, port = node_address(url)
-    peers = node.peers()
     try:
-        server = NodeServer(
-            node.server_context(peers),
-            card_text(node.card()).encode("utf-8"),
-            {p.fingerprint: p.party for p in peers},
-            no_protocol,
-            NodeServerSettings(host, port),
-            node.note_contact,
-        )
+        server = node_endpoint(node, no_protocol)
     except OSError:
         raise InvalidInput(
-            f"node URL {url}: cannot listen on {host} port {port} (in use, or not this host)"
+            f"node URL {url}: cannot listen on its host and port (in use, or not this host)"
         ) from None
     server.start()
-    pinned = ", ".join(p.party for p in peers) or "none yet"
+    pinned = ", ".join(sorted(server.peers.values())) or "none yet"
     click.echo(f"accord: node {node.party()} at {url} (mutual TLS; pinned peers: {pinned})")

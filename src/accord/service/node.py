@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from accord.crypto import EXCHANGE, PartyKeys
 from accord.crypto.canonical import canonical_json
 from accord.crypto.card import (
+    card_text,
     card_to_json,
     check_certificate,
     parse_card,
@@ -207,6 +208,10 @@ class Node:
             return sign_card(
                 keyring.current(row.party), row.url, row.certificate, key_sets, verifier
             )
+
+    def card_text(self) -> str:
+        """The card as the JSON text ``accord node card`` prints and ``GET /node/v1/card`` serves."""
+        return card_text(self.card())
 
     # --- peers ----------------------------------------------------------------------------------
 
