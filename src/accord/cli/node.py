@@ -87,9 +87,7 @@ def init(party: str, url: str, force: bool, as_json: bool) -> None:
 def card(out: Path | None) -> None:
     """Print this node's public card (JSON, signed by its party): party, URL, TLS certificate,
     key-set public keys and the log verifier key. It holds nothing secret."""
-    from accord.crypto.card import card_text
-
-    text = card_text(_node().card())
+    text = _node().card_text()
     if out is None:
         click.echo(text, nl=False)
         return
