@@ -544,3 +544,18 @@ def test_a_peer_not_pinned_when_the_server_started_is_refused(
 def test_a_card_is_a_typed_value() -> None:
     card = NodeCard("KOR", "https://h:1", "pem", "0" * 64, (), "k", CardSignature(1, "00"))
     assert card.key_set(1) is None
+
+
+def test_a_probe_records_who_answered_with_the_pinned_card(
+    tmp_path: Path, paired: tuple[Made, Made]
+) -> None:
+    kor, jpn = paired
+    usa = make_node(tmp_path / "usa", "USA")
+    kor.node.trust(usa.node.card_text().encode(), "usa.card")  # pinned, never started
+    with _serve(jpn):
+        found = {p.party: p for p in reopen(kor).probe(timeout=10)}
+    assert found["JPN"].status is PeerStatus.REACHABLE
+    assert (found["USA"].status, found["USA"].last_error) == (
+        PeerStatus.FAILING,
+        "peer-unavailable",
+    )

@@ -178,6 +178,13 @@ def test_three_node_processes_fetch_each_others_cards_over_mutual_tls(
                 card = parse_card(client.get("/node/v1/card", timeout=30), f"{other}'s card")
             assert card == node.peer(other).card
             assert card.party == other
+    kor_db, kor_key, _ = three_nodes["KOR"]
+    probed = accord("node", "peers", "--probe", "--json", db=kor_db, key_file=kor_key)
+    assert probed.returncode == OK, probed.stderr
+    assert [(p["party"], p["state"]) for p in probed.json()] == [
+        ("JPN", "reachable"),
+        ("USA", "reachable"),
+    ]
 
 
 def test_serve_refuses_to_start_on_a_node_port_in_use(tmp_path: Path) -> None:
@@ -189,4 +196,3 @@ def test_serve_refuses_to_start_on_a_node_port_in_use(tmp_path: Path) -> None:
         done = accord("serve", "--port", str(free_port()), db=db, key_file=key)
     assert done.returncode == INVALID
     assert "cannot listen" in done.stderr
-

@@ -120,11 +120,24 @@ def trust(card_file: Path, as_json: bool) -> None:
 
 
 @node.command("peers")
+@click.option(
+    "--probe",
+    is_flag=True,
+    help="First fetch each peer's card over mutual TLS and record whether it answered.",
+)
+@click.option(
+    "--timeout",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 120),
+    help="Seconds each probe waits for its peer.",
+)
 @json_option
-def peers(as_json: bool) -> None:
+def peers(probe: bool, timeout: float, as_json: bool) -> None:
     """The pinned peers: party, URL, certificate SHA-256, when pinned, and the last contact or
-    error this node recorded (state: pinned, reachable or failing)."""
-    found = _node().peers()
+    error this node recorded (state: pinned, reachable or failing). With --probe, each peer is
+    asked for its card first (it must be the pinned one)."""
+    found = _node().probe(timeout) if probe else _node().peers()
     if as_json:
         emit_json([_peer_form(p) for p in found])
         return

@@ -54,7 +54,7 @@ from accord.errors import (
 from accord.model.node import CardKeySet, NodeCard, PinnedPeer, node_address
 from accord.model.time import iso
 from accord.service.exchange import Exchange
-from accord.service.peer_client import DEFAULT_TIMEOUT, PeerClient
+from accord.service.peer_client import CARD_PATH, DEFAULT_TIMEOUT, PeerClient
 from accord.store import nodes as rows
 from accord.store.sql import StoreTx
 
@@ -306,6 +306,14 @@ class Node:
         """A mutual-TLS client to the pinned peer ``party`` (``UnknownPeer`` if not pinned)."""
         return PeerClient(self.identity(), self.peer(party).card, timeout=timeout)
 
+    def probe(self, timeout: float = DEFAULT_TIMEOUT) -> list[PinnedPeer]:
+        """Fetch each pinned peer's card over mutual TLS and record the outcome (a card other
+        than the pinned one is a failure); the peers as they stand afterwards."""
+        identity = self.identity()
+        for peer in self.peers():
+            self.note_contact(peer.party, _probe(identity, peer, timeout))
+        return self.peers()
+
     def note_contact(self, party: str, error: str | None = None) -> None:
         """Record that ``party`` was reached now (or failed, with ``error``); bookkeeping only,
         and a store that is busy does not stop the message."""
@@ -315,6 +323,16 @@ class Node:
                 rows.note_contact(tx, party, self.exchange.instant(None), text)
         except AccordError:
             log.warning("could not record contact with %s", party)
+
+
+def _probe(identity: TlsIdentity, peer: PinnedPeer, timeout: float) -> str | None:
+    """``None`` if ``peer`` served its pinned card, else what went wrong (its error code)."""
+    try:
+        with PeerClient(identity, peer.card, timeout=timeout) as client:
+            served = parse_card(client.get(CARD_PATH, timeout), f"the card {peer.party} served")
+    except AccordError as error:
+        return error.code
+    return None if served == peer.card else "served-another-card"
 
 
 def _origin_id() -> str:
