@@ -118,9 +118,10 @@ def serve(
 def _start_node_endpoint(exchange: Exchange) -> None:
     """On a node store, the node-to-node endpoint in a daemon thread (nothing otherwise)."""
     from accord.api.node_server import no_protocol, node_endpoint
+    from accord.service import system_clock
     from accord.service.node import Node
 
-    node = Node(exchange)
+    node = Node(exchange, clock=system_clock)  # contacts on the real clock, even under --at
     if not node.is_node():
         exchange.store.close()
         return

@@ -18,8 +18,9 @@ import json
 import logging
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from accord.crypto import EXCHANGE, PartyKeys
 from accord.crypto.canonical import canonical_json
@@ -52,7 +53,7 @@ from accord.errors import (
     UnknownPeer,
 )
 from accord.model.node import CardKeySet, NodeCard, PinnedPeer, node_address
-from accord.model.time import iso
+from accord.model.time import iso, require_aware
 from accord.service.exchange import Exchange
 from accord.service.peer_client import CARD_PATH, DEFAULT_TIMEOUT, PeerClient
 from accord.store import nodes as rows
@@ -97,10 +98,18 @@ class Node:
     """The node operations over an exchange store (one per process; thread-safe for the
     lookups and contact notes the node server makes)."""
 
-    def __init__(self, exchange: Exchange) -> None:
+    def __init__(self, exchange: Exchange, clock: Callable[[], datetime] | None = None) -> None:
+        """``clock``: the real time of pins, contacts and certificate checks, when the
+        exchange's own clock may be frozen (``accord serve --at``); the exchange's otherwise."""
         self.exchange = exchange
+        self._clock = clock
         self._mac_key: bytes | None = None
         self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        if self._clock is None:
+            return self.exchange.instant(None)
+        return require_aware(self._clock(), "clock")
 
     # --- the node's own identity ----------------------------------------------------------------
 
@@ -124,7 +133,7 @@ class Node:
                 raise NodeExists(
                     "this store already has keys: a node is made in a new store of its own"
                 )
-            now = ex.instant(None)
+            now = self.now()
             origin = journal.origin_of(_origin_id())
             s.tx.set_meta(journal.ORIGIN, origin)
             own = ex.vault.create(s.tx, EXCHANGE, now)
@@ -223,7 +232,7 @@ class Node:
         ex = self.exchange
         with ex._writer() as s:
             own = self._identity_row(s.tx)
-            now = ex.instant(None)
+            now = self.now()
             check_certificate(card, now, source)
             if card.party == own.party:
                 raise OwnCard(f"{source}: party: {card.party!r} is this node's own party")
@@ -320,7 +329,7 @@ class Node:
         text = None if error is None else error[:ERROR_TEXT_MAX]
         try:
             with self._lock, self.exchange.store.transaction(write=False) as tx:
-                rows.note_contact(tx, party, self.exchange.instant(None), text)
+                rows.note_contact(tx, party, self.now(), text)
         except AccordError:
             log.warning("could not record contact with %s", party)
 
