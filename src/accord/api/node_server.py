@@ -114,6 +114,7 @@ def _close(tls: ssl.SSLSocket) -> None:
 class _Requests(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "accord-node"
+    disable_nagle_algorithm = True  # an answer's headers and body are two writes
     sys_version = ""
     server: _Server
 

@@ -170,7 +170,7 @@ def open_identity(
 # --- contexts ------------------------------------------------------------------------------------
 
 
-def _load_chain(context: ssl.SSLContext, identity: TlsIdentity) -> None:
+def load_chain(context: ssl.SSLContext, identity: TlsIdentity) -> None:
     """Give ``context`` our certificate and key without the key ever in clear on disk."""
     password = base64.urlsafe_b64encode(secrets.token_bytes(32))
     encrypted = identity.private_key.private_bytes(
@@ -199,7 +199,7 @@ def server_context(identity: TlsIdentity, pinned: Sequence[str]) -> ssl.SSLConte
     anchors: a client presenting anything else fails the handshake."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     _pin(context, pinned)
-    _load_chain(context, identity)
+    load_chain(context, identity)
     return context
 
 
@@ -209,5 +209,5 @@ def client_context(identity: TlsIdentity, peer_certificate: str) -> ssl.SSLConte
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     _pin(context, [peer_certificate])
     context.check_hostname = True
-    _load_chain(context, identity)
+    load_chain(context, identity)
     return context

@@ -20,7 +20,7 @@ import ssl
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from accord.crypto import EXCHANGE, PartyKeys
 from accord.crypto.canonical import canonical_json
@@ -37,6 +37,7 @@ from accord.crypto.master import hkdf_sha256
 from accord.crypto.tls import (
     TlsIdentity,
     certificate_fingerprint,
+    client_context,
     open_identity,
     seal_identity,
     server_context,
@@ -63,6 +64,7 @@ log = logging.getLogger("accord.node")
 
 MAC_INFO = b"accord node row mac v1"
 ERROR_TEXT_MAX = 200
+CONTACT_INTERVAL = timedelta(seconds=1)  # a success is recorded at most once a second per peer
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,8 @@ class Node:
         self._clock = clock
         self._mac_key: bytes | None = None
         self._lock = threading.Lock()
+        self._contexts: dict[tuple[str, str], ssl.SSLContext] = {}
+        self._noted: dict[str, datetime] = {}  # successes recorded by this object, by peer
 
     def now(self) -> datetime:
         if self._clock is None:
@@ -312,8 +316,17 @@ class Node:
         return server_context(self.identity(), [p.card.certificate for p in peers])
 
     def client(self, party: str, timeout: float = DEFAULT_TIMEOUT) -> PeerClient:
-        """A mutual-TLS client to the pinned peer ``party`` (``UnknownPeer`` if not pinned)."""
-        return PeerClient(self.identity(), self.peer(party).card, timeout=timeout)
+        """A mutual-TLS client to the pinned peer ``party`` (``UnknownPeer`` if not pinned).
+        The pin is read and checked every time; the TLS context made for a pinned certificate
+        is kept by this object (making one loads our key, which is the slow part)."""
+        card = self.peer(party).card
+        identity = self.identity()
+        key = (identity.fingerprint, certificate_fingerprint(card.certificate))
+        with self._lock:
+            context = self._contexts.get(key)
+            if context is None:
+                context = self._contexts[key] = client_context(identity, card.certificate)
+        return PeerClient(identity, card, timeout=timeout, context=context)
 
     def probe(self, timeout: float = DEFAULT_TIMEOUT) -> list[PinnedPeer]:
         """Fetch each pinned peer's card over mutual TLS and record the outcome (a card other
@@ -327,11 +340,20 @@ class Node:
         """Record that ``party`` was reached now (or failed, with ``error``); bookkeeping only,
         and a store that is busy does not stop the message."""
         text = None if error is None else error[:ERROR_TEXT_MAX]
+        now = self.now()
+        with self._lock:
+            last = self._noted.get(party)
+            if text is None and last is not None and now - last < CONTACT_INTERVAL:
+                return  # a success just recorded: one row write a second per peer at most
+            self._noted[party] = now
         try:
             with self._lock, self.exchange.store.transaction(write=False) as tx:
-                rows.note_contact(tx, party, self.now(), text)
+                rows.note_contact(tx, party, now, text)
         except AccordError:
             log.warning("could not record contact with %s", party)
+        if text is not None:
+            with self._lock:
+                self._noted.pop(party, None)
 
 
 def _probe(identity: TlsIdentity, peer: PinnedPeer, timeout: float) -> str | None:

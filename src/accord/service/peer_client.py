@@ -14,6 +14,7 @@ answered with an error status (``status`` and ``body`` are its answer; 503 is un
 from __future__ import annotations
 
 import hmac
+import socket
 import ssl
 from types import TracebackType
 from typing import Any
@@ -40,15 +41,22 @@ class PeerClient:
         *,
         max_answer: int = MAX_ANSWER,
         timeout: float = DEFAULT_TIMEOUT,
+        context: ssl.SSLContext | None = None,
     ) -> None:
+        """``context``: one ``client_context(identity, pinned_card.certificate)`` made before,
+        to reuse (making one loads our key); made here when not given."""
         self.identity = identity
         self.card = pinned_card
         self.fingerprint = certificate_fingerprint(pinned_card.certificate)
         self.max_answer = max_answer
-        self._context = client_context(identity, pinned_card.certificate)
+        self._context = context or client_context(identity, pinned_card.certificate)
+        transport = httpx.HTTPTransport(
+            verify=self._context,
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],  # no Nagle delay
+        )
         self._http = httpx.Client(
             base_url=pinned_card.url.rstrip("/"),
-            verify=self._context,
+            transport=transport,
             timeout=timeout,
             trust_env=False,  # no proxy from the environment sits between two nodes
             follow_redirects=False,
