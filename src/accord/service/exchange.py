@@ -263,8 +263,15 @@ class Exchange:
             return version, rewrapped
 
     def rotate_master(self, new: MasterKey) -> int:
-        """Seal every key set under a new master key (the old one must open them all)."""
+        """Seal every key set (and a node's TLS key) under a new master key (the old one must
+        open them all)."""
+        from accord.crypto import EXCHANGE  # noqa: PLC0415
+        from accord.service.node import reseal_identity  # noqa: PLC0415
+
         with self._writer() as s:
+            old = self.vault.master
+            own = self.vault.keyring(s.tx, s.revision).get(EXCHANGE, 1)
+            reseal_identity(s.tx, own, old, new)
             count = self.vault.reseal_all(s.tx, new)
             self._log(s, "master-key-rotate", self.instant(None), {"key_id": new.key_id})
             return count

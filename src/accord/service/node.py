@@ -19,10 +19,10 @@ import logging
 import ssl
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from accord.crypto import EXCHANGE, PartyKeys
+from accord.crypto import EXCHANGE, MasterKey, PartyKeys
 from accord.crypto.canonical import canonical_json
 from accord.crypto.card import (
     card_text,
@@ -58,7 +58,7 @@ from accord.model.time import iso, require_aware
 from accord.service.exchange import Exchange
 from accord.service.peer_client import CARD_PATH, DEFAULT_TIMEOUT, PeerClient
 from accord.store import nodes as rows
-from accord.store.sql import StoreTx
+from accord.store.sql import StoreTx, describe_store
 
 log = logging.getLogger("accord.node")
 
@@ -90,6 +90,10 @@ def _identity_fields(row: rows.IdentityRow) -> list[object]:
         hashlib.sha256(row.sealed_key).hexdigest(),
         iso(row.created_at),
     ]
+
+
+def _derive(own: PartyKeys) -> bytes:
+    return hkdf_sha256(own.ed25519.private_bytes_raw(), MAC_INFO)
 
 
 def _peer_fields(row: rows.PeerRow) -> list[object]:
@@ -145,7 +149,7 @@ class Node:
             identity = TlsIdentity.generate(party, host, now)
             sealed = seal_identity(identity, ex.vault.master)
             unsigned = rows.IdentityRow(party, url, identity.certificate_pem, sealed, now, b"")
-            key = self._derive(own)
+            key = _derive(own)  # kept only once the transaction is committed
             row = rows.IdentityRow(
                 party,
                 url,
@@ -157,25 +161,22 @@ class Node:
             rows.add_identity(s.tx, row)
             subject = {"party": party, "url": url, "fingerprint": identity.fingerprint}
             ex._log(s, "node-init", now, {**subject, "origin": origin})
-            return NodeInit(party, url, identity.fingerprint, origin)
-
-    def _derive(self, own: PartyKeys) -> bytes:
-        self._mac_key = hkdf_sha256(own.ed25519.private_bytes_raw(), MAC_INFO)
-        return self._mac_key
+        return NodeInit(party, url, identity.fingerprint, origin)
 
     def _key(self, tx: StoreTx) -> bytes:
+        """The row MAC key, from the node's first ``@exchange`` key set (it survives key and
+        master-key rotation; only the master key opens it)."""
         if self._mac_key is None:
-            revision = tx.revision()
-            own = self.exchange.vault.keyring(tx, revision).get(EXCHANGE, 1)
-            self._derive(own)
-        assert self._mac_key is not None
+            own = self.exchange.vault.keyring(tx, tx.revision()).get(EXCHANGE, 1)
+            self._mac_key = _derive(own)
         return self._mac_key
 
     def _identity_row(self, tx: StoreTx) -> rows.IdentityRow:
         found = rows.identities(tx)
         if not found:
             raise NotANode(
-                f"the store at {self.exchange.store.url} is not a node: run `accord node init`"
+                f"the store at {describe_store(self.exchange.store.url)} is not a node:"
+                " run `accord node init`"
             )
         if len(found) > 1:
             raise PeerRowTampered("the node's identity rows do not verify (more than one)")
@@ -354,6 +355,23 @@ class Node:
         if text is not None:
             with self._lock:
                 self._noted.pop(party, None)
+
+
+def reseal_identity(tx: StoreTx, own: PartyKeys, old: MasterKey, new: MasterKey) -> bool:
+    """On a node store, its TLS key sealed under ``new`` instead of ``old`` (master-key
+    rotation), the row's MAC made again; ``own`` is the node's first ``@exchange`` key set.
+    ``False`` on a store that is not a node."""
+    found = rows.identities(tx)
+    if not found:
+        return False
+    key = _derive(own)
+    row = found[0]
+    if len(found) > 1 or not hmac.compare_digest(row.mac, _mac(key, _identity_fields(row))):
+        raise PeerRowTampered(f"the node's identity row ({row.party}) does not verify")
+    identity = open_identity(row.party, row.certificate, row.sealed_key, old)
+    fresh = replace(row, sealed_key=seal_identity(identity, new), mac=b"")
+    rows.reseal_identity(tx, replace(fresh, mac=_mac(key, _identity_fields(fresh))))
+    return True
 
 
 def _probe(identity: TlsIdentity, peer: PinnedPeer, timeout: float) -> str | None:

@@ -78,6 +78,18 @@ def add_identity(tx: StoreTx, row: IdentityRow) -> None:
     )
 
 
+def reseal_identity(tx: StoreTx, row: IdentityRow) -> None:
+    """Rewrite the identity's sealed key and MAC (master-key rotation), kept as a change."""
+    values = {"sealed_key": row.sealed_key, "mac": row.mac}
+    tx.conn.execute(
+        update(node_identity).where(node_identity.c.party == row.party).values(**values)
+    )
+    full = tx.conn.execute(select(node_identity).where(node_identity.c.party == row.party))
+    tx.changes.append(
+        Change(node_identity.name, "update", image(node_identity, full.mappings().one()))
+    )
+
+
 def identities(tx: StoreTx) -> list[IdentityRow]:
     rows = tx.conn.execute(select(node_identity).order_by(node_identity.c.party)).mappings()
     return [
