@@ -92,17 +92,36 @@ class _Server(ThreadingHTTPServer):
         settings = self.node.settings
         request.settimeout(settings.handshake_timeout)
         try:
-            tls = self.node.context.wrap_socket(request, server_side=True)
+            tls = self.node.context.wrap_socket(
+                request, server_side=True, do_handshake_on_connect=False
+            )
+        except OSError:
+            return
+        try:
+            tls.do_handshake()
         except (ssl.SSLError, OSError) as error:
             reason = getattr(error, "reason", None) or type(error).__name__
             log.warning(
                 "node endpoint: refused a TLS handshake from %s (%s)", client_address, reason
             )
+            _refuse(tls)
             return
         try:
             _Requests(tls, client_address, self)
         finally:
             _close(tls)
+
+
+def _refuse(tls: ssl.SSLSocket) -> None:
+    """Close after a failed handshake without a reset: the alert already sent is then what the
+    client reads (unread client data at close would make the kernel send a reset instead)."""
+    with contextlib.suppress(OSError):
+        tls.shutdown(socket.SHUT_WR)
+        tls.settimeout(0.5)
+        for _ in range(16):  # bounded: at most 16 reads of what the client still sends
+            if not tls.recv(4096):
+                break
+    tls.close()
 
 
 def _close(tls: ssl.SSLSocket) -> None:
