@@ -579,3 +579,10 @@ def test_a_master_key_rotation_reseals_the_tls_key_too(paired: tuple[Made, Made]
     with _serve(jpn, recorder), rotated.client("JPN") as client:
         client.post("/node/v1/messages", b"after rotation", timeout=10)
     assert recorder.arrived == [("KOR", b"after rotation")]
+
+
+def test_keys_init_on_a_node_store_is_refused(kor: Made) -> None:
+    before = dump(kor.db)
+    with pytest.raises(InvalidInput, match="already has keys"):
+        reopen(kor).exchange.init_keys()
+    assert dump(kor.db) == before
