@@ -186,9 +186,77 @@ class SignatureUnchecked(CheckpointInvalid):
     code = "signature-unchecked"
 
 
+# --- sovereign nodes -----------------------------------------------------------------------------
+
+
+class NotANode(InvalidInput):
+    """A node command on a store that was not made with ``accord node init``."""
+
+    code = "not-a-node"
+    category = Category.CLIENT
+
+
+class NodeExists(DuplicateId):
+    """``accord node init`` on a store that already speaks for a party (or already has keys)."""
+
+    code = "node-exists"
+    category = Category.CONFLICT
+
+
+class CardInvalid(InvalidInput):
+    """A node card that cannot be read: not JSON, a field missing, of the wrong type or value."""
+
+    code = "card-invalid"
+    category = Category.CLIENT
+
+
+class CardSignatureInvalid(InvalidInput):
+    """A node card whose party's signature does not verify over its fields."""
+
+    code = "card-signature-invalid"
+    category = Category.CLIENT
+
+
+class CertificateMismatch(InvalidInput):
+    """A card whose TLS certificate is not what the card says: another key, another party or
+    host, not self-signed by its key, or not valid at the instant it is checked."""
+
+    code = "certificate-mismatch"
+    category = Category.CLIENT
+
+
+class OwnCard(InvalidInput):
+    """A card of the node's own party offered as a peer's."""
+
+    code = "own-card"
+    category = Category.CLIENT
+
+
+class PeerConflict(DuplicateId):
+    """A card for a party already pinned with another certificate or card."""
+
+    code = "peer-conflict"
+    category = Category.CONFLICT
+
+
+class UnknownPeer(UnknownReference):
+    """A party this node has not pinned (to connect to, or presenting a certificate)."""
+
+    code = "unknown-peer"
+    category = Category.NOT_FOUND
+
+
+class PeerRowTampered(IntegrityError):
+    """A pinned-peer row or the node's identity whose binding under the node's key fails: an edit
+    in the store, never a trusted peer."""
+
+    code = "peer-row-tampered"
+    category = Category.INTEGRITY
+
+
 class PeerUnavailable(AccordError):
-    """A peer node that did not answer (down, unreachable, timed out): what was sent may be sent
-    again as it is, later."""
+    """A peer node that did not answer (down, unreachable, or too slow): the same message may be
+    sent again later."""
 
     code = "peer-unavailable"
     category = Category.UNAVAILABLE
@@ -292,3 +360,23 @@ class PeerForked(MessageRefused):
     def __init__(self, message: str, checkpoint: str | None = None) -> None:
         super().__init__(message)
         self.checkpoint = checkpoint  # the inconsistent checkpoint, when found just now
+
+
+class PeerRefused(AccordError):
+    """The mutual-TLS handshake with a peer failed: it refused our certificate, or it presented
+    a certificate other than the one pinned for it."""
+
+    code = "peer-refused"
+    category = Category.DENIED
+
+
+class PeerRejected(AccordError):
+    """A peer node answered with an error status; ``status`` and ``body`` are its answer."""
+
+    code = "peer-rejected"
+    category = Category.DENIED
+
+    def __init__(self, message: str, status: int = 0, body: bytes = b"") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body

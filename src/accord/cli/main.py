@@ -17,6 +17,7 @@ from accord.cli import (
     inventory,
     keys,
     matters,
+    node,
     queries,
     scenarios,
     tokens,
@@ -68,6 +69,7 @@ for command in (
     demo,
     serve,
     keys.keys,
+    node.node,
     audit.audit,
     inventory.token,
 ):

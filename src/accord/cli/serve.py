@@ -7,6 +7,10 @@ in effect read-only.
 
 The web console is served at ``/console/`` (one worker only: its sessions live in the process).
 
+On a node store (``accord node init``) it also serves the node-to-node endpoint, with mutual
+TLS, on the node URL's host and port (a second listener, in threads of the first process; the
+pinned peers are read when it starts, so restart it after ``accord node trust``).
+
 ``--workers N`` runs N server processes on one store (uvicorn's process manager). Their writes
 are serialised by the store's write lock (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory
 lock); a writer that does not get the lock within ``--lock-timeout`` answers 503 with
@@ -16,7 +20,7 @@ lock); a writer that does not get the lock within ``--lock-timeout`` answers 503
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,6 +28,9 @@ from accord.cli.context import env
 from accord.cli.settings import MASTER_KEY_ENV
 from accord.errors import InvalidInput
 from accord.model.time import parse_instant
+
+if TYPE_CHECKING:
+    from accord.service import Exchange
 
 
 def with_console(taxii: Any, credentials: Any) -> Any:
@@ -111,6 +118,7 @@ def serve(
         f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/"
         f" (admin API: /openapi.json{console}){when}{many}"
     )
+    _start_node_endpoint(worker.exchange())  # its own exchange: it serves from its own threads
     api = worker.api()
     if workers == 1:  # with the header deadline, idle timeout and header size limit
         credentials = Credentials(exchange, cache_limit=api.token_cache)
@@ -129,3 +137,25 @@ def serve(
         timeout_keep_alive=max(1, round(api.idle_timeout)),
         h11_max_incomplete_event_size=api.max_header_bytes,
     )
+
+
+def _start_node_endpoint(exchange: Exchange) -> None:
+    """On a node store, the node-to-node endpoint in a daemon thread (nothing otherwise)."""
+    from accord.api.node_server import no_protocol, node_endpoint
+    from accord.service import system_clock
+    from accord.service.node import Node
+
+    node = Node(exchange, clock=system_clock)  # contacts on the real clock, even under --at
+    if not node.is_node():
+        exchange.store.close()
+        return
+    url = node.url()
+    try:
+        server = node_endpoint(node, no_protocol)
+    except OSError:
+        raise InvalidInput(
+            f"node URL {url}: cannot listen on its host and port (in use, or not this host)"
+        ) from None
+    server.start()
+    pinned = ", ".join(sorted(server.peers.values())) or "none yet"
+    click.echo(f"accord: node {node.party()} at {url} (mutual TLS; pinned peers: {pinned})")

@@ -301,8 +301,15 @@ class Exchange:
             return version, rewrapped
 
     def rotate_master(self, new: MasterKey) -> int:
-        """Seal every key set under a new master key (the old one must open them all)."""
+        """Seal every key set (and a node's TLS key) under a new master key (the old one must
+        open them all)."""
+        from accord.crypto import EXCHANGE  # noqa: PLC0415
+        from accord.service.node import reseal_identity  # noqa: PLC0415
+
         with self.session(write=True) as s:
+            old = self.vault.master
+            own = self.vault.keyring(s.tx, s.revision).get(EXCHANGE, 1)
+            reseal_identity(s.tx, own, old, new)
             count = self.vault.reseal_all(s.tx, new)
             s.log("master-key-rotate", self.instant(None), {"key_id": new.key_id})
             return count
@@ -318,13 +325,17 @@ class Exchange:
             s.log("topic", self.instant(None), {"topic": name})
 
     def add_party(self, party: Party) -> None:
-        """A party, with its own key set."""
+        """A party, with its own key set; on a node store no key set is made (a node holds only
+        its own party's keys, made by ``accord node init``)."""
+        from accord.store import nodes  # noqa: PLC0415
+
         with self.session(write=True) as s:
             self.vault.keyring(s.tx, s.revision)  # refuses an exchange without keys
             if party.code in s.world.parties:
                 raise DuplicateId(f"party {party.code} is already defined")
             now = self.instant(None)
-            self.vault.create(s.tx, party.code, now)  # the party vouches for itself
+            if not nodes.identities(s.tx):
+                self.vault.create(s.tx, party.code, now)
             self.record_fact(s, FactKind.PARTY, party)
             s.log("party", now, {"party": party.code})
 

@@ -215,6 +215,31 @@ node_peer_checkpoints = Table(
     PrimaryKeyConstraint("peer", "size"),
 )
 
+# a sovereign node: the one party it speaks for, its node URL, its TLS certificate and the TLS
+# private key sealed under the master key; ``mac`` binds the row under the node's own key
+node_identity = Table(
+    "node_identity",
+    metadata,
+    Column("party", String(32), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("certificate", Text, nullable=False),
+    Column("sealed_key", LargeBinary, nullable=False),
+    Column("created_at", Instant, nullable=False),
+    Column("mac", LargeBinary, nullable=False),
+)
+
+# the peers a node pinned: each peer's card as pinned (canonical JSON), its certificate's
+# SHA-256, when it was pinned, and a MAC binding the row under the node's own key
+node_peers = Table(
+    "node_peers",
+    metadata,
+    Column("party", String(32), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("card", Text, nullable=False),
+    Column("pinned_at", Instant, nullable=False),
+    Column("mac", LargeBinary, nullable=False),
+)
+
 # tables whose rows the audit log must explain (every other table is bookkeeping)
 AUDITED = (
     facts,
@@ -223,4 +248,6 @@ AUDITED = (
     wrapped_keys,
     api_tokens,
     checkpoints,
+    node_identity,
+    node_peers,
 )
