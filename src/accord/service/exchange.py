@@ -61,6 +61,11 @@ if TYPE_CHECKING:
 ArticleAct = Reclassification | InvestigationEvent | HoldEvent
 Act = AgreementEvent | Release | Consent | Destruction | Compromise | MatterState | ArticleAct
 ItemAct = TypeVar("ItemAct", Consent, Destruction, Compromise)
+# Told of every act as its log entry is made, inside the act's transaction, with the world
+# after the act: (transaction, facts, kind, instant, subject, decision). The live feed's recorder.
+ActObserver = Callable[
+    [StoreTx, Facts, str, datetime, Mapping[str, object], "Decision | None"], None
+]
 
 
 def system_clock() -> datetime:
@@ -112,6 +117,9 @@ class Exchange:
         self._readable: ReadableIndex | None = None
         self._open: _Session | None = None
         self._vault: Vault | None = None
+        from accord.service.feed_record import FeedRecorder  # noqa: PLC0415
+
+        self.observer: ActObserver | None = FeedRecorder()  # see ``ActObserver``; one at most
         ephemeral = master is None and store.in_memory
         if ephemeral:
             from accord.crypto import MasterKey  # noqa: PLC0415
@@ -200,6 +208,8 @@ class Exchange:
         s.pending.bodies.append(
             journal.entry_body(kind, at, self.instant(None), subject, decision, changes)
         )
+        if self.observer is not None:
+            self.observer(s.tx, s.facts, kind, at, subject, decision)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
