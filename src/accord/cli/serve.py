@@ -54,6 +54,14 @@ from accord.model.time import parse_instant
     type=click.FloatRange(0.001, 600),
     help="Seconds a write waits for the store's write lock before answering 503.",
 )
+@click.option(
+    "--nats",
+    "nats_url",
+    metavar="URL",
+    default=None,
+    help="Wake live-feed subscribers across server processes through NATS JetStream at URL"
+    " (e.g. nats://127.0.0.1:4222); without it, within this process only.",
+)
 def serve(
     host: str,
     port: int,
@@ -61,6 +69,7 @@ def serve(
     max_content_length: int,
     workers: int,
     lock_timeout: float,
+    nats_url: str | None,
 ) -> None:
     """Serve TAXII 2.1 (one API root per party at /taxii2/PARTY/) and the admin API."""
     # imported here: the web stack costs half a second, and only this command needs it
@@ -79,12 +88,14 @@ def serve(
         str(settings.key_file) if settings.key_file is not None else None,
         MASTER_KEY_ENV,
         create=settings.create,
+        nats_url=_nats_url(nats_url),
     )
     if workers > 1 and settings.db_url in ("sqlite://", "sqlite:///:memory:"):
         raise InvalidInput("--workers: an in-memory store cannot be shared by several processes")
     exchange = worker.exchange()  # opened here too: a bad store or key fails before listening
     when = f", clock frozen at {at_text}" if frozen is not None else ""
     many = f", {workers} workers" if workers > 1 else ""
+    many += f", feed wake-ups through NATS at {nats_url}" if nats_url else ""
     click.echo(
         f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/ (admin API: /openapi.json){when}{many}"
     )
@@ -104,3 +115,11 @@ def serve(
         timeout_keep_alive=max(1, round(api.idle_timeout)),
         h11_max_incomplete_event_size=api.max_header_bytes,
     )
+
+
+def _nats_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    if not url.startswith(("nats://", "tls://")) or len(url) <= len("nats://"):
+        raise InvalidInput(f"--nats: {url!r} is not a NATS URL (nats://HOST:PORT)")
+    return url
