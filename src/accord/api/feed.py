@@ -32,7 +32,6 @@ from accord.api.feed_hub import FeedHub
 from accord.api.stix_codec import stix_object
 from accord.errors import AccordError, FeedCursorInvalid, FeedNotFound
 from accord.model.feed import FeedCursor, FeedKind
-from accord.model.time import stix_time
 from accord.service.feed import FeedBatch, FeedEvent
 
 log = logging.getLogger("accord.api.feed")
@@ -51,19 +50,9 @@ def sse(kind: str, data: dict[str, Any], cursor: str | None = None) -> bytes:
 
 
 def event_data(event: FeedEvent) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "kind": event.kind.value,
-        "cursor": event.cursor,
-        "item": event.item,
-        "id": event.stix_id,
-        "at": stix_time(event.at),
-        **event.body,
-    }
+    data = event.data()
     if event.hit is not None:
         data["object"] = stix_object(event.hit)
-    elif event.kind is FeedKind.AVAILABLE:
-        data["object"] = None
-        data["withheld"] = list(event.withheld)
     return data
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from accord.errors import FeedNotFound
 from accord.model.feed import FeedCursor, FeedKind, parse_cursor
+from accord.model.time import stix_time
 from accord.service.exchange import Exchange
 from accord.service.taxii import Hit, TaxiiService
 from accord.store import feed as store
@@ -40,6 +41,21 @@ class FeedEvent:
     body: dict[str, Any]
     hit: Hit | None = None
     withheld: tuple[str, ...] = ()
+
+    def data(self) -> dict[str, Any]:
+        """The event's fields without the object (the API adds it as TAXII serves it)."""
+        found: dict[str, Any] = {
+            "kind": self.kind.value,
+            "cursor": self.cursor,
+            "item": self.item,
+            "id": self.stix_id,
+            "at": stix_time(self.at),
+            **self.body,
+        }
+        if self.kind is FeedKind.AVAILABLE and self.hit is None:
+            found["object"] = None
+            found["withheld"] = list(self.withheld)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
