@@ -39,7 +39,7 @@ log = logging.getLogger("accord.api.feed")
 MEDIA = "text/event-stream"
 SLOW_CONSUMER = "slow-consumer"
 HEARTBEAT = b": keep-alive\n\n"
-OPENING = b"retry: 2000\n: accord feed\n\n"
+OPENING = b": accord feed\n\n"
 _SEND_GRACE = 1.0  # seconds the last words to a stalled client may wait
 
 
@@ -117,6 +117,7 @@ class FeedStream(Response):
             (b"content-type", b"text/event-stream; charset=utf-8"),
             (b"cache-control", b"no-store"),
             (b"x-accel-buffering", b"no"),
+            (b"connection", b"close"),  # a stream ends only when it must: never reused
         ]
         self.server = server
         self.hub = hub
@@ -145,21 +146,26 @@ class FeedStream(Response):
         await self._close(send, reason)
 
     async def _close(self, send: Send, reason: str | None) -> None:
-        with anyio.move_on_after(_SEND_GRACE):
-            try:
-                if reason is not None:
-                    resume = FeedCursor(self.user, self.delivered).text()
-                    data = {
-                        "kind": FeedKind.DISCONNECT.value,
-                        "reason": reason,
-                        "resume": resume,
-                        "message": "the client did not keep up; reconnect with Last-Event-ID",
-                    }
-                    chunk = sse(FeedKind.DISCONNECT.value, data)
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-            except OSError:
-                pass
+        """The last words, each given ``_SEND_GRACE`` seconds: a stalled client's transport
+        takes the bytes even when the wait for it to drain runs out, and the connection is
+        closed after them (``connection: close``)."""
+        chunks = [b""]
+        if reason is not None:
+            resume = FeedCursor(self.user, self.delivered).text()
+            data = {
+                "kind": FeedKind.DISCONNECT.value,
+                "reason": reason,
+                "resume": resume,
+                "message": "the client did not keep up; reconnect with Last-Event-ID",
+            }
+            chunks.insert(0, sse(FeedKind.DISCONNECT.value, data))
+        for n, chunk in enumerate(chunks):
+            with anyio.move_on_after(_SEND_GRACE):
+                try:
+                    more = n < len(chunks) - 1
+                    await send({"type": "http.response.body", "body": chunk, "more_body": more})
+                except OSError:
+                    return
 
     async def _watch(self, receive: Receive, scope: anyio.CancelScope) -> None:
         while True:
