@@ -165,7 +165,8 @@ def _lifespan(server: Server) -> Callable[[Starlette], Any]:
         if server.settings.nats_url is not None:
             from accord.api.feed_nats import NatsBridge  # noqa: PLC0415
 
-            bridge = NatsBridge(server.settings.nats_url, server.hub, server.workers)
+            channel = await server.workers.exchange(server.feed.channel)
+            bridge = NatsBridge(server.settings.nats_url, channel, server.hub, server.workers)
             await bridge.start()
         try:
             yield
@@ -194,6 +195,7 @@ class WorkerSettings:
     master_key_env: str = "ACCORD_MASTER_KEY"
     create: bool = True  # whether the first process may create the store (``--create``)
     nats_url: str | None = None  # the feed's wake-ups between processes (``--nats``)
+    feed_poll: float = 1.0  # seconds between a subscriber's looks at the store (``--feed-poll``)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -224,7 +226,11 @@ class WorkerSettings:
     def api(self) -> ApiSettings:
         frozen = datetime.fromisoformat(self.at) if self.at is not None else None
         return ApiSettings(
-            self.db_url, frozen, max_content_length=self.max_content_length, nats_url=self.nats_url
+            self.db_url,
+            frozen,
+            max_content_length=self.max_content_length,
+            nats_url=self.nats_url,
+            feed_poll=self.feed_poll,
         )
 
 

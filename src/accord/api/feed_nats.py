@@ -1,7 +1,8 @@
 """Feed wake-ups between server processes through NATS JetStream.
 
-Each process publishes, on ``accord.feed.wake`` (stream ``ACCORD_FEED``, kept in memory for a
-minute), the tags of the users whose feeds its acts added to, once those acts have committed;
+Each process publishes, on ``accord.feed.<exchange>.wake`` (``<exchange>`` names the store's
+exchange, so exchanges sharing a NATS server never wake each other; stream ``ACCORD_FEED``,
+kept in memory for a minute), the tags of the users whose feeds its acts added to, once those acts have committed;
 every process subscribes from the newest message on and wakes its own subscribers of those
 users. A lost or late message costs latency only: subscribers also look at the store every
 ``feed_poll`` seconds, and the store, not NATS, is the feed.
@@ -22,7 +23,7 @@ from accord.model.feed import user_tag
 log = logging.getLogger("accord.api.feed")
 
 STREAM = "ACCORD_FEED"
-SUBJECT = "accord.feed.wake"
+SUBJECTS = "accord.feed.>"
 RETENTION_SECONDS = 60.0
 
 
@@ -31,8 +32,9 @@ def _committed() -> None:
 
 
 class NatsBridge:
-    def __init__(self, url: str, hub: FeedHub, workers: Workers) -> None:
+    def __init__(self, url: str, channel: str, hub: FeedHub, workers: Workers) -> None:
         self.url = url
+        self.subject = f"accord.feed.{channel}.wake"
         self.hub = hub
         self.workers = workers
         self._pending: set[str] = set()
@@ -49,7 +51,7 @@ class NatsBridge:
         self._js = self._nc.jetstream()
         config = api.StreamConfig(
             name=STREAM,
-            subjects=[SUBJECT],
+            subjects=[SUBJECTS],
             storage=api.StorageType.MEMORY,
             max_age=RETENTION_SECONDS,
         )
@@ -58,7 +60,10 @@ class NatsBridge:
         except nats.js.errors.BadRequestError:  # made by another process with other limits
             await self._js.stream_info(STREAM)
         await self._js.subscribe(
-            SUBJECT, cb=self._received, deliver_policy=api.DeliverPolicy.NEW, ordered_consumer=True
+            self.subject,
+            cb=self._received,
+            deliver_policy=api.DeliverPolicy.NEW,
+            ordered_consumer=True,
         )
         self.hub.forward = self._queue
         self._task = asyncio.create_task(self._publish())
@@ -75,7 +80,7 @@ class NatsBridge:
             users, self._pending = self._pending, set()
             body = json.dumps(sorted(user_tag(u) for u in users)).encode()
             try:
-                await self._js.publish(SUBJECT, body)
+                await self._js.publish(self.subject, body)
             except Exception:  # NATS away: the other processes' polls still find the events
                 log.warning("could not publish a feed wake-up to NATS at %s", self.url)
 

@@ -62,6 +62,14 @@ from accord.model.time import parse_instant
     help="Wake live-feed subscribers across server processes through NATS JetStream at URL"
     " (e.g. nats://127.0.0.1:4222); without it, within this process only.",
 )
+@click.option(
+    "--feed-poll",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.05, 3600),
+    help="Seconds between a feed subscriber's looks at the store when nothing woke it"
+    " (it catches acts of processes that publish no wake-up).",
+)
 def serve(
     host: str,
     port: int,
@@ -70,6 +78,7 @@ def serve(
     workers: int,
     lock_timeout: float,
     nats_url: str | None,
+    feed_poll: float,
 ) -> None:
     """Serve TAXII 2.1 (one API root per party at /taxii2/PARTY/) and the admin API."""
     # imported here: the web stack costs half a second, and only this command needs it
@@ -89,6 +98,7 @@ def serve(
         MASTER_KEY_ENV,
         create=settings.create,
         nats_url=_nats_url(nats_url),
+        feed_poll=feed_poll,
     )
     if workers > 1 and settings.db_url in ("sqlite://", "sqlite:///:memory:"):
         raise InvalidInput("--workers: an in-memory store cannot be shared by several processes")

@@ -9,6 +9,7 @@ object, with the read's reason codes.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,6 +91,15 @@ class FeedService:
         self.exchange = exchange
         self.taxii = taxii
         self.history = history
+
+    def channel(self) -> str:
+        """A name of this exchange for wake-ups on a shared message bus: a digest of its
+        audit log's origin, the same in every process on the store."""
+        from accord.service.journal import ORIGIN  # noqa: PLC0415
+
+        with self.exchange.store.transaction() as tx:
+            origin = tx.meta(ORIGIN) or self.exchange.store.url
+        return hashlib.sha256(origin.encode("utf-8")).hexdigest()[:16]
 
     def last(self, user: str) -> int:
         with self.exchange._reader() as s:
