@@ -22,6 +22,7 @@ from accord.api.body import declared_too_large, read_body
 from accord.api.cursors import CursorSigner
 from accord.api.errors import Forbidden, NotFound, TooLarge, answer
 from accord.api.feed_hub import FeedHub
+from accord.api.feed_reads import FeedReads
 from accord.api.markings import MarkingIndex
 from accord.api.media import check_accept, check_content_type
 from accord.api.settings import ApiSettings
@@ -68,6 +69,7 @@ class Server:
             settings.auth_failures, settings.auth_window, settings.auth_clients
         )
         self.gate = Gate(credentials, self.workers, throttle, settings.auth_delay)
+        self.feed_reads = FeedReads(exchange, self.workers)
         self._signer: CursorSigner | None = None
         self._markings: tuple[int, MarkingIndex] | None = None
 

@@ -15,6 +15,7 @@ the queue: the store, not memory, holds what a slow subscriber has not read yet.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -196,7 +197,8 @@ class FeedStream(Response):
             if not await self._room(page, settings.feed_stall):
                 return SLOW_CONSUMER
             wake.clear()
-            chunks, position, more = await self.server.workers.exchange(self._read, page)
+            read = functools.partial(self._read, page)
+            chunks, position, more = await self.server.feed_reads.read(read)
             for item in chunks:
                 self.queue.put_nowait(item)
             self.position = position
