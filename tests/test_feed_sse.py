@@ -343,3 +343,11 @@ def test_a_bad_token_is_401_and_no_credentials_too(world: World) -> None:
         none = http.get("/feeds/JPN/")
     assert bad.status_code == none.status_code == 401
     assert "WWW-Authenticate" in bad.headers
+
+
+def test_head_answers_with_the_headers_and_no_stream(world: World) -> None:
+    with serving(world.exchange) as running, client(running.base) as http:
+        r = http.head("/feeds/JPN/", headers=auth(world.tokens["jpn-analyst"]))
+        other = http.head("/feeds/KOR/", headers=auth(world.tokens["jpn-analyst"]))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    assert other.status_code == 404

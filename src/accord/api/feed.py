@@ -87,6 +87,8 @@ def feed_endpoint(server: Server, hub: FeedHub) -> Callable[[Request], Awaitable
         except Exception as exc:
             log.exception("internal error on GET %s", request.url.path)
             return responses.error(exc, "application/json")
+        if request.method == "HEAD":  # the headers a GET would get, and no stream
+            return Response(None, 200, media_type="text/event-stream")
         return FeedStream(server, hub, principal.user, start)
 
     return run
