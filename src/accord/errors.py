@@ -380,3 +380,18 @@ class PeerRejected(AccordError):
         super().__init__(message)
         self.status = status
         self.body = body
+
+
+class FeedCursorInvalid(InvalidInput):
+    """A live-feed cursor (``Last-Event-ID`` or ``?after=``) that is not one."""
+
+    code = "feed-cursor-invalid"
+    category = Category.CLIENT
+
+
+class FeedNotFound(UnknownReference):
+    """No such feed for this user: another party's feed, or a cursor of another user's feed
+    (one answer for both, and for a cursor never issued: nothing says what exists)."""
+
+    code = "feed-not-found"
+    category = Category.NOT_FOUND

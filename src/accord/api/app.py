@@ -10,10 +10,12 @@ answer that is not a resource's own — unknown routes (404), unknown methods (4
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +41,7 @@ from accord.api import (
 from accord.api.admin import admin_app
 from accord.api.context import Server, endpoint
 from accord.api.errors import MethodNotAllowed, NotFound, http_error
+from accord.api.feed import feed_endpoint
 from accord.api.gate import AdminGate
 from accord.api.media import TAXII
 from accord.api.settings import ApiSettings
@@ -139,11 +142,39 @@ def create_app(
     credentials = credentials or Credentials(exchange, cache_limit=settings.token_cache)
     server = Server(settings, exchange, credentials)
     admin = admin_app(server)
-    routes = [*_routes(server), Mount("/", AdminGate(server, admin))]
+    feed = feed_endpoint(server, server.hub)
+    routes = [
+        *_routes(server),
+        Route("/feeds/{party}/", feed, methods=["GET"]),
+        Route("/feeds/{party}", feed, methods=["GET"]),
+        Mount("/", AdminGate(server, admin)),
+    ]
     handlers: dict[Any, Any] = {HTTPException: _http_error}
-    app = Starlette(routes=routes, exception_handlers=handlers)
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=_lifespan(server))
     app.state.server = server
     return app
+
+
+def _lifespan(server: Server) -> Callable[[Starlette], Any]:
+    """The feed's wake-ups: this loop's, and NATS between processes when ``nats_url`` is set."""
+
+    @asynccontextmanager
+    async def run(app: Starlette) -> AsyncIterator[None]:
+        server.hub.attach(asyncio.get_running_loop())
+        bridge = None
+        if server.settings.nats_url is not None:
+            from accord.api.feed_nats import NatsBridge  # noqa: PLC0415
+
+            channel = await server.workers.exchange(server.feed.channel)
+            bridge = NatsBridge(server.settings.nats_url, channel, server.hub, server.workers)
+            await bridge.start()
+        try:
+            yield
+        finally:
+            if bridge is not None:
+                await bridge.close()
+
+    return run
 
 
 WORKER_SETTINGS = "ACCORD_WORKER_SETTINGS"
@@ -163,6 +194,8 @@ class WorkerSettings:
     key_file: str | None = None
     master_key_env: str = "ACCORD_MASTER_KEY"
     create: bool = True  # whether the first process may create the store (``--create``)
+    nats_url: str | None = None  # the feed's wake-ups between processes (``--nats``)
+    feed_poll: float = 1.0  # seconds between a subscriber's looks at the store (``--feed-poll``)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -192,7 +225,13 @@ class WorkerSettings:
 
     def api(self) -> ApiSettings:
         frozen = datetime.fromisoformat(self.at) if self.at is not None else None
-        return ApiSettings(self.db_url, frozen, max_content_length=self.max_content_length)
+        return ApiSettings(
+            self.db_url,
+            frozen,
+            max_content_length=self.max_content_length,
+            nats_url=self.nats_url,
+            feed_poll=self.feed_poll,
+        )
 
 
 def worker_app() -> Starlette:

@@ -21,6 +21,8 @@ from accord.api.auth import Gate
 from accord.api.body import declared_too_large, read_body
 from accord.api.cursors import CursorSigner
 from accord.api.errors import Forbidden, NotFound, TooLarge, answer
+from accord.api.feed_hub import FeedHub
+from accord.api.feed_reads import FeedReads
 from accord.api.markings import MarkingIndex
 from accord.api.media import check_accept, check_content_type
 from accord.api.settings import ApiSettings
@@ -29,6 +31,8 @@ from accord.errors import AccordError
 from accord.model.party import Party
 from accord.service.credentials import Credentials, Principal
 from accord.service.exchange import Exchange
+from accord.service.feed import FeedService
+from accord.service.feed_record import FeedRecorder
 from accord.service.taxii import STIX_NAMESPACE, TaxiiService
 from accord.service.throttle import FailureThrottle
 
@@ -57,11 +61,15 @@ class Server:
         self.exchange = exchange
         self.credentials = credentials
         self.taxii = TaxiiService(exchange)
+        self.feed = FeedService(exchange, self.taxii, settings.feed_history)
+        self.hub = FeedHub()
+        exchange.observer = FeedRecorder(self.hub.from_thread)  # wakes this server's feeds
         self.workers = Workers(settings.threads, settings.hash_threads, credentials.exchange_lock)
         throttle = FailureThrottle(
             settings.auth_failures, settings.auth_window, settings.auth_clients
         )
         self.gate = Gate(credentials, self.workers, throttle, settings.auth_delay)
+        self.feed_reads = FeedReads(exchange, self.workers)
         self._signer: CursorSigner | None = None
         self._markings: tuple[int, MarkingIndex] | None = None
 

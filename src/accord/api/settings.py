@@ -22,6 +22,13 @@ class ApiSettings:
     already verified still work, at once).
     The connection limits (``header_timeout``, ``idle_timeout``, ``max_header_bytes``) are for
     uvicorn: see ``accord.api.server``.
+
+    The live feed (docs/feed.md): a comment line every ``feed_heartbeat`` seconds on an idle
+    stream; the store looked at every ``feed_poll`` seconds even without a wake-up; at most
+    ``feed_queue`` events waiting for one subscriber, read ``feed_page`` at a time, and a
+    subscriber whose queue stays full for ``feed_stall`` seconds is disconnected (a slow
+    consumer); a resume replays at most ``feed_history`` of a user's latest events.
+    ``nats_url``: wake-ups between server processes through NATS JetStream (None: in-process).
     """
 
     db_url: str
@@ -43,3 +50,10 @@ class ApiSettings:
     idle_timeout: float = 5.0
     max_header_bytes: int = 16 * 1024
     title: str = "accord"
+    feed_heartbeat: float = 15.0
+    feed_poll: float = 1.0
+    feed_queue: int = 1000
+    feed_page: int = 100
+    feed_stall: float = 10.0
+    feed_history: int = 100_000
+    nats_url: str | None = None

@@ -26,6 +26,7 @@ from accord.cli.context import Env
 from accord.cli.demo import demo
 from accord.cli.duties import duties
 from accord.cli.exits import INTERNAL, exit_code
+from accord.cli.feed import feed
 from accord.cli.options import attach_global_options, global_options
 from accord.cli.replay import replay
 from accord.cli.serve import serve
@@ -68,6 +69,7 @@ for command in (
     replay,
     demo,
     serve,
+    feed,
     keys.keys,
     node.node,
     audit.audit,

@@ -81,6 +81,22 @@ def with_console(taxii: Any, credentials: Any) -> Any:
     type=click.FloatRange(0.001, 600),
     help="Seconds a write waits for the store's write lock before answering 503.",
 )
+@click.option(
+    "--nats",
+    "nats_url",
+    metavar="URL",
+    default=None,
+    help="Wake live-feed subscribers across server processes through NATS JetStream at URL"
+    " (e.g. nats://127.0.0.1:4222); without it, within this process only.",
+)
+@click.option(
+    "--feed-poll",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.05, 3600),
+    help="Seconds between a feed subscriber's looks at the store when nothing woke it"
+    " (it catches acts of processes that publish no wake-up).",
+)
 def serve(
     host: str,
     port: int,
@@ -88,6 +104,8 @@ def serve(
     max_content_length: int,
     workers: int,
     lock_timeout: float,
+    nats_url: str | None,
+    feed_poll: float,
 ) -> None:
     """Serve TAXII 2.1 (one API root per party at /taxii2/PARTY/) and the admin API."""
     # imported here: the web stack costs half a second, and only this command needs it
@@ -107,6 +125,8 @@ def serve(
         str(settings.key_file) if settings.key_file is not None else None,
         MASTER_KEY_ENV,
         create=settings.create,
+        nats_url=_nats_url(nats_url),
+        feed_poll=feed_poll,
     )
     if workers > 1 and settings.db_url in ("sqlite://", "sqlite:///:memory:"):
         raise InvalidInput("--workers: an in-memory store cannot be shared by several processes")
@@ -114,6 +134,7 @@ def serve(
     when = f", clock frozen at {at_text}" if frozen is not None else ""
     many = f", {workers} workers" if workers > 1 else ""
     console = ", console: /console/" if workers == 1 else ""
+    many += f", feed wake-ups through NATS at {nats_url}" if nats_url else ""
     click.echo(
         f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/"
         f" (admin API: /openapi.json{console}){when}{many}"
@@ -159,3 +180,11 @@ def _start_node_endpoint(exchange: Exchange) -> None:
     server.start()
     pinned = ", ".join(sorted(server.peers.values())) or "none yet"
     click.echo(f"accord: node {node.party()} at {url} (mutual TLS; pinned peers: {pinned})")
+
+
+def _nats_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    if not url.startswith(("nats://", "tls://")) or len(url) <= len("nats://"):
+        raise InvalidInput(f"--nats: {url!r} is not a NATS URL (nats://HOST:PORT)")
+    return url

@@ -65,6 +65,11 @@ if TYPE_CHECKING:
 ArticleAct = Reclassification | InvestigationEvent | HoldEvent
 Act = AgreementEvent | Release | Consent | Destruction | Compromise | MatterState | ArticleAct
 ItemAct = TypeVar("ItemAct", Consent, Destruction, Compromise)
+# Told of every act as its log entry is made, inside the act's transaction, with the world
+# after the act: (transaction, facts, kind, instant, subject, decision). The live feed's recorder.
+ActObserver = Callable[
+    [StoreTx, Facts, str, datetime, Mapping[str, object], "Decision | None"], None
+]
 
 
 def system_clock() -> datetime:
@@ -82,6 +87,7 @@ class Session:
     now: Callable[[], datetime]
     pending: journal.Pending | None = None  # made by the first entry (reads log none)
     changed: bool = False
+    observer: ActObserver | None = None  # hears each act as it is logged (the live feed)
 
     @property
     def world(self) -> World:
@@ -105,6 +111,8 @@ class Session:
         self.pending.bodies.append(
             journal.entry_body(kind, at, self.now(), subject, decision, changes)
         )
+        if self.observer is not None:
+            self.observer(self.tx, self.facts, kind, at, subject, decision)
 
 
 def no_master_key() -> MasterKey:
@@ -138,6 +146,9 @@ class Exchange:
         self._open: Session | None = None
         self._vault: Vault | None = None
         self._ledger: Ledger | None = None
+        from accord.service.feed_record import FeedRecorder  # noqa: PLC0415
+
+        self.observer: ActObserver | None = FeedRecorder()  # see ``ActObserver``; one at most
         ephemeral = master is None and store.in_memory
         if ephemeral:
             from accord.crypto import MasterKey  # noqa: PLC0415
@@ -215,7 +226,9 @@ class Exchange:
                     self._facts = Facts(self.ledger.load(tx))
                     self._readable = None
                     self._revision = revision
-                session = Session(tx, self._facts, revision, lambda: self.instant(None))
+                session = Session(
+                    tx, self._facts, revision, lambda: self.instant(None), observer=self.observer
+                )
                 yield session
                 if write:
                     self._commit(session)

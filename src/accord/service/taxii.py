@@ -14,6 +14,7 @@ import functools
 import uuid
 from bisect import bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -144,6 +145,16 @@ class Outcome:
     ok: bool
     codes: tuple[str, ...]
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What a live-feed delivery needs: each item's STIX id, the readable objects as an objects
+    GET serves them, and the read's reason codes for those it may not read."""
+
+    stix_ids: dict[str, str]
+    hits: dict[str, Hit]
+    withheld: dict[str, tuple[str, ...]]
 
 
 NOT_STORED = "envelope-rejected"
@@ -362,6 +373,34 @@ class TaxiiService:
         return ("last" in flt.versions and meta.version_us == max(visible)) or (
             "first" in flt.versions and meta.version_us == min(visible)
         )
+
+    def delivery(
+        self, user_id: str, items: Sequence[str], wanted: Sequence[str], at: datetime
+    ) -> Delivery:
+        """The STIX id of each of ``items``, and each of ``wanted`` as an objects GET by the
+        user at ``at`` would serve it (marked as at ``at``), decided by the same read decision
+        and logged as one read of them all."""
+        with self.exchange.batch() if wanted else nullcontext():
+            with self.exchange.session(write=False) as s:
+                world = self._sync(s)
+                stix_ids = {i: self._meta_of(world, i).stix_id for i in items}
+            results = self.exchange.read_many(user_id, wanted, at) if wanted else []
+            hits: dict[str, Hit] = {}
+            withheld: dict[str, tuple[str, ...]] = {}
+            with self.exchange.session(write=False) as s:
+                world, facts = s.world, s.facts
+                party = world.users[user_id].party
+                for item_id, result in zip(wanted, results, strict=True):
+                    holding = world.holding(item_id, party, at)
+                    if result.item is None or holding is None:
+                        withheld[item_id] = result.decision.codes
+                        continue
+                    added = world.holdings[(item_id, party)][0].received_at
+                    marked = marking(facts, holding, at).holding
+                    releasable = classified(facts, world.items[item_id], at).releasable_to
+                    meta = self._meta_of(world, item_id)
+                    hits[item_id] = Hit(added, meta, marked, result.item, releasable)
+        return Delivery(stix_ids, hits, withheld)
 
     # --- ingest -----------------------------------------------------------------------------
 

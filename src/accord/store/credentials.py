@@ -2,8 +2,9 @@
 secrets. Token rows are audited: every insert and update is kept as a change, which the service
 logs with the act (token issue, token revoke), so ``audit verify`` names a row edited since.
 
-Also registers the TAXII tables (``accord.store.taxii``): importing this module from
-``accord.store.sql`` is what adds both to ``accord.store.schema.metadata``.
+Also registers the TAXII tables (``accord.store.taxii``) and the live feed's
+(``accord.store.feed``): importing this module from ``accord.store.sql`` is what adds them
+to ``accord.store.schema.metadata``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 
+from accord.store import feed as _feed  # noqa: F401  (registers its table)
 from accord.store import taxii as _taxii  # noqa: F401  (registers its tables)
 from accord.store.images import Change, image
 from accord.store.schema import api_tokens, metadata

@@ -1,0 +1,94 @@
+"""The live feed's table: each user's events, written in the transaction of the act that
+causes them, numbered from 1 per user (the resume cursor is that number)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+)
+
+from accord.store.schema import Instant, metadata
+
+if TYPE_CHECKING:  # accord.store.sql imports accord.store.credentials, which imports us
+    from accord.store.sql import StoreTx
+
+feed_events = Table(
+    "feed_events",
+    metadata,
+    Column("user", String(200), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("item", String(200), nullable=False),
+    Column("at", Instant, nullable=False),
+    Column("body", JSON, nullable=False),
+    PrimaryKeyConstraint("user", "n"),
+    Index("feed_events_user_item", "user", "item"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    user: str
+    n: int
+    kind: str
+    item: str
+    at: datetime
+    body: dict[str, Any]
+
+
+def append(tx: StoreTx, rows: Iterable[EventRow]) -> None:
+    values = [
+        {"user": r.user, "n": r.n, "kind": r.kind, "item": r.item, "at": r.at, "body": r.body}
+        for r in rows
+    ]
+    if values:
+        tx.conn.execute(insert(feed_events), values)
+
+
+def last_numbers(tx: StoreTx, users: Sequence[str]) -> dict[str, int]:
+    """Each user's last event number (0: none yet)."""
+    if not users:
+        return {}
+    c = feed_events.c
+    found = {user: 0 for user in users}
+    query = select(c.user, func.max(c.n)).where(c.user.in_(list(users))).group_by(c.user)
+    for user, n in tx.conn.execute(query):
+        found[user] = int(n)
+    return found
+
+
+def last_kinds(tx: StoreTx, user: str, item: str, kinds: Sequence[str]) -> str | None:
+    """The kind of the user's last event on ``item`` among ``kinds`` (None: there is none)."""
+    c = feed_events.c
+    query = (
+        select(c.kind)
+        .where(c.user == user, c.item == item, c.kind.in_(list(kinds)))
+        .order_by(c.n.desc())
+        .limit(1)
+    )
+    kind = tx.conn.execute(query).scalar()
+    return None if kind is None else str(kind)
+
+
+def after(tx: StoreTx, user: str, n: int, limit: int) -> list[EventRow]:
+    """The user's events numbered above ``n``, in order, at most ``limit``."""
+    c = feed_events.c
+    query = select(feed_events).where(c.user == user, c.n > n).order_by(c.n).limit(limit)
+    return [
+        EventRow(r.user, int(r.n), r.kind, r.item, r.at, dict(r.body))
+        for r in tx.conn.execute(query)
+    ]
