@@ -493,9 +493,15 @@ def test_the_record_page_names_the_tampered_entry_of_a_tampered_copy(
     page: Any, world: World, tmp_path: Path
 ) -> None:
     copy = clone(world.db, tmp_path / "tampered.db")
-    ((rel,),) = query(copy, "select releasable_to from items where id = 'kor-kn25-1031'")
+    item_fact = "kind = 'item' and json_extract(body, '$.id') = 'kor-kn25-1031'"
+    ((seq, rel),) = query(
+        copy, f"select seq, json_extract(body, '$.releasable_to') from facts where {item_fact}"
+    )
     assert "JPN" in rel
-    execute(copy, "update items set releasable_to = '[]' where id = 'kor-kn25-1031'")
+    execute(
+        copy,
+        f"update facts set body = json_set(body, '$.releasable_to', json('[]')) where {item_fact}",
+    )
     with served(copy, world.key_file, tmp_path / "serve.log") as base:
         sign_in(page, base, "kor-analyst", world.admin)
         assert verify_on_page(page, base) == "failed"
@@ -504,7 +510,7 @@ def test_the_record_page_names_the_tampered_entry_of_a_tampered_copy(
     cli = World(copy, world.key_file, "", "", "").cli("audit", "verify")
     assert cli.returncode != 0
     assert text in cli.stderr  # the same entry and row as `accord audit verify` names
-    assert "audit entry" in text and "items row kor-kn25-1031" in text
+    assert "audit entry" in text and f"facts row {seq} (item kor-kn25-1031" in text
 
 
 # --- accessibility and narrow screens -------------------------------------------------------------
