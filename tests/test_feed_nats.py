@@ -13,7 +13,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 
 import httpx
@@ -104,10 +106,14 @@ def test_a_subscriber_on_one_process_gets_the_acts_of_the_other(
                 post(a, tokens["kor-analyst"], "KOR", obj)
                 post(a, tokens["kor-analyst"], "JPN", {"type": obj["type"], "id": obj["id"]})
                 ids.append(obj["id"])
-            got = []
-            for event in s.iter_sse():
-                got.append(json.loads(event.data))
-                if len(got) == 3:
-                    break
+            # bounded: heartbeats keep the stream alive, so a lost wake-up would wait forever
+            with ThreadPoolExecutor(1) as pool:
+                reading = pool.submit(lambda: list(islice(s.iter_sse(), 3)))
+                try:
+                    events = reading.result(timeout=READ_SECONDS)
+                except TimeoutError:
+                    s.response.close()
+                    pytest.fail(f"fewer than 3 events within {READ_SECONDS} s: no NATS wake-up")
+            got = [json.loads(event.data) for event in events]
     assert [e["object"]["id"] for e in got] == ids
     assert [e["kind"] for e in got] == ["available"] * 3

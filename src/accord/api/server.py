@@ -56,6 +56,9 @@ class HeaderDeadline(H11Protocol):
             self.transport.close()
 
 
+SHUTDOWN_GRACE = 5  # seconds
+
+
 def protocol(header_timeout: float) -> type[HeaderDeadline]:
     """The protocol class with its header deadline (uvicorn takes a class, not an instance)."""
     return type("HeaderDeadline", (HeaderDeadline,), {"header_timeout": header_timeout})
@@ -71,5 +74,8 @@ def config(app: Any, settings: ApiSettings, host: str, port: int, **extra: Any) 
         timeout_keep_alive=max(1, round(settings.idle_timeout)),
         h11_max_incomplete_event_size=settings.max_header_bytes,
         log_level=extra.pop("log_level", "warning"),
+        # a stopping server waits at most this long for open requests: live-feed streams, kept
+        # alive by heartbeats, would otherwise hold it up forever
+        timeout_graceful_shutdown=extra.pop("timeout_graceful_shutdown", SHUTDOWN_GRACE),
         **extra,
     )

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 def with_console(taxii: Any, credentials: Any) -> Any:
     """The TAXII and admin app with the web console mounted at ``/console`` (one exchange, one
     lock: the console and the API share the credentials and so the exchange's lock)."""
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
+
     from starlette.applications import Starlette
     from starlette.responses import RedirectResponse
     from starlette.routing import Mount, Route
@@ -45,9 +48,14 @@ def with_console(taxii: Any, credentials: Any) -> Any:
     async def to_console(request: Any) -> Any:
         return RedirectResponse("/console/", 308)
 
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        async with taxii.router.lifespan_context(taxii):  # the feed's NATS bridge, for one
+            yield
+
     console = console_app(credentials)
     routes = [Route("/console", to_console), Mount("/console", console), Mount("/", taxii)]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 @click.command()
