@@ -30,7 +30,10 @@ from accord.errors import InvalidInput
 from accord.model.time import parse_instant
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from accord.service import Exchange
+    from accord.service.node import Node
 
 
 def with_console(taxii: Any, credentials: Any) -> Any:
@@ -139,7 +142,7 @@ def serve(
         f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/"
         f" (admin API: /openapi.json{console}){when}{many}"
     )
-    _start_node_endpoint(worker.exchange())  # its own exchange: it serves from its own threads
+    _start_node_endpoint(worker.exchange(), worker.exchange)  # their own: they run in threads
     api = worker.api()
     if workers == 1:  # with the header deadline, idle timeout and header size limit
         credentials = Credentials(exchange, cache_limit=api.token_cache)
@@ -160,26 +163,52 @@ def serve(
     )
 
 
-def _start_node_endpoint(exchange: Exchange) -> None:
-    """On a node store, the node-to-node endpoint in a daemon thread (nothing otherwise)."""
-    from accord.api.node_server import no_protocol, node_endpoint
+def _start_node_endpoint(exchange: Exchange, courier_exchange: Callable[[], Exchange]) -> None:
+    """On a node store, the node-to-node endpoint (the message protocol's receiver) and the
+    background deliverer of its outbox, each in a daemon thread (nothing otherwise)."""
+    from accord.api.node_server import node_endpoint
     from accord.service import system_clock
     from accord.service.node import Node
+    from accord.service.node_wire import Wire
 
     node = Node(exchange, clock=system_clock)  # contacts on the real clock, even under --at
     if not node.is_node():
         exchange.store.close()
         return
     url = node.url()
+    wire = Wire(node)
     try:
-        server = node_endpoint(node, no_protocol)
+        server = node_endpoint(node, wire.handle)
     except OSError:
         raise InvalidInput(
             f"node URL {url}: cannot listen on its host and port (in use, or not this host)"
         ) from None
     server.start()
+    _start_courier(Node(courier_exchange(), clock=system_clock))
     pinned = ", ".join(sorted(server.peers.values())) or "none yet"
-    click.echo(f"accord: node {node.party()} at {url} (mutual TLS; pinned peers: {pinned})")
+    click.echo(
+        f"accord: node {node.party()} at {url} (mutual TLS; pinned peers: {pinned};"
+        f" delivering its outbox every {COURIER_INTERVAL:g} s)"
+    )
+
+
+COURIER_INTERVAL = 0.2  # seconds between the background deliverer's rounds
+
+
+def _start_courier(node: Node) -> None:
+    """The background deliverer: its own exchange, its own thread, until the process ends."""
+    import threading
+    import time
+
+    from accord.service.courier import Courier
+    from accord.service.node_wire import Wire
+
+    wire = Wire(node)
+    courier = Courier(wire.deliverer, lambda: [p.party for p in node.peers()], time.monotonic)
+    stop = threading.Event()
+    threading.Thread(
+        target=courier.run, args=(stop, COURIER_INTERVAL), name="accord-courier", daemon=True
+    ).start()
 
 
 def _nats_url(url: str | None) -> str | None:
