@@ -101,8 +101,9 @@ def _listening(site: Site) -> bool:
         return False
 
 
-def _serve(site: Site) -> None:
+def _serve(site: Site, *extra: str) -> None:
     argv = ["--db", str(site.db), "--key-file", str(site.key), "serve", "--port", str(free_port())]
+    argv += extra
     site.process = subprocess.Popen(
         [sys.executable, "-m", "accord", *argv],
         stdin=subprocess.DEVNULL,
@@ -134,7 +135,8 @@ def _rows(db: Path, query: str) -> list[tuple[object, ...]]:
 
 
 def _held(site: Site) -> list[str]:
-    return [str(r[0]) for r in _rows(site.db, "SELECT fact_id FROM node_inbox")]
+    found = _rows(site.db, "SELECT fact_id FROM node_inbox ORDER BY position")
+    return [str(r[0]) for r in found]
 
 
 def _waiting(site: Site) -> int:

@@ -54,7 +54,7 @@ def vouched_by(kind: str, body: bytes) -> str:
         fact = definition.decode(doc)
         vouchers = definition.vouchers(fact, World())
     except Exception:  # any failure to read the body is the sender's: it is malformed
-        raise InvalidInput(f"body: not a {kind} fact this node can read") from None
+        raise InvalidInput(f"body: this node cannot read it as a {kind} fact") from None
     if len(vouchers) != 1:
         raise InvalidInput(
             f"kind: a {kind} fact is vouched for by several parties and is not sent as one fact"
