@@ -181,10 +181,15 @@ def test_a_fact_queued_on_kor_arrives_once_on_jpn_with_a_signed_receipt(
     assert _held(jpn) == [fact_id]
     witnesses = kor.run("audit", "witnesses", "--json")
     assert witnesses.returncode == OK, witnesses.stderr
-    assert "JPN" in witnesses.stdout
+    (ours,) = witnesses.json()
     theirs = jpn.run("audit", "witnesses", "--json")
     assert theirs.returncode == OK, theirs.stderr
-    assert "KOR" in theirs.stdout
+    (seen,) = theirs.json()
+    assert (ours["peer"], seen["peer"]) == ("JPN", "KOR")
+    assert ours["ours"] is not None and ours["ours"]["size"] > 0  # KOR's log, cosigned by JPN
+    assert seen["theirs"] == ours["ours"]  # the very checkpoint JPN witnessed
+    shown = kor.run("audit", "witnesses")
+    assert f"JPN: ok; ours cosigned: size {ours['ours']['size']}" in shown.stdout
 
 
 def test_serve_delivers_the_outbox_in_the_background_and_a_kill_loses_nothing(
