@@ -284,3 +284,17 @@ def test_who_vouches_is_the_fact_definitions_answer() -> None:
         vouched_by(NOTE, b'{"type": "nonsense"}')
     with pytest.raises(InvalidInput, match="cannot read"):
         vouched_by(NOTE, b"\xff not json")
+
+
+def test_the_documented_fact_files_are_facts_kor_vouches_for() -> None:
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    start = readme.index("cat > notice.json <<'JSON'\n") + len("cat > notice.json <<'JSON'\n")
+    documented = [readme[start : readme.index("\nJSON\n", start)]]
+    nodes = (root / "docs" / "nodes.md").read_text(encoding="utf-8")
+    start = nodes.index("```json\n", nodes.index("### Sending facts")) + len("```json\n")
+    documented.append(nodes[start : nodes.index("```", start)])
+    for text in documented:
+        doc = json.loads(text)
+        assert set(doc) == {"kind", "instant", "body"}
+        assert vouched_by(doc["kind"], json.dumps(doc["body"]).encode()) == "KOR"
