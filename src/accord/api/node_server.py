@@ -362,12 +362,3 @@ def node_endpoint(
         settings,
         node.note_contact,
     )
-
-
-def no_protocol(party: str, body: bytes) -> tuple[int, bytes]:
-    """The handler a node serves until a message protocol is given: every message is refused
-    with 501 (nothing is recorded)."""
-    log.info(
-        "node endpoint: a %d-byte message from %s refused (no message protocol)", len(body), party
-    )
-    return 501, b'{"error":"no-message-protocol"}'

@@ -18,6 +18,7 @@ keys, its pinned cards and the fact definitions, carried over the mutual-TLS cha
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ from accord.service.node_settings import (
     NodeIdentity,
     NodeSettings,
 )
+from accord.service.peer_client import PeerClient
 from accord.service.receiver import Receiver
 from accord.store import outbox
 
@@ -75,34 +77,64 @@ def card_keys(node: Node, party: str) -> PeerKeys | None:
     return PeerKeys(party, bytes.fromhex(newest.ed25519), card.log_verifier_key)
 
 
-@dataclass(frozen=True, slots=True)
 class PinnedClients:
-    """A ``Poster`` per peer: a mutual-TLS client to its pinned card's URL, made per send
-    (the pin is read and checked each time; the TLS context is kept by the node)."""
+    """A ``Poster`` per peer: a mutual-TLS client to its pinned card's URL. The pin is read
+    and checked at every send; the client (and its connection) is kept while the pinned
+    certificate stays the same."""
 
-    node: Node
-    timeout: float
+    def __init__(self, node: Node, timeout: float) -> None:
+        self.node = node
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._clients: dict[str, tuple[str, PeerClient]] = {}
 
-    def __call__(self, party: str) -> _OneShot:
-        return _OneShot(self.node, party, self.timeout)
+    def __call__(self, party: str) -> _Pinned:
+        return _Pinned(self, party)
+
+    def client(self, party: str) -> PeerClient:
+        pinned = self.node.peer(party)  # UnknownPeer; a row edited in the store fails here
+        with self._lock:
+            held = self._clients.get(party)
+            if held is not None and held[0] == pinned.fingerprint:
+                return held[1]
+            if held is not None:
+                held[1].close()
+            client = self.node.client(party, self.timeout)
+            self._clients[party] = (pinned.fingerprint, client)
+            return client
+
+    def drop(self, party: str) -> None:
+        """Forget ``party``'s client (after a failure: the next send connects anew)."""
+        with self._lock:
+            held = self._clients.pop(party, None)
+        if held is not None:
+            held[1].close()
+
+    def close(self) -> None:
+        for party in list(self._clients):
+            self.drop(party)
 
 
 @dataclass(frozen=True, slots=True)
-class _OneShot:
-    node: Node
+class _Pinned:
+    clients: PinnedClients
     party: str
-    timeout: float
 
     def post(self, path: str, body: bytes, timeout: float) -> bytes:
-        with self.node.client(self.party, self.timeout) as client:
-            try:
-                return client.post(path, body, timeout)
-            except PeerRejected as refused:  # a refusal still carries its signed document
-                if refused.body:
-                    return refused.body
-                raise PeerUnavailable(refused.message) from None
-            except PeerRefused as refused:  # not this time: the pin may be put right
-                raise PeerUnavailable(refused.message) from None
+        client = self.clients.client(self.party)
+        try:
+            return client.post(path, body, timeout)
+        except PeerRejected as refused:  # a refusal still carries its signed document
+            if refused.body:
+                return refused.body
+            self.clients.drop(self.party)
+            raise PeerUnavailable(refused.message) from None
+        except PeerRefused as refused:  # not this time: the pin may be put right
+            self.clients.drop(self.party)
+            raise PeerUnavailable(refused.message) from None
+        except PeerUnavailable:
+            self.clients.drop(self.party)
+            raise
 
 
 class Wire:
@@ -121,13 +153,28 @@ class Wire:
         self.settings = settings or NodeSettings()
         self.identity = NodeIdentity(node.party(), node.own_keys().ed25519)
         self.vouched = vouched
+        self._lock = threading.Lock()
+        self._known: dict[str, PeerKeys] = {}
         keys = self._keys
         self.receiver = Receiver(node.exchange, self.identity, keys, vouched, self.settings)
-        transport = ChannelTransport(PinnedClients(node, timeout), timeout)
+        self.clients = PinnedClients(node, timeout)
+        transport = ChannelTransport(self.clients, timeout)
         self.deliverer = Deliverer(node.exchange, self.identity, keys, transport, self.settings)
 
+    def close(self) -> None:
+        """Close the connections to the peers."""
+        self.clients.close()
+
     def _keys(self, party: str) -> PeerKeys | None:
-        return card_keys(self.node, party)
+        """``party``'s keys; found ones are kept by this object. A party's pin never changes
+        (another card for a pinned party is refused), so only an unknown party is read again."""
+        found = self._known.get(party)
+        if found is None:
+            found = card_keys(self.node, party)
+            if found is not None:
+                with self._lock:
+                    self._known[party] = found
+        return found
 
     def handle(self, peer: str, body: bytes) -> tuple[int, bytes]:
         return self.receiver.handle(peer, body)
