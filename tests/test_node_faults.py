@@ -102,7 +102,12 @@ def test_over_mutual_tls_on_loopback_including_a_peer_that_goes_away(tmp_path: P
     with node_endpoint(jpn.node, receiving.handle, where):
         assert sending.deliverer.drain(JPN, attempts=3)[0].outcome is DeliveryOutcome.DELIVERED
         # a refusal crosses the channel as its status and document
-        garbage = PinnedClients(kor.node, 10.0)(JPN).post(MESSAGES_PATH, b"{", 10.0)
+        clients = PinnedClients(kor.node, 10.0)
+        try:
+            garbage = clients(JPN).post(MESSAGES_PATH, b"{", 10.0)
+        finally:
+            clients.close()
         assert b'"refused":"malformed"' in garbage
+    sending.close()
     with jpn.node.exchange.store.transaction() as tx:
         assert [r.fact.fact_id for r in inbox.received(tx)] == sent
