@@ -1,20 +1,27 @@
 """Faults between two real node stores: any interleaving of drops, lost answers, duplicates,
 delays, reorders, corruption and truncation ends with each fact applied exactly once, in order;
-and the same protocol over real HTTP on 127.0.0.1."""
+and the same protocol over the mutual-TLS node channel on 127.0.0.1."""
 
 from __future__ import annotations
 
 import random
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.api.node_server import NodeServerSettings, node_endpoint
+from accord.model.agreement import TerminationNotice
+from accord.model.facts.definition import FactKind
+from accord.model.facts.registry import DEFINITIONS
 from accord.model.messages import DeliveryOutcome
-from accord.service.node_settings import ChannelTransport, NodeSettings
-from tests.node_http import HttpPoster, serve
+from accord.service.node_settings import MESSAGES_PATH, NodeSettings
+from accord.service.node_wire import PinnedClients, Wire
+from accord.store import inbox
 from tests.node_kit import Clock, Direct, Directory, Fault, Faulty, Node, note
+from tests.nodes import make_node
 
 KOR, JPN = "KOR", "JPN"
 
@@ -70,30 +77,37 @@ def test_any_faults_end_with_each_fact_applied_exactly_once_in_order(
         assert all(q.delivered_at is not None for q in kor.queued(JPN))
 
 
-def test_over_real_http_on_loopback_including_a_peer_that_goes_away(tmp_path: Path) -> None:
-    clock, directory = Clock(), Directory()
-    kor = Node(tmp_path / "kor.db", KOR, clock, directory)
-    jpn = Node(tmp_path / "jpn.db", JPN, clock, directory)
-    server = serve(jpn.receiver.handle)
-    port = server.server_address[1]
-    try:
-        posters = {JPN: HttpPoster(f"http://127.0.0.1:{port}", KOR)}
-        deliverer = kor.deliverer(ChannelTransport(posters.__getitem__, timeout=10.0))
-        kor.enqueue(JPN, note(KOR, 1, clock()), note(KOR, 2, clock()))
-        assert deliverer.drain(JPN, attempts=3)[0].outcome is DeliveryOutcome.DELIVERED
-    finally:
-        server.shutdown()
-        server.server_close()
-    kor.enqueue(JPN, note(KOR, 3, clock()))
-    attempt = deliverer.deliver(JPN, clock.tick())
+def _notice(n: int) -> object:
+    at = datetime(2019, 11, 22, 9, 0, tzinfo=UTC) + timedelta(seconds=n)
+    return DEFINITIONS[FactKind.NOTE].encode(TerminationNotice(at, f"pact-{n}", KOR)), at
+
+
+def test_over_mutual_tls_on_loopback_including_a_peer_that_goes_away(tmp_path: Path) -> None:
+    kor, jpn = make_node(tmp_path / KOR, KOR), make_node(tmp_path / JPN, JPN)
+    kor.node.trust(jpn.node.card_text().encode(), "JPN's card")
+    jpn.node.trust(kor.node.card_text().encode(), "KOR's card")
+    receiving, sending = Wire(jpn.node), Wire(kor.node)
+    where = NodeServerSettings("127.0.0.1", jpn.port)
+    sent = []
+    for n in (1, 2):
+        body, at = _notice(n)
+        sent.append(sending.enqueue(JPN, FactKind.NOTE.value, body, at).fact_id)
+    with node_endpoint(jpn.node, receiving.handle, where):
+        done = sending.deliverer.drain(JPN, attempts=3)
+        assert done[0].outcome is DeliveryOutcome.DELIVERED
+    body, at = _notice(3)
+    sent.append(sending.enqueue(JPN, FactKind.NOTE.value, body, at).fact_id)
+    attempt = sending.deliverer.deliver(JPN, datetime.now(UTC))
     assert attempt.outcome is DeliveryOutcome.UNAVAILABLE
-    server = serve(jpn.receiver.handle, port)
-    try:
-        assert deliverer.drain(JPN, attempts=3)[0].outcome is DeliveryOutcome.DELIVERED
-        # a refusal crosses HTTP as its status and document
-        garbage = posters[JPN].post("/node/v1/messages", b"{", 10.0)
+    with node_endpoint(jpn.node, receiving.handle, where):
+        assert sending.deliverer.drain(JPN, attempts=3)[0].outcome is DeliveryOutcome.DELIVERED
+        # a refusal crosses the channel as its status and document
+        clients = PinnedClients(kor.node, 10.0)
+        try:
+            garbage = clients(JPN).post(MESSAGES_PATH, b"{", 10.0)
+        finally:
+            clients.close()
         assert b'"refused":"malformed"' in garbage
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert [r.fact.fact_id for r in jpn.received()] == ["KOR-note-1", "KOR-note-2", "KOR-note-3"]
+    sending.close()
+    with jpn.node.exchange.store.transaction() as tx:
+        assert [r.fact.fact_id for r in inbox.received(tx)] == sent

@@ -68,6 +68,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, node: NodeServer) -> None:
         self.node = node
         self.slots = threading.BoundedSemaphore(node.settings.max_connections)
+        self.open: set[ssl.SSLSocket] = set()  # connections being served, closed by ``stop``
+        self.open_lock = threading.Lock()
         super().__init__((node.settings.host, node.settings.port), _Requests)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -106,10 +108,22 @@ class _Server(ThreadingHTTPServer):
             )
             _refuse(tls)
             return
+        with self.open_lock:
+            self.open.add(tls)
         try:
             _Requests(tls, client_address, self)
         finally:
+            with self.open_lock:
+                self.open.discard(tls)
             _close(tls)
+
+    def close_open(self) -> None:
+        """End every connection still served (a kept-alive one would go on otherwise)."""
+        with self.open_lock:
+            serving = list(self.open)
+        for tls in serving:
+            with contextlib.suppress(OSError):
+                tls.shutdown(socket.SHUT_RDWR)
 
 
 def _refuse(tls: ssl.SSLSocket) -> None:
@@ -333,7 +347,9 @@ class NodeServer:
         self._server.serve_forever()
 
     def stop(self) -> None:
+        """Stop accepting, end the connections being served, and close the listening socket."""
         self._server.shutdown()
+        self._server.close_open()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -362,12 +378,3 @@ def node_endpoint(
         settings,
         node.note_contact,
     )
-
-
-def no_protocol(party: str, body: bytes) -> tuple[int, bytes]:
-    """The handler a node serves until a message protocol is given: every message is refused
-    with 501 (nothing is recorded)."""
-    log.info(
-        "node endpoint: a %d-byte message from %s refused (no message protocol)", len(body), party
-    )
-    return 501, b'{"error":"no-message-protocol"}'

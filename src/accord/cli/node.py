@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -171,3 +172,112 @@ def _peer_form(peer: PinnedPeer) -> dict[str, object]:
         "last_error": peer.last_error,
         "last_error_at": iso(peer.last_error_at) if peer.last_error_at else None,
     }
+
+
+def _wire(timeout: float = 10.0):  # type: ignore[no-untyped-def]
+    from accord.service import system_clock
+    from accord.service.node import Node
+    from accord.service.node_wire import Wire
+
+    return Wire(Node(env().exchange, clock=system_clock), timeout=timeout)
+
+
+@node.command("send")
+@click.argument("peer")
+@click.argument("fact_file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def send(peer: str, fact_file: Path, as_json: bool) -> None:
+    """Sign a fact this node's party vouches for and queue it for the pinned PEER. FACT_FILE is
+    JSON: {"kind": KIND, "instant": RFC 3339 with offset, "body": the fact's body}. The kind's
+    definition must name this node's party as the one that vouches for it. Queued in the
+    outbox, in order; `accord node deliver` (or `accord serve`) sends it."""
+    from accord.model.time import iso, parse_instant
+
+    try:
+        doc = json.loads(fact_file.read_bytes())
+    except FileNotFoundError:
+        raise InvalidInput(f"FACT_FILE: {fact_file} does not exist") from None
+    except (OSError, ValueError):
+        raise InvalidInput(f"FACT_FILE: {fact_file} is not a JSON file") from None
+    if not isinstance(doc, dict) or set(doc) != {"kind", "instant", "body"}:
+        raise InvalidInput(f"{fact_file}: the fact is an object of kind, instant and body only")
+    if not isinstance(doc["kind"], str) or not isinstance(doc["instant"], str):
+        raise InvalidInput(f"{fact_file}: kind and instant are strings")
+    instant = parse_instant(doc["instant"], f"{fact_file}: instant")
+    try:
+        fact = _wire().enqueue(peer, doc["kind"], doc["body"], instant)
+    except InvalidInput as error:
+        raise InvalidInput(f"{fact_file}: {error.message}") from None
+    if as_json:
+        emit_json(
+            {
+                "done": True,
+                "summary": f"queued {fact.kind} fact {fact.fact_id} for {peer}",
+                "fact": {
+                    "id": fact.fact_id,
+                    "kind": fact.kind,
+                    "party": fact.party,
+                    "instant": iso(fact.instant),
+                    "peer": peer,
+                },
+            }
+        )
+        return
+    console.print(f"queued {fact.kind} fact {fact.fact_id} ({fact.party}) for {peer}")
+
+
+@node.command("deliver")
+@click.option("--peer", "only", default=None, help="Deliver to this pinned peer only.")
+@click.option(
+    "--attempts",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Failed attempts in a row, per peer, before giving up (with backoff between).",
+)
+@click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 120),
+    help="Seconds each message waits for its receipt.",
+)
+@json_option
+def deliver(only: str | None, attempts: int, timeout: float, as_json: bool) -> None:
+    """Send the outbox to the pinned peers over mutual TLS, in order, until nothing waits: each
+    message is done only on the peer's signed receipt. A peer that fails is tried again after
+    0.2 s, 0.4 s, ... (at most 10 s), at most --attempts times in a row. Exit 0 when nothing
+    waits, 3 when some peer still has facts waiting (they stay queued)."""
+    import time
+
+    from accord.errors import PeerUnavailable
+    from accord.service.courier import Courier
+
+    wire = _wire(timeout)
+    peers = [p.party for p in wire.node.peers()]
+    if only is not None:
+        wire.node.peer(only)  # UnknownPeer, exit 2
+        peers = [only]
+    courier = Courier(wire.deliverer, lambda: peers, time.monotonic)
+    states = courier.deliver_all(attempts, time.sleep)
+    forms = [
+        {
+            "peer": s.peer,
+            "messages": s.messages,
+            "facts": s.facts,
+            "waiting": s.waiting,
+            "last_error": s.last_error,
+        }
+        for s in states
+    ]
+    stuck = [s for s in states if s.waiting > 0]
+    if as_json:
+        emit_json({"done": not stuck, "peers": forms})
+    else:
+        for s in states:
+            tail = f"; {s.waiting} waiting ({s.last_error})" if s.waiting else ""
+            console.print(f"{s.peer}: delivered {s.facts} facts in {s.messages} messages{tail}")
+    if stuck:
+        raise PeerUnavailable(
+            "facts still wait for " + ", ".join(s.peer for s in stuck) + " (they stay queued)"
+        )

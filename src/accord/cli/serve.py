@@ -30,7 +30,11 @@ from accord.errors import InvalidInput
 from accord.model.time import parse_instant
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from accord.service import Exchange
+    from accord.service.node import Node
+    from accord.service.node_settings import NodeSettings
 
 
 def with_console(taxii: Any, credentials: Any) -> Any:
@@ -105,6 +109,13 @@ def with_console(taxii: Any, credentials: Any) -> Any:
     help="Seconds between a feed subscriber's looks at the store when nothing woke it"
     " (it catches acts of processes that publish no wake-up).",
 )
+@click.option(
+    "--node-batch",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="On a node: facts per message the background deliverer sends a peer.",
+)
 def serve(
     host: str,
     port: int,
@@ -114,8 +125,12 @@ def serve(
     lock_timeout: float,
     nats_url: str | None,
     feed_poll: float,
+    node_batch: int,
 ) -> None:
-    """Serve TAXII 2.1 (one API root per party at /taxii2/PARTY/) and the admin API."""
+    """Serve TAXII 2.1 (one API root per party at /taxii2/PARTY/) and the admin API. On a node
+    store (`accord node init`), also the node-to-node endpoint on the node's URL (mutual TLS,
+    pinned peers only: messages are checked and answered with signed receipts) and a
+    background deliverer sending the outbox to the pinned peers."""
     # imported here: the web stack costs half a second, and only this command needs it
     import uvicorn
 
@@ -147,7 +162,7 @@ def serve(
         f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/"
         f" (admin API: /openapi.json{console}){when}{many}"
     )
-    _start_node_endpoint(worker.exchange())  # its own exchange: it serves from its own threads
+    _start_node_endpoint(worker.exchange(), worker.exchange, node_batch)  # own: in threads
     api = worker.api()
     if workers == 1:  # with the header deadline, idle timeout and header size limit
         credentials = Credentials(exchange, cache_limit=api.token_cache)
@@ -168,26 +183,55 @@ def serve(
     )
 
 
-def _start_node_endpoint(exchange: Exchange) -> None:
-    """On a node store, the node-to-node endpoint in a daemon thread (nothing otherwise)."""
-    from accord.api.node_server import no_protocol, node_endpoint
+def _start_node_endpoint(
+    exchange: Exchange, courier_exchange: Callable[[], Exchange], batch: int
+) -> None:
+    """On a node store, the node-to-node endpoint (the message protocol's receiver) and the
+    background deliverer of its outbox, each in a daemon thread (nothing otherwise)."""
+    from accord.api.node_server import node_endpoint
     from accord.service import system_clock
     from accord.service.node import Node
+    from accord.service.node_settings import NodeSettings
+    from accord.service.node_wire import Wire
 
     node = Node(exchange, clock=system_clock)  # contacts on the real clock, even under --at
     if not node.is_node():
         exchange.store.close()
         return
     url = node.url()
+    wire = Wire(node, NodeSettings(batch=batch))
     try:
-        server = node_endpoint(node, no_protocol)
+        server = node_endpoint(node, wire.handle)
     except OSError:
         raise InvalidInput(
             f"node URL {url}: cannot listen on its host and port (in use, or not this host)"
         ) from None
     server.start()
+    _start_courier(Node(courier_exchange(), clock=system_clock), NodeSettings(batch=batch))
     pinned = ", ".join(sorted(server.peers.values())) or "none yet"
-    click.echo(f"accord: node {node.party()} at {url} (mutual TLS; pinned peers: {pinned})")
+    click.echo(
+        f"accord: node {node.party()} at {url} (mutual TLS; pinned peers: {pinned};"
+        f" delivering its outbox every {COURIER_INTERVAL:g} s)"
+    )
+
+
+COURIER_INTERVAL = 0.2  # seconds between the background deliverer's rounds
+
+
+def _start_courier(node: Node, settings: NodeSettings) -> None:
+    """The background deliverer: its own exchange, its own thread, until the process ends."""
+    import threading
+    import time
+
+    from accord.service.courier import Courier
+    from accord.service.node_wire import Wire
+
+    wire = Wire(node, settings)
+    courier = Courier(wire.deliverer, lambda: [p.party for p in node.peers()], time.monotonic)
+    stop = threading.Event()
+    threading.Thread(
+        target=courier.run, args=(stop, COURIER_INTERVAL), name="accord-courier", daemon=True
+    ).start()
 
 
 def _nats_url(url: str | None) -> str | None:

@@ -206,6 +206,19 @@ class Node:
                 row.party, row.certificate, row.sealed_key, self.exchange.vault.master
             )
 
+    def own_keys(self) -> PartyKeys:
+        """The newest key set of the node's party (it signs messages, facts and receipts)."""
+        with self.exchange.store.transaction(write=False) as tx:
+            party = self._identity_row(tx).party
+            return self.exchange.vault.keyring(tx, tx.revision()).current(party)
+
+    def log_verifier(self) -> str:
+        """The note verifier key of the node's log (its checkpoints)."""
+        from accord.service import auditor  # noqa: PLC0415
+
+        with self.exchange.store.transaction(write=False) as tx:
+            return auditor.exchange_verifier_key(tx)
+
     def card(self) -> NodeCard:
         """The node's public card, signed by its party's newest key set."""
         from accord.service import auditor  # noqa: PLC0415
