@@ -240,9 +240,28 @@ def test_an_admin_token_sees_every_agreement_and_the_record(exchange: Exchange) 
     bad = web.get(f"{CONSOLE}/record/proof?entry=%D9%A3")  # an Arabic-Indic three
     assert bad.status_code == 400 and "entry: " in bad.text
     assert web.get(f"{CONSOLE}/record/proof?entry=99999").status_code == 400  # past the log
-    user = issue(exchange, "kor-analyst")  # the same user without admin: no record
+    user = issue(exchange, "kor-analyst")  # the same user without admin: KOR's view of it
     other = client(exchange)
     assert sign_in(other, "kor-analyst", user) == 303
-    assert other.get(f"{CONSOLE}/record").status_code == 404
+    assert "The record for KOR" in other.get(f"{CONSOLE}/record").text
+    assert other.get(f"{CONSOLE}/api/record/verify").status_code == 404
     mine = other.get(f"{CONSOLE}/api/network?at=2019-11-23T00:00:00%2B09:00").json()
     assert {a["id"] for a in mine["agreements"]} == set(exchange.snapshot().agreements_of["KOR"])
+
+
+def test_a_partys_record_view_hides_other_entries_like_missing_ones(exchange: Exchange) -> None:
+    token = issue(exchange, "jpn-analyst")
+    web = client(exchange)
+    assert sign_in(web, "jpn-analyst", token) == 303
+    page = web.get(f"{CONSOLE}/record")
+    assert page.status_code == 200 and "The record for JPN" in page.text
+    shown = {int(n) for n in re.findall(r'<tr data-seq="(\d+)">', page.text)}
+    assert 5 in shown and 4 not in shown  # JPN's party entry, not KOR's
+    missing = web.get(f"{CONSOLE}/record/proof?entry=99999")
+    hidden = web.get(f"{CONSOLE}/record/proof?entry=4")
+    assert missing.status_code == 404
+    assert (hidden.status_code, hidden.content) == (missing.status_code, missing.content)
+    assert web.get(f"{CONSOLE}/record/proof?entry=5").status_code == 200
+    for bad, field in (("entry=-1", "entry"), ("entry=x", "entry"), ("page=0", "page")):
+        answer = web.get(f"{CONSOLE}/record{'/proof' if field == 'entry' else ''}?{bad}")
+        assert answer.status_code == 400 and f"{field}: " in answer.text
