@@ -63,7 +63,7 @@ def _routes(console: Console) -> list[BaseRoute]:
 
 def _missing(console: Console) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
-        return console.not_found(request, console.session(request))
+        return console.not_found(request, await console.session(request))
 
     return run
 
