@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from accord.model.console import EdgeState
+from accord.model.time import Duration
 from accord.service import Exchange, MasterKey
 from accord.service.console_sessions import ConsoleSessions, StoredSessions
 from accord.service.credentials import Credentials, Principal
@@ -323,3 +324,15 @@ def test_the_console_signs_in_and_out_with_sessions_in_the_store(exchange: Excha
     signed_out = web.post(f"{CONSOLE}/signout", data={"csrf": csrf(web)})
     assert signed_out.status_code == 303
     assert other.get(f"{CONSOLE}/items?at={LATER}").status_code == 303  # to sign in
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_revoking_the_token_ends_its_console_session(exchange: Exchange, shared: bool) -> None:
+    credentials = Credentials(exchange)
+    issued = credentials.issue("jpn-analyst", Duration.parse("P1D", "expires"))
+    web = client(exchange, shared_sessions=shared)
+    assert sign_in(web, "jpn-analyst", issued.token) == 303
+    assert web.get(f"{CONSOLE}/items?at={LATER}").status_code == 200
+    credentials.revoke(issued.token_id)
+    assert web.get(f"{CONSOLE}/items?at={LATER}").status_code == 303  # to sign in
+    assert web.get(f"{CONSOLE}/api/feed").status_code == 401

@@ -80,10 +80,18 @@ class Console:
         return await anyio.to_thread.run_sync(locked)
 
     async def session(self, request: Request) -> ConsoleSession | None:
-        """The request's live session (looked up off the event loop: it may be in the store)."""
-        return await anyio.to_thread.run_sync(
-            self.sessions.get, request.cookies.get(SESSION_COOKIE)
-        )
+        """The request's live session, looked up off the event loop (it may be in the store):
+        a session whose token was revoked or has expired since is closed."""
+        cookie = request.cookies.get(SESSION_COOKIE)
+        return await anyio.to_thread.run_sync(self._live_session, cookie)
+
+    def _live_session(self, session_id: str | None) -> ConsoleSession | None:
+        session = self.sessions.get(session_id)
+        if session is not None and not self.credentials.live(session.principal):
+            self.sessions.close(session_id)
+            log.info("console session of %s ended with its token", session.principal.user)
+            return None
+        return session
 
     def page(
         self,
