@@ -26,6 +26,7 @@ import pytest
 import requests
 
 from accord.service import Exchange, MasterKey
+from accord.service.journal import decode_entry
 from accord.service.scenarios import apply_scenario
 from tests.stores import BUILTIN, clone, execute, query
 from tests.test_taxii_support import free_port, issue
@@ -454,10 +455,68 @@ def test_an_item_the_user_cannot_read_answers_exactly_like_a_missing_one(
 def test_admin_views_are_hidden_from_a_user_like_a_missing_page(page: Any, world: World) -> None:
     sign_in(page, world.base, "jpn-analyst", world.jpn)
     api = page.context.request
-    record = api.get(f"{world.base}/console/record")
-    missing = api.get(f"{world.base}/console/nothing-here")
-    assert (record.status, record.body()) == (missing.status, missing.body())
-    assert page.query_selector("nav a[href='/console/record']") is None
+    missing = api.get(f"{world.base}/console/api/nothing-here")
+    status = api.get(f"{world.base}/console/api/record/verify")
+    assert (status.status, status.body()) == (missing.status, missing.body())
+    csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
+    started = api.post(f"{world.base}/console/api/record/verify", headers={"X-CSRF-Token": csrf})
+    posted = api.post(f"{world.base}/console/api/nothing-here", headers={"X-CSRF-Token": csrf})
+    assert (started.status, started.body()) == (posted.status, posted.body())
+    page.goto(f"{world.base}/console/record")
+    assert page.query_selector("#verify") is None  # the party's view: no verify button
+
+
+def _entries(db: Path) -> list[dict[str, Any]]:
+    rows = query(db, "select seq, leaf from audit_entries order by seq")
+    return [decode_entry(bytes(leaf), seq) for seq, leaf in rows]
+
+
+def _seq(db: Path, kind: str, **subject: object) -> int:
+    (found,) = [
+        e["seq"]
+        for e in _entries(db)
+        if e["kind"] == kind and all(e["subject"].get(k) == v for k, v in subject.items())
+    ]
+    return int(found)
+
+
+def test_a_party_sees_its_own_entries_of_the_record_and_not_another_partys(
+    page: Any, world: World
+) -> None:
+    ours = _seq(world.db, "release", item="kor-kn25-0824", to="JPN")  # KOR → JPN
+    kor_item = _seq(world.db, "item", item="kor-top-eve")  # a KOR item never given to JPN
+    released = world.cli(  # a KOR → USA release, after the world's last act
+        "release", "kor-kn25-1128", "--from", "KOR", "--to", "USA", "--at", "2024-01-01T00:00:00Z"
+    )
+    assert released.returncode == 0, released.stdout + released.stderr
+    kor_to_usa = _seq(world.db, "release", item="kor-kn25-1128", to="USA")
+    sign_in(page, world.base, "jpn-analyst", world.jpn)
+    page.click("nav a[href='/console/record']")
+    page.wait_for_url("**/console/record")
+    shown = {
+        int(str(r.get_attribute("data-seq")))
+        for r in page.query_selector_all("#entries tr[data-seq]")
+    }
+    assert ours in shown
+    assert kor_item not in shown and kor_to_usa not in shown
+    assert int(str(page.get_attribute("#party-count", "data-count"))) == len(shown)
+    size = int(str(page.get_attribute("#size", "data-size")))
+    assert size == len(_entries(world.db))  # the log's size is public to every party
+    shot(page, "record-party")
+    page.click(f"#entries a[href='/console/record/proof?entry={ours}']")
+    page.wait_for_url(f"**/record/proof?entry={ours}")
+    text = page.inner_text("main")
+    proved = json.loads(world.cli("audit", "prove", str(ours)).stdout)
+    assert proved["leaf_hash"] in text and proved["root"] in text
+    assert "kor-kn25-0824" in text
+    api = page.context.request
+    missing = api.get(f"{world.base}/console/record/proof?entry={size + 1000}")
+    assert missing.status == 404
+    for hidden in (kor_item, kor_to_usa):
+        answer = api.get(f"{world.base}/console/record/proof?entry={hidden}")
+        assert (answer.status, answer.body()) == (missing.status, missing.body())
+        for name in ("content-type", "content-length"):
+            assert answer.headers[name] == missing.headers[name]
 
 
 # --- the record -----------------------------------------------------------------------------------
@@ -530,6 +589,8 @@ def test_the_main_views_pass_axe_core(page: Any, world: World) -> None:
         f"/console/agreements/rok-japan-gsomia?at={MIDNIGHT.replace('+', '%2B')}",
         f"/console/agreements/rok-japan-gsomia/impact?at={MIDNIGHT.replace('+', '%2B')}",
         "/console/feed",
+        "/console/record",
+        "/console/record/proof?entry=5",
     ]
     for view in views:
         page.goto(world.base + view)

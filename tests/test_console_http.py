@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from accord.model.console import EdgeState
+from accord.model.time import Duration
 from accord.service import Exchange, MasterKey
-from accord.service.console_sessions import ConsoleSessions
+from accord.service.console_sessions import ConsoleSessions, StoredSessions
 from accord.service.credentials import Credentials, Principal
 from accord.web.app import STATIC, console_app
 from accord.web.context import ConsoleSettings
+from tests import stores
 from tests.test_taxii_support import TestClient, issue
 
 CONSOLE = "http://testserver/console"
@@ -240,9 +242,97 @@ def test_an_admin_token_sees_every_agreement_and_the_record(exchange: Exchange) 
     bad = web.get(f"{CONSOLE}/record/proof?entry=%D9%A3")  # an Arabic-Indic three
     assert bad.status_code == 400 and "entry: " in bad.text
     assert web.get(f"{CONSOLE}/record/proof?entry=99999").status_code == 400  # past the log
-    user = issue(exchange, "kor-analyst")  # the same user without admin: no record
+    user = issue(exchange, "kor-analyst")  # the same user without admin: KOR's view of it
     other = client(exchange)
     assert sign_in(other, "kor-analyst", user) == 303
-    assert other.get(f"{CONSOLE}/record").status_code == 404
+    assert "The record for KOR" in other.get(f"{CONSOLE}/record").text
+    assert other.get(f"{CONSOLE}/api/record/verify").status_code == 404
     mine = other.get(f"{CONSOLE}/api/network?at=2019-11-23T00:00:00%2B09:00").json()
     assert {a["id"] for a in mine["agreements"]} == set(exchange.snapshot().agreements_of["KOR"])
+
+
+def test_a_partys_record_view_hides_other_entries_like_missing_ones(exchange: Exchange) -> None:
+    token = issue(exchange, "jpn-analyst")
+    web = client(exchange)
+    assert sign_in(web, "jpn-analyst", token) == 303
+    page = web.get(f"{CONSOLE}/record")
+    assert page.status_code == 200 and "The record for JPN" in page.text
+    shown = {int(n) for n in re.findall(r'<tr data-seq="(\d+)">', page.text)}
+    assert 5 in shown and 4 not in shown  # JPN's party entry, not KOR's
+    missing = web.get(f"{CONSOLE}/record/proof?entry=99999")
+    hidden = web.get(f"{CONSOLE}/record/proof?entry=4")
+    assert missing.status_code == 404
+    assert (hidden.status_code, hidden.content) == (missing.status_code, missing.content)
+    assert web.get(f"{CONSOLE}/record/proof?entry=5").status_code == 200
+    for bad, field in (("entry=-1", "entry"), ("entry=x", "entry"), ("page=0", "page")):
+        answer = web.get(f"{CONSOLE}/record{'/proof' if field == 'entry' else ''}?{bad}")
+        assert answer.status_code == 400 and f"{field}: " in answer.text
+
+
+def _stored(exchange: Exchange, clock: Clock, limit: int = 10_000) -> StoredSessions:
+    return StoredSessions(Credentials(exchange), timedelta(hours=1), limit, clock)
+
+
+def test_stored_sessions_are_shared_by_every_process_on_the_store(
+    db: Path, master: MasterKey
+) -> None:
+    """Two exchanges opened on one store stand for two worker processes."""
+    first = Exchange.open(f"sqlite:///{db}", master=lambda: master)
+    second = Exchange.open(f"sqlite:///{db}", master=lambda: master)
+    try:
+        clock = Clock(datetime(2026, 1, 1, tzinfo=UTC))
+        a, b = _stored(first, clock), _stored(second, clock)
+        session_id, session = a.open(PRINCIPAL)
+        assert b.get(session_id) == session  # the same principal, CSRF token and expiry
+        assert b.get(session_id + "x") is None and b.get("") is None and b.get("x" * 500) is None
+        ((digest, user),) = stores.query(db, "select digest, user from console_sessions")
+        assert len(digest) == 32 and session_id.encode() not in digest and user == "jpn-analyst"
+        assert session.csrf not in str(stores.query(db, "select * from console_sessions"))
+        clock.now += timedelta(hours=1) - timedelta(microseconds=1)
+        assert a.get(session_id) == session
+        clock.now += timedelta(microseconds=1)
+        assert a.get(session_id) is None and b.get(session_id) is None  # ends exactly then
+        again, _ = b.open(PRINCIPAL)
+        assert len(a) == 1  # the expired one was forgotten when the next one opened
+        a.close(again)
+        assert b.get(again) is None and len(b) == 0
+    finally:
+        first.store.close()
+        second.store.close()
+
+
+def test_stored_sessions_stay_bounded_dropping_the_oldest(exchange: Exchange) -> None:
+    clock = Clock(datetime(2026, 1, 1, tzinfo=UTC))
+    sessions = _stored(exchange, clock, limit=2)
+    ids = []
+    for _ in range(3):
+        ids.append(sessions.open(PRINCIPAL)[0])
+        clock.now += timedelta(seconds=1)
+    assert sessions.get(ids[0]) is None
+    assert sessions.get(ids[1]) is not None and sessions.get(ids[2]) is not None
+    assert len(sessions) == 2
+
+
+def test_the_console_signs_in_and_out_with_sessions_in_the_store(exchange: Exchange) -> None:
+    token = issue(exchange, "jpn-analyst")
+    web = client(exchange, shared_sessions=True)
+    assert sign_in(web, "jpn-analyst", token) == 303
+    assert web.get(f"{CONSOLE}/items?at={LATER}").status_code == 200
+    other = client(exchange, shared_sessions=True)  # another process's console on the store
+    other.cookies.set("accord_console", web.cookies["accord_console"])
+    assert other.get(f"{CONSOLE}/items?at={LATER}").status_code == 200
+    signed_out = web.post(f"{CONSOLE}/signout", data={"csrf": csrf(web)})
+    assert signed_out.status_code == 303
+    assert other.get(f"{CONSOLE}/items?at={LATER}").status_code == 303  # to sign in
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_revoking_the_token_ends_its_console_session(exchange: Exchange, shared: bool) -> None:
+    credentials = Credentials(exchange)
+    issued = credentials.issue("jpn-analyst", Duration.parse("P1D", "expires"))
+    web = client(exchange, shared_sessions=shared)
+    assert sign_in(web, "jpn-analyst", issued.token) == 303
+    assert web.get(f"{CONSOLE}/items?at={LATER}").status_code == 200
+    credentials.revoke(issued.token_id)
+    assert web.get(f"{CONSOLE}/items?at={LATER}").status_code == 303  # to sign in
+    assert web.get(f"{CONSOLE}/api/feed").status_code == 401

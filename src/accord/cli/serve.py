@@ -5,7 +5,8 @@
 dated before the exchange's latest recorded act are refused, so a server frozen in the past is
 in effect read-only.
 
-The web console is served at ``/console/`` (one worker only: its sessions live in the process).
+The web console is served at ``/console/``. With one worker its sessions live in the process;
+with ``--workers N`` they are kept in the store, so every worker knows every session.
 
 On a node store (``accord node init``) it also serves the node-to-node endpoint, with mutual
 TLS, on the node URL's host and port (a second listener, in threads of the first process; the
@@ -37,9 +38,10 @@ if TYPE_CHECKING:
     from accord.service.node_settings import NodeSettings
 
 
-def with_console(taxii: Any, credentials: Any) -> Any:
+def with_console(taxii: Any, credentials: Any, *, shared_sessions: bool = False) -> Any:
     """The TAXII and admin app with the web console mounted at ``/console`` (one exchange, one
-    lock: the console and the API share the credentials and so the exchange's lock)."""
+    lock: the console and the API share the credentials and so the exchange's lock); with
+    ``shared_sessions`` the console keeps its sessions in the store (several workers)."""
     from collections.abc import AsyncIterator
     from contextlib import asynccontextmanager
 
@@ -48,6 +50,7 @@ def with_console(taxii: Any, credentials: Any) -> Any:
     from starlette.routing import Mount, Route
 
     from accord.web.app import console_app
+    from accord.web.context import ConsoleSettings
 
     async def to_console(request: Any) -> Any:
         return RedirectResponse("/console/", 308)
@@ -57,9 +60,27 @@ def with_console(taxii: Any, credentials: Any) -> Any:
         async with taxii.router.lifespan_context(taxii):  # the feed's NATS bridge, for one
             yield
 
-    console = console_app(credentials)
+    console = console_app(credentials, ConsoleSettings(shared_sessions=shared_sessions))
     routes = [Route("/console", to_console), Mount("/console", console), Mount("/", taxii)]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def worker_app() -> Any:
+    """The app factory of one of ``--workers N`` processes (``uvicorn --factory``): TAXII, the
+    admin API and the console, whose sessions are in the store that every worker shares."""
+
+    from accord.api.app import WORKER_SETTINGS, WorkerSettings, create_app
+    from accord.service.credentials import Credentials
+
+    text = os.environ.get(WORKER_SETTINGS)
+    if text is None:
+        raise InvalidInput(f"${WORKER_SETTINGS} is not set (start workers with accord serve)")
+    worker = WorkerSettings.from_json(text)
+    api = worker.api()
+    exchange = worker.exchange()
+    credentials = Credentials(exchange, cache_limit=api.token_cache)
+    taxii = create_app(api, exchange, credentials)
+    return with_console(taxii, credentials, shared_sessions=True)
 
 
 @click.command()
@@ -156,11 +177,10 @@ def serve(
     exchange = worker.exchange()  # opened here too: a bad store or key fails before listening
     when = f", clock frozen at {at_text}" if frozen is not None else ""
     many = f", {workers} workers" if workers > 1 else ""
-    console = ", console: /console/" if workers == 1 else ""
     many += f", feed wake-ups through NATS at {nats_url}" if nats_url else ""
     click.echo(
         f"accord: TAXII 2.1 at http://{host}:{port}/taxii2/"
-        f" (admin API: /openapi.json{console}){when}{many}"
+        f" (admin API: /openapi.json, console: /console/){when}{many}"
     )
     _start_node_endpoint(worker.exchange(), worker.exchange, node_batch)  # own: in threads
     api = worker.api()
@@ -172,7 +192,7 @@ def serve(
     exchange.store.close()
     os.environ[WORKER_SETTINGS] = worker.to_json()  # read by each worker's app factory
     uvicorn.run(  # workers are spawned from an import string: uvicorn's own h11 protocol
-        "accord.api.app:worker_app",
+        "accord.cli.serve:worker_app",
         factory=True,
         workers=workers,
         host=host,

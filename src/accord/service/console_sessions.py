@@ -4,12 +4,14 @@ A session id is 32 random bytes (base64url) given to the browser once, in its co
 keeps only the SHA-256 of it, so a copy of the table (a memory dump, a log) signs nobody in.
 Each session carries its principal (who the token spoke for), its CSRF token and its expiry on
 the real clock; an expired session is forgotten when it is next asked for. At most ``limit``
-sessions are held (the oldest is dropped first). Sessions live in this process: a restart signs
-everyone out.
+sessions are held (the oldest is dropped first). ``ConsoleSessions`` keeps them in this process
+(a restart signs everyone out); ``StoredSessions`` keeps them in the store, so that every process
+serving one store (``accord serve --workers N``) knows every session.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -18,12 +20,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from accord.model.time import require_aware
-from accord.service.credentials import Principal
+from accord.service.credentials import Credentials, Principal
 from accord.service.exchange import system_clock
+from accord.store import credentials as store
 
 SESSION_BYTES = 32
+CSRF_SECRET = "console-csrf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +99,75 @@ class ConsoleSessions:
     def __len__(self) -> int:
         with self._lock:
             return len(self._sessions)
+
+
+class Sessions(Protocol):
+    """What the console asks of its sessions, wherever they are kept."""
+
+    def open(self, principal: Principal) -> tuple[str, ConsoleSession]: ...
+
+    def get(self, session_id: str | None) -> ConsoleSession | None: ...
+
+    def close(self, session_id: str | None) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+class StoredSessions:
+    """Console sessions kept in the store (``console_sessions``: the SHA-256 of each id, the
+    principal, the expiry), shared by every process on it. The CSRF token is not stored: it is
+    the HMAC-SHA256 of the session id under a server secret kept in the store, so every process
+    derives the same one and a copy of the table yields none."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        ttl: timedelta = timedelta(hours=8),
+        limit: int = 10_000,
+        clock: Callable[[], datetime] = system_clock,
+    ) -> None:
+        if ttl <= timedelta(0) or limit < 1:
+            raise ValueError("ttl and limit must be positive")
+        self.store = credentials.exchange.store
+        self.ttl = ttl
+        self.limit = limit
+        self.clock = clock
+        self._csrf_key = credentials.secret(CSRF_SECRET)  # now: never on a request
+
+    def now(self) -> datetime:
+        return require_aware(self.clock(), "clock")
+
+    def _csrf(self, session_id: str) -> str:
+        mac = hmac.new(self._csrf_key, session_id.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    def open(self, principal: Principal) -> tuple[str, ConsoleSession]:
+        session_id = secrets.token_urlsafe(SESSION_BYTES)
+        now = self.now()
+        p = principal
+        row = store.SessionRow(
+            _digest(session_id), p.user, p.party, p.token_id, p.admin, now + self.ttl
+        )
+        with self.store.transaction() as tx:
+            store.add_session(tx, row, now, self.limit)
+        return session_id, ConsoleSession(principal, self._csrf(session_id), row.expires_at)
+
+    def get(self, session_id: str | None) -> ConsoleSession | None:
+        """The live session of ``session_id``, or None (unknown, expired or signed out)."""
+        if not session_id or len(session_id) > 128:
+            return None
+        with self.store.transaction() as tx:
+            row = store.session(tx, _digest(session_id))
+        if row is None or self.now() >= row.expires_at:
+            return None
+        principal = Principal(row.user, row.party, row.token_id, row.admin)
+        return ConsoleSession(principal, self._csrf(session_id), row.expires_at)
+
+    def close(self, session_id: str | None) -> None:
+        if session_id:
+            with self.store.transaction() as tx:
+                store.delete_session(tx, _digest(session_id))
+
+    def __len__(self) -> int:
+        with self.store.transaction() as tx:
+            return store.session_count(tx)

@@ -287,6 +287,26 @@ class Credentials:
             raise Unauthenticated("invalid credentials")
         return Principal(user.id, user.party, row.id, row.admin)
 
+    def live(self, principal: Principal) -> bool:
+        """Whether the token ``principal`` signed in with still holds now: its row's MAC holds,
+        it is not revoked and not expired (a console session ends with its token). Reads the
+        store without the exchange's lock, so a long verification does not hold it up."""
+        if self._mac_key is None:
+            with self.exchange_lock, self.exchange.session(write=False) as s:
+                self._key(s)
+        assert self._mac_key is not None
+        with self.exchange.store.transaction() as tx:
+            row = store.token(tx, principal.token_id)
+        now = self.now()
+        return (
+            row is not None
+            and row.mac is not None
+            and hmac.compare_digest(row.mac, row_mac(self._mac_key, row))
+            and row.user == principal.user
+            and row.revoked_at is None
+            and (row.expires_at is None or now < row.expires_at)
+        )
+
     def _read(self, token_id: str) -> store.TokenRow | None:
         """The row a presented token id names, if it is one a token could have."""
         if not (token_id and len(token_id) <= 64 and token_id.isascii()):

@@ -14,10 +14,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    Boolean,
     Column,
+    Index,
     LargeBinary,
     String,
     Table,
+    delete,
+    func,
     insert,
     select,
     update,
@@ -26,7 +30,7 @@ from sqlalchemy import (
 from accord.store import feed as _feed  # noqa: F401  (registers its table)
 from accord.store import taxii as _taxii  # noqa: F401  (registers its tables)
 from accord.store.images import Change, image
-from accord.store.schema import api_tokens, metadata
+from accord.store.schema import Instant, api_tokens, metadata
 
 if TYPE_CHECKING:  # accord.store.sql imports this module to register its tables
     from accord.store.sql import StoreTx
@@ -116,3 +120,67 @@ def secret(tx: StoreTx, name: str) -> bytes | None:
 def add_secret(tx: StoreTx, name: str, value: bytes) -> None:
     """Store a secret (the transaction fails if another process stored one first)."""
     tx.conn.execute(insert(server_secrets).values(name=name, value=value))
+
+
+# The web console's sessions when several processes serve one store: the SHA-256 of each session
+# id (never the id), who it speaks for and its expiry. Bookkeeping, not audited: a session is no
+# act, and a removed row only signs someone out.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("digest", LargeBinary, primary_key=True),
+    Column("user", String(200), nullable=False),
+    Column("party", String(32), nullable=False),
+    Column("token_id", String(64), nullable=False),
+    Column("admin", Boolean, nullable=False),
+    Column("expires_at", Instant, nullable=False),
+    Index("console_sessions_expiry", "expires_at"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    digest: bytes
+    user: str
+    party: str
+    token_id: str
+    admin: bool
+    expires_at: datetime
+
+
+def add_session(tx: StoreTx, row: SessionRow, now: datetime, limit: int) -> None:
+    """Keep a session, first forgetting the expired ones and, past ``limit``, the oldest."""
+    c = console_sessions.c
+    tx.conn.execute(delete(console_sessions).where(c.expires_at <= now))
+    held = int(tx.conn.execute(select(func.count()).select_from(console_sessions)).scalar_one())
+    if held >= limit:
+        oldest = select(c.digest).order_by(c.expires_at, c.digest).limit(held - limit + 1)
+        tx.conn.execute(delete(console_sessions).where(c.digest.in_(oldest.scalar_subquery())))
+    tx.conn.execute(
+        insert(console_sessions).values(
+            digest=row.digest,
+            user=row.user,
+            party=row.party,
+            token_id=row.token_id,
+            admin=row.admin,
+            expires_at=row.expires_at,
+        )
+    )
+
+
+def session(tx: StoreTx, digest: bytes) -> SessionRow | None:
+    r = tx.conn.execute(
+        select(console_sessions).where(console_sessions.c.digest == digest)
+    ).one_or_none()
+    if r is None:
+        return None
+    return SessionRow(bytes(r.digest), r.user, r.party, r.token_id, bool(r.admin), r.expires_at)
+
+
+def delete_session(tx: StoreTx, digest: bytes) -> None:
+    tx.conn.execute(delete(console_sessions).where(console_sessions.c.digest == digest))
+
+
+def session_count(tx: StoreTx) -> int:
+    query = select(func.count()).select_from(console_sessions)
+    return int(tx.conn.execute(query).scalar_one())

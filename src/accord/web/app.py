@@ -43,8 +43,8 @@ def _routes(console: Console) -> list[BaseRoute]:
         ("/items/{item}/read", pages.read_item, ["POST"]),
         ("/feed", pages.feed_page, ["GET"]),
         ("/decide", pages.decide, ["GET"]),
-        ("/record", admin_only(data.record_page), ["GET"]),
-        ("/record/proof", admin_only(data.proof), ["GET"]),
+        ("/record", data.record_page, ["GET"]),
+        ("/record/proof", data.proof, ["GET"]),
         ("/api/network", data.network, ["GET"]),
         ("/api/feed", data.feed, ["GET"]),
         ("/api/record/verify", admin_only(data.verify_start), ["POST"]),
@@ -63,7 +63,7 @@ def _routes(console: Console) -> list[BaseRoute]:
 
 def _missing(console: Console) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
-        return console.not_found(request, console.session(request))
+        return console.not_found(request, await console.session(request))
 
     return run
 

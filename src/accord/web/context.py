@@ -17,7 +17,12 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from accord.errors import AccordError, InvalidInput
 from accord.model.time import iso, parse_instant
 from accord.service.console import ConsoleQueries
-from accord.service.console_sessions import ConsoleSession, ConsoleSessions
+from accord.service.console_sessions import (
+    ConsoleSession,
+    ConsoleSessions,
+    Sessions,
+    StoredSessions,
+)
 from accord.service.console_verify import Verifier
 from accord.service.credentials import Credentials
 from accord.service.throttle import FailureThrottle
@@ -31,14 +36,16 @@ NOT_FOUND_TEXT = "There is nothing here."
 
 @dataclass(frozen=True, slots=True)
 class ConsoleSettings:
-    """Sessions last ``session_ttl``; at most ``sign_in_failures`` failed sign-ins per client
-    address in ``sign_in_window`` seconds (then 429 until the window ends)."""
+    """Sessions last ``session_ttl``, at most ``sessions`` of them, in this process or (with
+    ``shared_sessions``) in the store; at most ``sign_in_failures`` failed sign-ins per client
+    address in ``sign_in_window`` seconds in each process (then 429 until the window ends)."""
 
     session_ttl: timedelta = timedelta(hours=8)
     sessions: int = 10_000
     sign_in_failures: int = 10
     sign_in_window: float = 60.0
     sign_in_clients: int = 10_000
+    shared_sessions: bool = False  # kept in the store, for several processes on one store
 
 
 class Console:
@@ -47,7 +54,11 @@ class Console:
         self.exchange = credentials.exchange
         self.settings = settings
         self.queries = ConsoleQueries(self.exchange)
-        self.sessions = ConsoleSessions(settings.session_ttl, settings.sessions)
+        self.sessions: Sessions = (
+            StoredSessions(credentials, settings.session_ttl, settings.sessions)
+            if settings.shared_sessions
+            else ConsoleSessions(settings.session_ttl, settings.sessions)
+        )
         self.throttle = FailureThrottle(
             settings.sign_in_failures, settings.sign_in_window, settings.sign_in_clients
         )
@@ -68,8 +79,19 @@ class Console:
 
         return await anyio.to_thread.run_sync(locked)
 
-    def session(self, request: Request) -> ConsoleSession | None:
-        return self.sessions.get(request.cookies.get(SESSION_COOKIE))
+    async def session(self, request: Request) -> ConsoleSession | None:
+        """The request's live session, looked up off the event loop (it may be in the store):
+        a session whose token was revoked or has expired since is closed."""
+        cookie = request.cookies.get(SESSION_COOKIE)
+        return await anyio.to_thread.run_sync(self._live_session, cookie)
+
+    def _live_session(self, session_id: str | None) -> ConsoleSession | None:
+        session = self.sessions.get(session_id)
+        if session is not None and not self.credentials.live(session.principal):
+            self.sessions.close(session_id)
+            log.info("console session of %s ended with its token", session.principal.user)
+            return None
+        return session
 
     def page(
         self,
@@ -122,7 +144,7 @@ def signed_in(console: Console, handler: Handler) -> Callable[[Request], Awaitab
     """A handler for signed-in users: others are sent to sign in (pages) or get 401 (data)."""
 
     async def run(request: Request) -> Response:
-        session = console.session(request)
+        session = await console.session(request)
         if session is None:
             if request.url.path.startswith("/console/api/"):
                 return JSONResponse({"error": "unauthenticated", "message": "sign in"}, 401)

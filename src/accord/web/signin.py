@@ -51,7 +51,7 @@ def _client(request: Request) -> str:
 
 
 async def sign_in_form(console: Console, request: Request) -> Response:
-    if console.session(request) is not None:
+    if await console.session(request) is not None:
         return RedirectResponse("/console/", 303)
     return _form_page(console, request, "", 200)
 
@@ -86,7 +86,7 @@ async def sign_in(console: Console, request: Request) -> Response:
         log.warning("console sign-in failed for user %r from %s", user[:64], address)
         return _form_page(console, request, SIGN_IN_FAILED, 401)
     console.throttle.forgive(address)
-    session_id, _ = console.sessions.open(principal)
+    session_id, _ = await anyio.to_thread.run_sync(console.sessions.open, principal)
     log.info("console sign-in: user %s (%s) from %s", principal.user, principal.party, address)
     answer = RedirectResponse("/console/", 303)
     ttl = int(console.settings.session_ttl.total_seconds())
@@ -100,13 +100,13 @@ async def _verify(console: Console, token: str, user: str) -> Principal:
 
 
 async def sign_out(console: Console, request: Request) -> Response:
-    session = console.session(request)
+    session = await console.session(request)
     fields = await form(request)
     if session is None:
         return RedirectResponse("/console/signin", 303)
     if not csrf_ok(session, request, fields):
         return console.page(request, "error.html", 403, session, message=CSRF_REFUSED)
-    console.sessions.close(request.cookies.get(SESSION_COOKIE))
+    await anyio.to_thread.run_sync(console.sessions.close, request.cookies.get(SESSION_COOKIE))
     answer = RedirectResponse("/console/signin", 303)
     clear_cookie(answer, request, SESSION_COOKIE)
     return answer
