@@ -395,6 +395,10 @@ class Exchange:
             assert own is not None
             self.vault.seal(s.tx, keyring, item, own)
             s.log("item", item.created, {"item": item.id, "originator": item.originator})
+            if s.world.standing_rules:
+                from accord.service.standing import route_new_item  # noqa: PLC0415
+
+                route_new_item(self, s, item.id, item.created)
 
     def same_payload(self, item: Item) -> bool:
         """Whether the item stored under ``item.id`` has ``item``'s title, content and STIX object
@@ -455,19 +459,7 @@ class Exchange:
             self.require_sound(s, *_release_subjects(request))
             decision = decide_release(s.facts, request, at)
             if decision.allowed:
-                keyring = self.vault.keyring(s.tx, s.revision)
-                sender = s.world.holding(request.item, request.from_party, at)
-                assert sender is not None  # policy allowed it: the sender holds a live copy
-                sender = current_marking(s.facts, sender).holding
-                data_key = self.vault.data_key(s.tx, keyring, sender)
-                agreement = decision.reasons[0].agreement
-                release = Release(
-                    at, request.item, request.from_party, request.to_party, request.via, agreement
-                )
-                for holding in decision.holdings:
-                    self.ledger.record(s.tx, keyring, s.world, FactKind.HOLDING, holding)
-                    self.vault.share(s.tx, keyring, data_key, holding)
-                self.ledger.record(s.tx, keyring, s.world, FactKind.RELEASE, release)
+                self.make_release(s, request, at, decision)
             subject = {
                 "item": request.item,
                 "from": request.from_party,
@@ -476,6 +468,25 @@ class Exchange:
             }
             s.log("release", at, subject, decision)
             return decision
+
+    def make_release(
+        self, s: Session, request: ReleaseRequest, at: datetime, decision: Decision
+    ) -> None:
+        """Record an allowed release: the new copies, each with the item's data key wrapped to
+        its holder's own key, and the release itself."""
+        keyring = self.vault.keyring(s.tx, s.revision)
+        sender = s.world.holding(request.item, request.from_party, at)
+        assert sender is not None  # policy allowed it: the sender holds a live copy
+        sender = current_marking(s.facts, sender).holding
+        data_key = self.vault.data_key(s.tx, keyring, sender)
+        agreement = decision.reasons[0].agreement
+        release = Release(
+            at, request.item, request.from_party, request.to_party, request.via, agreement
+        )
+        for holding in decision.holdings:
+            self.ledger.record(s.tx, keyring, s.world, FactKind.HOLDING, holding)
+            self.vault.share(s.tx, keyring, data_key, holding)
+        self.ledger.record(s.tx, keyring, s.world, FactKind.RELEASE, release)
 
     def consent(self, consent: Consent) -> Decision:
         """The originator's answer on onward release (R4)."""
