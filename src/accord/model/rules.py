@@ -129,5 +129,9 @@ class RuleRevoked:
     rule: str
     by: str
 
+    @property
+    def kind(self) -> str:
+        return "rule_revoked"
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "at", require_aware(self.at, f"revocation of {self.rule}: at"))

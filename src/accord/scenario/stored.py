@@ -27,6 +27,7 @@ from accord.model.investigation import (
     ReleaseHoldLifted,
 )
 from accord.model.matters import MatterState
+from accord.model.rules import RuleRevoked
 from accord.model.time import Duration
 from accord.model.world import ConsentRecord, World
 from accord.scenario.entry import Entry
@@ -86,6 +87,9 @@ def dry_run_world(stored: World) -> World:
         items=dict(stored.items),
         matters=dict(stored.matters),
         matter_states=list(stored.matter_states),
+        standing_rules=dict(stored.standing_rules),
+        standing_consents=dict(stored.standing_consents),
+        revoked=dict(stored.revoked),
     )
 
 
@@ -178,6 +182,8 @@ def recorded(stored: World, act: Act) -> bool:
         return act in stored.investigation_events.get((act.item, act.party), ())
     if isinstance(act, ReleaseHold | ReleaseHoldLifted):
         return act in stored.release_holds.get((act.by, act.holder), ())
+    if isinstance(act, RuleRevoked):
+        return stored.revoked.get(act.rule) == act.at
     return any(_same_event(act, e) for e in stored.agreement_events.get(act.agreement, ()))
 
 

@@ -28,6 +28,7 @@ from accord.model.item import Holding, Item
 from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
 from accord.model.requests import ReadRequest, ReleaseRequest
+from accord.model.rules import RuleRevoked
 from accord.model.taint import Subject, SubjectKind, holding_subject
 from accord.model.time import iso, require_aware
 from accord.model.user import User
@@ -63,7 +64,16 @@ if TYPE_CHECKING:
     from accord.service.vault import Vault
 
 ArticleAct = Reclassification | InvestigationEvent | HoldEvent
-Act = AgreementEvent | Release | Consent | Destruction | Compromise | MatterState | ArticleAct
+Act = (
+    AgreementEvent
+    | Release
+    | Consent
+    | Destruction
+    | Compromise
+    | MatterState
+    | ArticleAct
+    | RuleRevoked
+)
 ItemAct = TypeVar("ItemAct", Consent, Destruction, Compromise)
 # Told of every act as its log entry is made, inside the act's transaction, with the world
 # after the act: (transaction, facts, kind, instant, subject, decision). The live feed's recorder.
@@ -613,6 +623,10 @@ class Exchange:
             return self.record_investigation(act)
         if isinstance(act, ReleaseHold | ReleaseHoldLifted):
             return self.record_hold(act)
+        if isinstance(act, RuleRevoked):
+            from accord.service.standing import revoke  # noqa: PLC0415
+
+            return revoke(self, act)
         return self.record(act)
 
     @staticmethod
@@ -899,6 +913,8 @@ def logged_as(act: Act, world: World) -> tuple[str, dict[str, object]]:
         return act.kind, subject
     if isinstance(act, ReleaseHold | ReleaseHoldLifted):
         return act.kind, {"by": act.by, "holder": act.holder}
+    if isinstance(act, RuleRevoked):
+        return "rule-revoked", {"rule": act.rule, "by": act.by}
     return act.kind, {"agreement": act.agreement}
 
 

@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from accord.model.facts import FactKind
-from accord.model.rules import RouteOutcome, RuleRevoked, StandingConsent, StandingRule
-from accord.policy.reasons import Decision
+from accord.model.rules import Route, RouteOutcome, RuleRevoked, StandingConsent, StandingRule
+from accord.model.time import iso
+from accord.policy.reasons import Code, Decision, Reason
 from accord.policy.routing import RouteChoice, choose_route, matching_rules
 
 if TYPE_CHECKING:
@@ -63,13 +64,18 @@ def add_consent(exchange: Exchange, consent: StandingConsent) -> None:
         s.log("standing-consent", consent.window.start, {"rule": consent.id, "by": consent.by})
 
 
-def revoke(exchange: Exchange, revocation: RuleRevoked) -> None:
+def revoke(exchange: Exchange, revocation: RuleRevoked) -> Decision:
     """Revoke a standing rule or consent from ``revocation.at`` on; an unknown id, another
-    party's rule or a second revocation is refused and changes nothing."""
+    party's rule or a second revocation is refused (``InvalidInput``) and changes nothing."""
     with exchange.session(write=True) as s:
         s.world.check_order(revocation.at, f"revocation of {revocation.rule}")
         exchange.record_fact(s, FactKind.RULE_REVOCATION, revocation)
-        s.log("rule-revoked", revocation.at, {"rule": revocation.rule, "by": revocation.by})
+        message = f"{revocation.by} revoked {revocation.rule} from {iso(revocation.at)} on"
+        decision = Decision(True, (Reason(Code.EVENT_ALLOWED, message),))
+        s.log(
+            "rule-revoked", revocation.at, {"rule": revocation.rule, "by": revocation.by}, decision
+        )
+        return decision
 
 
 def route_new_item(exchange: Exchange, s: Session, item_id: str, at: datetime) -> None:
@@ -77,12 +83,38 @@ def route_new_item(exchange: Exchange, s: Session, item_id: str, at: datetime) -
     releases they allow, recipients in each rule's order, in the session's unit of work."""
     item = s.world.items[item_id]
     for rule in matching_rules(s.facts, item, at):
+        hubs: dict[str, str] = {}  # a hub that got its copy on an earlier recipient's route
         for recipient in rule.recipients:
+            if recipient in hubs:
+                _log_hub_copy(s, rule.id, item.id, item.originator, recipient, hubs[recipient], at)
+                continue
             choice = choose_route(s.facts, rule, item, recipient, at)
             chosen = choice.chosen
             if chosen is not None:
                 exchange.make_release(s, chosen.request, at, chosen.decision)
+                if chosen.request.via is not None:
+                    hubs[chosen.request.via] = recipient
             _log(s, choice, item.originator, at)
+
+
+def _log_hub_copy(
+    s: Session, rule: str, item: str, originator: str, hub: str, served: str, at: datetime
+) -> None:
+    """The hub got its copy directly from the originator, as the hub of ``served``'s route:
+    that copy is this recipient's, and it is not released again."""
+    message = f"{hub} received its copy from {originator} as the hub of the release to {served}"
+    reason = Reason(Code.RELEASE_ALLOWED, message)
+    subject = {
+        "rule": rule,
+        "item": item,
+        "recipient": hub,
+        "route": Route(None).label,
+        "from": originator,
+        "to": hub,
+        "via": None,
+        "explained": [f"{reason.code.value}: {message}"],
+    }
+    s.log(RULE_RELEASE, at, subject, Decision(True, (reason,)))
 
 
 def _log(s: Session, choice: RouteChoice, originator: str, at: datetime) -> None:
@@ -154,8 +186,6 @@ def standing(
     exchange: Exchange,
 ) -> tuple[list[StandingRule], list[StandingConsent], dict[str, str]]:
     """The standing rules and consents recorded, by id, and when each was revoked."""
-    from accord.model.time import iso  # noqa: PLC0415
-
     world = exchange.snapshot()
     rules = [world.standing_rules[r] for r in sorted(world.standing_rules)]
     consents = [world.standing_consents[c] for c in sorted(world.standing_consents)]
