@@ -313,7 +313,7 @@ def test_an_empty_window_is_refused() -> None:
     with pytest.raises(InvalidInput, match="not after"):
         Window(START, START)
     with pytest.raises(InvalidInput, match="no UTC offset"):
-        Window(datetime(2019, 1, 1))  # noqa: DTZ001
+        Window(datetime(2019, 1, 1))
 
 
 def test_revoking_an_unknown_rule_or_anothers_rule_or_twice_changes_nothing() -> None:
