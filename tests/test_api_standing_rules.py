@@ -9,10 +9,23 @@ from typing import Any
 import pytest
 
 from accord.api import ApiSettings, create_app
-from accord.service import Exchange
-from tests.test_taxii_support import LATER, Clock, TestClient, issue, scenario_exchange
+from accord.api.context import HOLDINGS, collection_id
+from accord.service import Exchange, standing
+from tests.test_taxii_support import (
+    LATER,
+    Clock,
+    TestClient,
+    bearer,
+    envelope,
+    indicator,
+    issue,
+    posting,
+    scenario_exchange,
+)
 
 SCENARIO = Path(__file__).parent / "scenarios" / "standing-rules-no-suspension.yaml"
+JPN = collection_id(HOLDINGS, "JPN")
+KOR = collection_id(HOLDINGS, "KOR")
 RULE = {
     "id": "kor-more",
     "originator": "KOR",
@@ -91,3 +104,24 @@ def test_revoking_an_unknown_rule_is_404_and_a_taken_id_is_409(
     r = api.post("/admin/standing-rules", headers=h, json={**RULE, "id": "usa-may-pass"})
     assert r.status_code == 409, r.text
     assert stored(exchange) == before
+
+
+def test_an_item_posted_over_taxii_is_routed_by_the_standing_rules(
+    admin: tuple[TestClient, Exchange, dict[str, str]],
+) -> None:
+    api, exchange, h = admin
+    assert api.post("/admin/standing-rules", headers=h, json=RULE).status_code == 201
+    kor, jpn = issue(exchange, "kor-analyst"), issue(exchange, "jpn-analyst")
+    obj = indicator(7)
+    r = api.post(
+        f"/taxii2/KOR/collections/{KOR}/objects/", headers=posting(kor), content=envelope(obj)
+    )
+    assert r.status_code == 202, r.text
+    # in 2024 in this world the GSOMIA is long terminated: the rule sends it through the US
+    (entry,) = [e for e in standing.routing_log(exchange, rule="kor-more")]
+    assert (entry.to, entry.route) == ("JPN", "via USA")
+    got = api.get(
+        f"/taxii2/JPN/collections/{JPN}/objects/?match[type]=indicator", headers=bearer(jpn)
+    )
+    assert got.status_code == 200, got.text
+    assert [o["id"] for o in got.json()["objects"]] == [obj["id"]]
