@@ -71,6 +71,24 @@ FIELDS: dict[str, tuple[tuple[str, Getter], ...]] = {
         ("states", lambda m: m.states),
         ("initial", lambda m: m.initial),
     ),
+    "standing rule": (
+        ("originator", lambda r: r.originator),
+        ("topics", lambda r: r.topics),
+        ("max_level", lambda r: r.max_level),
+        ("to", lambda r: r.recipients),
+        ("routes", lambda r: tuple(route.label for route in r.routes)),
+        ("from", lambda r: r.window.start),
+        ("until", lambda r: r.window.until),
+    ),
+    "standing consent": (
+        ("by", lambda c: c.by),
+        ("holder", lambda c: c.holder),
+        ("to", lambda c: c.recipients),
+        ("topics", lambda c: c.topics),
+        ("max_level", lambda c: c.max_level),
+        ("from", lambda c: c.window.start),
+        ("until", lambda c: c.window.until),
+    ),
 }
 
 

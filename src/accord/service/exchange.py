@@ -466,7 +466,7 @@ class Exchange:
         item's data key wrapped to the recipient's own key."""
         with self.session(write=True) as s:
             at = self._check_item_time(s.world, request.item, at, "release")
-            self.require_sound(s, *_release_subjects(request))
+            self.require_sound(s, *release_subjects(request))
             decision = decide_release(s.facts, request, at)
             if decision.allowed:
                 self.make_release(s, request, at, decision)
@@ -648,7 +648,7 @@ class Exchange:
 
     def check_release(self, request: ReleaseRequest, at: datetime) -> Decision:
         with self.session(write=False) as s:
-            self.require_sound(s, *_release_subjects(request))
+            self.require_sound(s, *release_subjects(request))
             return decide_release(s.facts, request, require_aware(at, "at"))
 
     def check_read(self, request: ReadRequest, at: datetime) -> Decision:
@@ -841,7 +841,7 @@ def _read_subjects(world: World, user_id: str, item_id: str) -> tuple[Subject, .
     return found
 
 
-def _release_subjects(request: ReleaseRequest) -> tuple[Subject, ...]:
+def release_subjects(request: ReleaseRequest) -> tuple[Subject, ...]:
     """What a release rests on: the item, the parties and their copies of it."""
     parties = [request.from_party, request.to_party] + ([request.via] if request.via else [])
     found: list[Subject] = [(SubjectKind.ITEM, request.item)]

@@ -19,7 +19,7 @@ from accord.model.time import iso
 from accord.policy.reasons import Code, Decision, Reason
 from accord.policy.routing import RouteChoice, choose_route, matching_rules
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the exchange imports this module lazily; see ``route_new_item``
     from accord.service.exchange import Exchange, Session
 
 RULE_RELEASE = "rule-release"
@@ -81,6 +81,8 @@ def revoke(exchange: Exchange, revocation: RuleRevoked) -> Decision:
 def route_new_item(exchange: Exchange, s: Session, item_id: str, at: datetime) -> None:
     """Evaluate every standing rule that matches the new item at its instant and make the
     releases they allow, recipients in each rule's order, in the session's unit of work."""
+    from accord.service.exchange import release_subjects  # noqa: PLC0415
+
     item = s.world.items[item_id]
     for rule in matching_rules(s.facts, item, at):
         hubs: dict[str, str] = {}  # a hub that got its copy on an earlier recipient's route
@@ -91,6 +93,8 @@ def route_new_item(exchange: Exchange, s: Session, item_id: str, at: datetime) -
             choice = choose_route(s.facts, rule, item, recipient, at)
             chosen = choice.chosen
             if chosen is not None:
+                # a release that rests on a fact that failed its check is refused, as by hand
+                exchange.require_sound(s, *release_subjects(chosen.request))
                 exchange.make_release(s, chosen.request, at, chosen.decision)
                 if chosen.request.via is not None:
                     hubs[chosen.request.via] = recipient
