@@ -30,6 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from accord.api import responses
+from accord.api.admin_rules import StandingAdmin
 from accord.api.context import Server
 from accord.api.errors import (
     ApiError,
@@ -691,6 +692,7 @@ def _offloaded(workers: Workers, handler: Callable[..., Any]) -> Callable[..., A
 
 def admin_router(server: Server) -> APIRouter:
     a = _Admin(server)
+    rules = StandingAdmin(server.exchange)
     router = APIRouter(prefix="/admin", dependencies=[Depends(a.admin)], responses=ERRORS)
     table: list[tuple[str, str, Any, Any, int, str]] = [
         ("GET", "/parties", a.parties, list[PartyOut], 200, "parties"),
@@ -733,6 +735,18 @@ def admin_router(server: Server) -> APIRouter:
         ("GET", "/users", a.users, list[UserOut], 200, "users"),
         ("POST", "/users", a.add_user, UserOut, 201, "users"),
         ("POST", "/consents", a.consent, DecisionOut, 200, "consents"),
+        ("GET", "/standing-rules", rules.listing, dict[str, Any], 200, "standing rules"),
+        ("POST", "/standing-rules", rules.add_rule, dict[str, Any], 201, "standing rules"),
+        ("POST", "/standing-consents", rules.add_consent, dict[str, Any], 201, "standing rules"),
+        (
+            "POST",
+            "/standing-rules/{rule_id}/revocation",
+            rules.revoke,
+            dict[str, Any],
+            200,
+            "standing rules",
+        ),
+        ("GET", "/standing-rules/log", rules.log, list[dict[str, Any]], 200, "standing rules"),
         ("GET", "/tokens", a.tokens, list[TokenOut], 200, "tokens"),
         ("POST", "/tokens", a.issue, IssuedOut, 201, "tokens"),
         ("DELETE", "/tokens/{token_id}", a.revoke, TokenOut, 200, "tokens"),

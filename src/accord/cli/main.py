@@ -19,6 +19,7 @@ from accord.cli import (
     matters,
     node,
     queries,
+    rules,
     scenarios,
     tokens,
 )
@@ -59,6 +60,7 @@ for command in (
     articles.marking,
     articles.investigation,
     articles.release_hold,
+    rules.rule,
     duties,
     queries.check,
     queries.read,
@@ -76,6 +78,7 @@ for command in (
     inventory.token,
 ):
     cli.add_command(command)
+acts.consent.add_command(rules.consent_standing)
 define.user.add_command(inventory.user_list)
 define.user.add_command(tokens.user_token)
 define.user.add_command(tokens.user_revoke)

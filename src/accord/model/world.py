@@ -27,6 +27,7 @@ from accord.model.investigation import HoldEvent, InvestigationEvent
 from accord.model.item import Holding, Item
 from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
+from accord.model.rules import RuleRevoked, StandingConsent, StandingRule
 from accord.model.taint import WHOLE_WORLD, Subject, describe
 from accord.model.time import iso
 from accord.model.user import User
@@ -61,6 +62,10 @@ class World:
         default_factory=dict
     )
     release_holds: dict[tuple[str, str], list[HoldEvent]] = field(default_factory=dict)
+    # standing rules and consents by id, and the instant each was revoked from
+    standing_rules: dict[str, StandingRule] = field(default_factory=dict)
+    standing_consents: dict[str, StandingConsent] = field(default_factory=dict)
+    revoked: dict[str, datetime] = field(default_factory=dict)
     article_facts: int = 0  # how many reclassifications and hold events there are
     latest: datetime | None = None
     revision: int = 0
@@ -121,6 +126,45 @@ class World:
                 break
             answer = record.granted
         return answer
+
+    def item_consent_at(
+        self, item_id: str, holder: str, recipient: str, at: datetime
+    ) -> bool | None:
+        """The originator's answer at ``at``: its answer on the item if it gave one, otherwise
+        True if a standing consent in force covers the item (topics and level), else None."""
+        answer = self.consent_at(item_id, holder, recipient, at)
+        if answer is not None or not self.standing_consents:
+            return answer
+        return True if self.standing_consent_for(item_id, holder, recipient, at) else None
+
+    def standing_consent_for(
+        self, item_id: str, holder: str, recipient: str, at: datetime
+    ) -> StandingConsent | None:
+        """The first standing consent (by id) letting ``holder`` pass the item to ``recipient``."""
+        item = self.items.get(item_id)
+        if item is None:
+            return None
+        for consent_id in sorted(self.standing_consents):
+            consent = self.standing_consents[consent_id]
+            if (
+                consent.by == item.originator
+                and consent.holder == holder
+                and recipient in consent.recipients
+                and item.topics <= consent.topics
+                and self.within_level(item.originator, item.level, consent.max_level)
+                and self.standing_at(consent_id, consent.window.covers(at), at)
+            ):
+                return consent
+        return None
+
+    def within_level(self, party: str, level: str, highest: str) -> bool:
+        scheme = self.parties[party]
+        return scheme.rank(level) <= scheme.rank(highest)
+
+    def standing_at(self, rule_id: str, in_window: bool, at: datetime) -> bool:
+        """A standing rule or consent applies at ``at``: in its window and not yet revoked."""
+        revoked = self.revoked.get(rule_id)
+        return in_window and (revoked is None or at < revoked)
 
     def agreements_between(self, a: str, b: str) -> tuple[str, ...]:
         """Agreements that have ever had both parties as members, hub-less ones first, then by
@@ -291,6 +335,49 @@ class World:
             key = (consent.item, consent.holder, recipient)
             self.consents.setdefault(key, []).append(ConsentRecord(consent.at, consent.granted))
         self._touch(consent.at)
+
+    def add_standing_rule(self, rule: StandingRule) -> None:
+        where = f"standing rule {rule.id}"
+        self._check_standing_id(rule.id, where)
+        self.party(rule.originator).rank(rule.max_level)
+        self._check_topics(rule.topics, f"{where}: topics")
+        for code in rule.recipients:
+            self.party(code)
+        for route in rule.routes:
+            if route.via is not None:
+                self.party(route.via)
+                if route.via == rule.originator:
+                    raise InvalidInput(f"{where}: route {route.label} goes through the originator")
+        self.standing_rules[rule.id] = rule
+        self._touch()
+
+    def add_standing_consent(self, consent: StandingConsent) -> None:
+        where = f"standing consent {consent.id}"
+        self._check_standing_id(consent.id, where)
+        self.party(consent.by).rank(consent.max_level)
+        self.party(consent.holder)
+        for code in sorted(consent.recipients):
+            self.party(code)
+        self._check_topics(consent.topics, f"{where}: topics")
+        self.standing_consents[consent.id] = consent
+        self._touch()
+
+    def add_rule_revocation(self, revocation: RuleRevoked) -> None:
+        rule = self.standing_rules.get(revocation.rule)
+        consent = self.standing_consents.get(revocation.rule)
+        owner = rule.originator if rule is not None else consent.by if consent else None
+        if owner is None:
+            raise UnknownReference(f"no standing rule or consent {revocation.rule!r}")
+        if owner != revocation.by:
+            raise InvalidInput(f"{revocation.rule} is {owner}'s: only {owner} may revoke it")
+        if revocation.rule in self.revoked:
+            raise InvalidInput(f"{revocation.rule} is already revoked")
+        self.revoked[revocation.rule] = revocation.at
+        self._touch(revocation.at)
+
+    def _check_standing_id(self, rule_id: str, where: str) -> None:
+        if rule_id in self.standing_rules or rule_id in self.standing_consents:
+            raise DuplicateId(f"{where}: the id {rule_id} is already a standing rule or consent")
 
     def add_destruction(self, destruction: Destruction) -> None:
         copies = self.holdings.get((destruction.item, destruction.party), [])

@@ -171,7 +171,10 @@ def _caveat_and_consent(
         reasons.append(
             Reason(NOT_RELEASABLE_TO, f"{originator} has not made {item.id} releasable to {to}")
         )
-    if originator not in (holder, to) and world.consent_at(item.id, holder, to, at) is not True:
+    if (
+        originator not in (holder, to)
+        and world.item_consent_at(item.id, holder, to, at) is not True
+    ):
         reasons.append(
             Reason(
                 NO_ORIGINATOR_CONSENT,

@@ -41,6 +41,8 @@ def parse_scenario(text: str, file: str, stored: World | None = None) -> Scenari
     matters = definitions.matters()
     users = definitions.users()
     items = definitions.items()
+    standing_rules = definitions.standing_rules()
+    standing_consents = definitions.standing_consents()
     refs = definitions.references
     events = scenario_events(root.children("events"), refs)
     done = {id(event) for event in _recorded(events, stored, file)}
@@ -66,6 +68,8 @@ def parse_scenario(text: str, file: str, stored: World | None = None) -> Scenari
             events=len(done),
         ),
         matters=matters,
+        standing_rules=standing_rules,
+        standing_consents=standing_consents,
     )
 
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 from accord.model.agreement import Agreement, Renewal, Terms
 from accord.model.item import Item
 from accord.model.matters import Matter
 from accord.model.party import Party
+from accord.model.rules import StandingConsent, StandingRule
 from accord.model.time import zone
 from accord.model.user import User
 from accord.model.world import World
@@ -26,6 +28,7 @@ from accord.scenario.articles import deadlines, retention
 from accord.scenario.entry import Entry
 from accord.scenario.references import References
 from accord.scenario.source import show
+from accord.scenario.standing import standing_consent, standing_rule
 from accord.scenario.stored import check_same, dry_run_world
 
 T = TypeVar("T")
@@ -81,6 +84,18 @@ class Definitions:
     def users(self) -> tuple[User, ...]:
         stored = self.stored.users if self.stored is not None else None
         return self._define("users", "user", "id", self._user, self.world.add_user, stored)
+
+    def standing_rules(self) -> tuple[StandingRule, ...]:
+        stored = self.stored.standing_rules if self.stored is not None else None
+        build = partial(standing_rule, refs=self.references)
+        add = self.world.add_standing_rule
+        return self._define("standing_rules", "standing rule", "id", build, add, stored)
+
+    def standing_consents(self) -> tuple[StandingConsent, ...]:
+        stored = self.stored.standing_consents if self.stored is not None else None
+        build = partial(standing_consent, refs=self.references)
+        add = self.world.add_standing_consent
+        return self._define("standing_consents", "standing consent", "id", build, add, stored)
 
     def items(self) -> tuple[Item, ...]:
         stored = self.stored.items if self.stored is not None else None

@@ -11,6 +11,7 @@ from accord.scenario.articles import ARTICLE_CHECKS
 from accord.scenario.entry import Entry
 from accord.scenario.references import References
 from accord.scenario.spec import ArticleCheck, Expectation
+from accord.scenario.standing import route_expectation
 
 
 def expectations(entries: list[Entry], refs: References) -> tuple[Expectation | ArticleCheck, ...]:
@@ -28,6 +29,8 @@ def expectation(entry: Entry, refs: References) -> Expectation:
     at = entry.instant("at")
     if check == "condition":
         return condition_expectation(entry, refs)
+    if check == "route":
+        return route_expectation(entry, refs)
     if check == "agreement":
         return Expectation(
             line=entry.line,

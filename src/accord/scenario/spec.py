@@ -25,16 +25,25 @@ from accord.model.item import Item
 from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
 from accord.model.requests import ReadRequest, ReleaseRequest
+from accord.model.rules import RuleRevoked, StandingConsent, StandingRule
 from accord.model.user import User
 
 ArticleAct: TypeAlias = Reclassification | InvestigationEvent | HoldEvent
 Act: TypeAlias = (
-    AgreementEvent | Release | Consent | Destruction | Compromise | MatterState | ArticleAct
+    AgreementEvent
+    | Release
+    | Consent
+    | Destruction
+    | Compromise
+    | MatterState
+    | ArticleAct
+    | RuleRevoked
 )
 
 EVENT_OUTCOMES = ("allow", "deny")
 DECISIONS = ("allow", "deny")
-CHECKS = ("release", "read", "agreement", "condition", "marking", "duty", "investigation")
+CHECKS = ("release", "read", "agreement", "condition", "marking", "duty", "investigation", "route")
+ROUTE_NONE = "none"
 STATUSES = ("in_force", "notice_pending", "terminated", "not_yet_in_force")
 
 
@@ -79,6 +88,8 @@ class Expectation:
     written_zone: tzinfo = UTC  # the offset the file wrote ``at`` in, to show it back so
     holds: bool | None = None
     matter: str | None = None
+    route: str | None = None  # check: route (``request`` is the item): direct | via CODE | none
+    recipient: str | None = None  # check: route: the recipient asked about
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +177,5 @@ class Scenario:
     line_of: dict[str, int]
     known: Known = field(default_factory=Known)
     matters: tuple[Matter, ...] = ()
+    standing_rules: tuple[StandingRule, ...] = ()
+    standing_consents: tuple[StandingConsent, ...] = ()

@@ -27,6 +27,7 @@ from accord.model.investigation import (
     ReleaseHoldLifted,
 )
 from accord.model.matters import MatterState
+from accord.model.rules import RuleRevoked
 from accord.model.time import Duration
 from accord.model.world import ConsentRecord, World
 from accord.scenario.entry import Entry
@@ -70,6 +71,24 @@ FIELDS: dict[str, tuple[tuple[str, Getter], ...]] = {
         ("states", lambda m: m.states),
         ("initial", lambda m: m.initial),
     ),
+    "standing rule": (
+        ("originator", lambda r: r.originator),
+        ("topics", lambda r: r.topics),
+        ("max_level", lambda r: r.max_level),
+        ("to", lambda r: r.recipients),
+        ("routes", lambda r: tuple(route.label for route in r.routes)),
+        ("from", lambda r: r.window.start),
+        ("until", lambda r: r.window.until),
+    ),
+    "standing consent": (
+        ("by", lambda c: c.by),
+        ("holder", lambda c: c.holder),
+        ("to", lambda c: c.recipients),
+        ("topics", lambda c: c.topics),
+        ("max_level", lambda c: c.max_level),
+        ("from", lambda c: c.window.start),
+        ("until", lambda c: c.window.until),
+    ),
 }
 
 
@@ -86,6 +105,9 @@ def dry_run_world(stored: World) -> World:
         items=dict(stored.items),
         matters=dict(stored.matters),
         matter_states=list(stored.matter_states),
+        standing_rules=dict(stored.standing_rules),
+        standing_consents=dict(stored.standing_consents),
+        revoked=dict(stored.revoked),
     )
 
 
@@ -178,6 +200,8 @@ def recorded(stored: World, act: Act) -> bool:
         return act in stored.investigation_events.get((act.item, act.party), ())
     if isinstance(act, ReleaseHold | ReleaseHoldLifted):
         return act in stored.release_holds.get((act.by, act.holder), ())
+    if isinstance(act, RuleRevoked):
+        return stored.revoked.get(act.rule) == act.at
     return any(_same_event(act, e) for e in stored.agreement_events.get(act.agreement, ()))
 
 

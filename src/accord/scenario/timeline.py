@@ -29,6 +29,7 @@ from accord.scenario.entry import Entry
 from accord.scenario.references import References
 from accord.scenario.source import show
 from accord.scenario.spec import Act, ScenarioEvent
+from accord.scenario.standing import rule_revoked
 
 
 def scenario_events(entries: list[Entry], refs: References) -> tuple[ScenarioEvent, ...]:
@@ -324,4 +325,5 @@ ACTS: dict[str, Callable[[Entry, References, datetime], Act]] = {
     "amendment_accepted": _accepted,
     "amendment_withdrawn": _withdrawn_amendment,
     **{kind: _on_item(build) for kind, build in ARTICLE_ACTS.items()},
+    "rule_revoked": rule_revoked,
 }

@@ -28,6 +28,7 @@ from accord.model.item import Holding, Item
 from accord.model.matters import Matter, MatterState
 from accord.model.party import Party
 from accord.model.requests import ReadRequest, ReleaseRequest
+from accord.model.rules import RuleRevoked
 from accord.model.taint import Subject, SubjectKind, holding_subject
 from accord.model.time import iso, require_aware
 from accord.model.user import User
@@ -63,7 +64,16 @@ if TYPE_CHECKING:
     from accord.service.vault import Vault
 
 ArticleAct = Reclassification | InvestigationEvent | HoldEvent
-Act = AgreementEvent | Release | Consent | Destruction | Compromise | MatterState | ArticleAct
+Act = (
+    AgreementEvent
+    | Release
+    | Consent
+    | Destruction
+    | Compromise
+    | MatterState
+    | ArticleAct
+    | RuleRevoked
+)
 ItemAct = TypeVar("ItemAct", Consent, Destruction, Compromise)
 # Told of every act as its log entry is made, inside the act's transaction, with the world
 # after the act: (transaction, facts, kind, instant, subject, decision). The live feed's recorder.
@@ -395,6 +405,10 @@ class Exchange:
             assert own is not None
             self.vault.seal(s.tx, keyring, item, own)
             s.log("item", item.created, {"item": item.id, "originator": item.originator})
+            if s.world.standing_rules:
+                from accord.service.standing import route_new_item  # noqa: PLC0415
+
+                route_new_item(self, s, item.id, item.created)
 
     def same_payload(self, item: Item) -> bool:
         """Whether the item stored under ``item.id`` has ``item``'s title, content and STIX object
@@ -452,22 +466,10 @@ class Exchange:
         item's data key wrapped to the recipient's own key."""
         with self.session(write=True) as s:
             at = self._check_item_time(s.world, request.item, at, "release")
-            self.require_sound(s, *_release_subjects(request))
+            self.require_sound(s, *release_subjects(request))
             decision = decide_release(s.facts, request, at)
             if decision.allowed:
-                keyring = self.vault.keyring(s.tx, s.revision)
-                sender = s.world.holding(request.item, request.from_party, at)
-                assert sender is not None  # policy allowed it: the sender holds a live copy
-                sender = current_marking(s.facts, sender).holding
-                data_key = self.vault.data_key(s.tx, keyring, sender)
-                agreement = decision.reasons[0].agreement
-                release = Release(
-                    at, request.item, request.from_party, request.to_party, request.via, agreement
-                )
-                for holding in decision.holdings:
-                    self.ledger.record(s.tx, keyring, s.world, FactKind.HOLDING, holding)
-                    self.vault.share(s.tx, keyring, data_key, holding)
-                self.ledger.record(s.tx, keyring, s.world, FactKind.RELEASE, release)
+                self.make_release(s, request, at, decision)
             subject = {
                 "item": request.item,
                 "from": request.from_party,
@@ -476,6 +478,25 @@ class Exchange:
             }
             s.log("release", at, subject, decision)
             return decision
+
+    def make_release(
+        self, s: Session, request: ReleaseRequest, at: datetime, decision: Decision
+    ) -> None:
+        """Record an allowed release: the new copies, each with the item's data key wrapped to
+        its holder's own key, and the release itself."""
+        keyring = self.vault.keyring(s.tx, s.revision)
+        sender = s.world.holding(request.item, request.from_party, at)
+        assert sender is not None  # policy allowed it: the sender holds a live copy
+        sender = current_marking(s.facts, sender).holding
+        data_key = self.vault.data_key(s.tx, keyring, sender)
+        agreement = decision.reasons[0].agreement
+        release = Release(
+            at, request.item, request.from_party, request.to_party, request.via, agreement
+        )
+        for holding in decision.holdings:
+            self.ledger.record(s.tx, keyring, s.world, FactKind.HOLDING, holding)
+            self.vault.share(s.tx, keyring, data_key, holding)
+        self.ledger.record(s.tx, keyring, s.world, FactKind.RELEASE, release)
 
     def consent(self, consent: Consent) -> Decision:
         """The originator's answer on onward release (R4)."""
@@ -602,6 +623,10 @@ class Exchange:
             return self.record_investigation(act)
         if isinstance(act, ReleaseHold | ReleaseHoldLifted):
             return self.record_hold(act)
+        if isinstance(act, RuleRevoked):
+            from accord.service.standing import revoke  # noqa: PLC0415
+
+            return revoke(self, act)
         return self.record(act)
 
     @staticmethod
@@ -623,7 +648,7 @@ class Exchange:
 
     def check_release(self, request: ReleaseRequest, at: datetime) -> Decision:
         with self.session(write=False) as s:
-            self.require_sound(s, *_release_subjects(request))
+            self.require_sound(s, *release_subjects(request))
             return decide_release(s.facts, request, require_aware(at, "at"))
 
     def check_read(self, request: ReadRequest, at: datetime) -> Decision:
@@ -816,7 +841,7 @@ def _read_subjects(world: World, user_id: str, item_id: str) -> tuple[Subject, .
     return found
 
 
-def _release_subjects(request: ReleaseRequest) -> tuple[Subject, ...]:
+def release_subjects(request: ReleaseRequest) -> tuple[Subject, ...]:
     """What a release rests on: the item, the parties and their copies of it."""
     parties = [request.from_party, request.to_party] + ([request.via] if request.via else [])
     found: list[Subject] = [(SubjectKind.ITEM, request.item)]
@@ -888,6 +913,8 @@ def logged_as(act: Act, world: World) -> tuple[str, dict[str, object]]:
         return act.kind, subject
     if isinstance(act, ReleaseHold | ReleaseHoldLifted):
         return act.kind, {"by": act.by, "holder": act.holder}
+    if isinstance(act, RuleRevoked):
+        return "rule-revoked", {"rule": act.rule, "by": act.by}
     return act.kind, {"agreement": act.agreement}
 
 

@@ -182,6 +182,7 @@ def _destroyed(act: _Act) -> list[_Pending]:
 _HANDLERS: dict[str, Callable[[_Act], list[_Pending]]] = {
     "item": _created,
     "release": _released,
+    "rule-release": _released,
     "reclassify": _reclassified,
     "destruction": _destroyed,
 }

@@ -28,6 +28,7 @@ from accord.policy.lifecycle import AgreementState
 from accord.policy.reasons import Decision, Reason
 from accord.scenario import Expectation, Scenario, ScenarioEvent, load_scenario
 from accord.scenario.spec import ArticleCheck
+from accord.service import standing
 from accord.service.article_checks import check_article
 from accord.service.exchange import Act, Exchange
 from accord.service.progress import Progress, tick
@@ -219,16 +220,7 @@ def _apply(
     so are refusals the log already records)."""
     answered = _refused_already(exchange, scenario)
     outcomes: list[tuple[ScenarioEvent, Failure | None]] = []
-    for topic in scenario.topics:
-        exchange.add_topic(topic)
-    for party in scenario.parties:
-        exchange.add_party(party)
-    for agreement in scenario.agreements:
-        exchange.add_agreement(agreement)
-    for matter in scenario.matters:
-        exchange.add_matter(matter)
-    for user in scenario.users:
-        exchange.add_user(user)
+    _define(exchange, scenario)
     timeline = _timeline(scenario)
     for done, entry in enumerate(timeline):
         tick(progress, "items and events", done, len(timeline))
@@ -250,6 +242,24 @@ def _apply(
         outcomes.append((entry, failure))
     tick(progress, "items and events", len(timeline), len(timeline))
     return outcomes
+
+
+def _define(exchange: Exchange, scenario: Scenario) -> None:
+    """Add the scenario's new definitions, in dependency order."""
+    for topic in scenario.topics:
+        exchange.add_topic(topic)
+    for party in scenario.parties:
+        exchange.add_party(party)
+    for agreement in scenario.agreements:
+        exchange.add_agreement(agreement)
+    for matter in scenario.matters:
+        exchange.add_matter(matter)
+    for user in scenario.users:
+        exchange.add_user(user)
+    for rule in scenario.standing_rules:
+        standing.add_rule(exchange, rule)
+    for consent in scenario.standing_consents:
+        standing.add_consent(exchange, consent)
 
 
 def _check_condition(exchange: Exchange, expectation: Expectation, file: str) -> Failure | None:
@@ -275,6 +285,20 @@ def _check_condition(exchange: Exchange, expectation: Expectation, file: str) ->
         f"holds {str(expectation.holds).lower()}",
         f"holds {str(holds).lower()} ({detail})",
     )
+
+
+def _check_route(exchange: Exchange, expectation: Expectation, file: str) -> Failure | None:
+    """The route the standing rules took for the item and recipient (``none`` if none did, or
+    if the item was created after ``at``)."""
+    item, recipient = str(expectation.request), str(expectation.recipient)
+    taken = standing.route_taken(exchange, item, recipient)
+    created = exchange.snapshot().items[item].created
+    if expectation.at < created:
+        taken = standing.NONE
+    if taken == expectation.route:
+        return None
+    what = f"route of {item} to {recipient} at {shown(expectation.at, expectation.written_zone)}"
+    return Failure(file, expectation.line, what, str(expectation.route), taken)
 
 
 def _conditions_text(state: AgreementState) -> str:
@@ -320,6 +344,8 @@ def _check(
     zone = expectation.written_zone
     if expectation.check == "condition":
         return _check_condition(exchange, expectation, file)
+    if expectation.check == "route":
+        return _check_route(exchange, expectation, file)
     if isinstance(request, str):
         return _check_agreement(exchange, expectation, request, file)
     if isinstance(request, ReleaseRequest):

@@ -32,6 +32,9 @@ class FactKind(StrEnum):
     RECLASSIFICATION = "reclassification"
     INVESTIGATION = "investigation"
     RELEASE_HOLD = "release-hold"
+    STANDING_RULE = "standing-rule"
+    STANDING_CONSENT = "standing-consent"
+    RULE_REVOCATION = "rule-revocation"
 
 
 F = TypeVar("F")

@@ -20,6 +20,9 @@ from accord.model.facts import (
     reclassification,
     release,
     release_hold,
+    rule_revocation,
+    standing_consent,
+    standing_rule,
     topic,
     user,
 )
@@ -44,6 +47,9 @@ DEFINITIONS: Mapping[FactKind, Definition[Any]] = {
         reclassification.DEFINITION,
         investigation.DEFINITION,
         release_hold.DEFINITION,
+        standing_rule.DEFINITION,
+        standing_consent.DEFINITION,
+        rule_revocation.DEFINITION,
     )
 }
 
