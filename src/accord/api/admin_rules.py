@@ -84,7 +84,7 @@ class StandingAdmin:
                 Window(body.start, body.until),
             )
             standing.add_rule(self.exchange, made)
-        return rule_out(made, None)
+        return standing.rule_json(made, None)
 
     def add_consent(self, body: StandingConsentIn) -> dict[str, Any]:
         with _acting():
@@ -98,13 +98,13 @@ class StandingAdmin:
                 Window(body.start, body.until),
             )
             standing.add_consent(self.exchange, made)
-        return consent_out(made, None)
+        return standing.consent_json(made, None)
 
     def listing(self) -> dict[str, Any]:
         rules, consents, revoked = standing.standing(self.exchange)
         return {
-            "rules": [rule_out(r, revoked.get(r.id)) for r in rules],
-            "consents": [consent_out(c, revoked.get(c.id)) for c in consents],
+            "rules": [standing.rule_json(r, revoked.get(r.id)) for r in rules],
+            "consents": [standing.consent_json(c, revoked.get(c.id)) for c in consents],
         }
 
     def revoke(self, rule_id: str, body: RevocationIn) -> dict[str, Any]:
@@ -126,32 +126,3 @@ class StandingAdmin:
         item: Annotated[str | None, Query(max_length=200)] = None,
     ) -> list[dict[str, Any]]:
         return [e.as_dict() for e in standing.routing_log(self.exchange, rule, item)]
-
-
-def _window(window: Window, revoked: str | None) -> dict[str, Any]:
-    until = iso(window.until) if window.until is not None else None
-    return {"from": iso(window.start), "until": until, "revoked": revoked}
-
-
-def rule_out(r: StandingRule, revoked: str | None) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "originator": r.originator,
-        "topics": sorted(r.topics),
-        "max_level": r.max_level,
-        "to": list(r.recipients),
-        "routes": [route.label for route in r.routes],
-        **_window(r.window, revoked),
-    }
-
-
-def consent_out(c: StandingConsent, revoked: str | None) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "by": c.by,
-        "holder": c.holder,
-        "to": sorted(c.recipients),
-        "topics": sorted(c.topics),
-        "max_level": c.max_level,
-        **_window(c.window, revoked),
-    }

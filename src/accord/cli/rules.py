@@ -73,7 +73,7 @@ def rule_add(
         f" up to {max_level} to {joined(made.recipients)} by {joined(r.label for r in parsed)}"
         f" from {when(made.window.start, env().settings.tz)}"
     )
-    announce(summary, as_json, {"rule": _rule_dict(made, None)})
+    announce(summary, as_json, {"rule": standing.rule_json(made, None)})
 
 
 @rule.command("revoke")
@@ -109,8 +109,8 @@ def rule_list(as_json: bool) -> None:
 
     rules, consents, revoked = standing.standing(env().exchange)
     data = {
-        "rules": [_rule_dict(r, revoked.get(r.id)) for r in rules],
-        "consents": [_consent_dict(c, revoked.get(c.id)) for c in consents],
+        "rules": [standing.rule_json(r, revoked.get(r.id)) for r in rules],
+        "consents": [standing.consent_json(c, revoked.get(c.id)) for c in consents],
     }
     if as_json:
         emit_json(data)
@@ -199,7 +199,7 @@ def consent_standing_add(
         f" {joined(sorted(made.topics))} items up to {max_level} to"
         f" {joined(sorted(made.recipients))} from {when(made.window.start, env().settings.tz)}"
     )
-    announce(summary, as_json, {"consent": _consent_dict(made, None)})
+    announce(summary, as_json, {"consent": standing.consent_json(made, None)})
 
 
 @consent_standing.command("revoke")
@@ -214,32 +214,3 @@ def consent_standing_revoke(consent_id: str, at_text: str | None, as_json: bool)
 def _shown_window(window: Window, revoked: str | None) -> str:
     until = iso(window.until) if window.until is not None else "-"
     return f"from {iso(window.start)} until {until}; revoked {revoked or '-'}"
-
-
-def _window_dict(window: Window, revoked: str | None) -> dict[str, object]:
-    until = iso(window.until) if window.until is not None else None
-    return {"from": iso(window.start), "until": until, "revoked": revoked}
-
-
-def _rule_dict(r: StandingRule, revoked: str | None) -> dict[str, object]:
-    return {
-        "id": r.id,
-        "originator": r.originator,
-        "topics": sorted(r.topics),
-        "max_level": r.max_level,
-        "to": list(r.recipients),
-        "routes": [route.label for route in r.routes],
-        **_window_dict(r.window, revoked),
-    }
-
-
-def _consent_dict(c: StandingConsent, revoked: str | None) -> dict[str, object]:
-    return {
-        "id": c.id,
-        "by": c.by,
-        "holder": c.holder,
-        "to": sorted(c.recipients),
-        "topics": sorted(c.topics),
-        "max_level": c.max_level,
-        **_window_dict(c.window, revoked),
-    }

@@ -14,7 +14,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from accord.model.facts import FactKind
-from accord.model.rules import Route, RouteOutcome, RuleRevoked, StandingConsent, StandingRule
+from accord.model.rules import (
+    Route,
+    RouteOutcome,
+    RuleRevoked,
+    StandingConsent,
+    StandingRule,
+    Window,
+)
 from accord.model.time import iso
 from accord.policy.reasons import Code, Decision, Reason
 from accord.policy.routing import RouteChoice, choose_route, matching_rules
@@ -194,3 +201,35 @@ def standing(
     rules = [world.standing_rules[r] for r in sorted(world.standing_rules)]
     consents = [world.standing_consents[c] for c in sorted(world.standing_consents)]
     return rules, consents, {k: iso(v) for k, v in world.revoked.items()}
+
+
+# --- the JSON shapes of rules and consents (the admin API and `accord rule ... --json`) ---------
+
+
+def window_json(window: Window, revoked: str | None) -> dict[str, Any]:
+    until = iso(window.until) if window.until is not None else None
+    return {"from": iso(window.start), "until": until, "revoked": revoked}
+
+
+def rule_json(r: StandingRule, revoked: str | None) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "originator": r.originator,
+        "topics": sorted(r.topics),
+        "max_level": r.max_level,
+        "to": list(r.recipients),
+        "routes": [route.label for route in r.routes],
+        **window_json(r.window, revoked),
+    }
+
+
+def consent_json(c: StandingConsent, revoked: str | None) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "by": c.by,
+        "holder": c.holder,
+        "to": sorted(c.recipients),
+        "topics": sorted(c.topics),
+        "max_level": c.max_level,
+        **window_json(c.window, revoked),
+    }
