@@ -11,7 +11,7 @@ from accord.scenario.articles import ARTICLE_CHECKS
 from accord.scenario.entry import Entry
 from accord.scenario.references import References
 from accord.scenario.spec import ArticleCheck, Expectation
-from accord.scenario.standing import route_expectation
+from accord.scenario.standing import feed_expectation, route_expectation
 
 
 def expectations(entries: list[Entry], refs: References) -> tuple[Expectation | ArticleCheck, ...]:
@@ -31,6 +31,8 @@ def expectation(entry: Entry, refs: References) -> Expectation:
         return condition_expectation(entry, refs)
     if check == "route":
         return route_expectation(entry, refs)
+    if check == "feed":
+        return feed_expectation(entry, refs)
     if check == "agreement":
         return Expectation(
             line=entry.line,

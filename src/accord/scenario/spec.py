@@ -42,7 +42,17 @@ Act: TypeAlias = (
 
 EVENT_OUTCOMES = ("allow", "deny")
 DECISIONS = ("allow", "deny")
-CHECKS = ("release", "read", "agreement", "condition", "marking", "duty", "investigation", "route")
+CHECKS = (
+    "release",
+    "read",
+    "agreement",
+    "condition",
+    "marking",
+    "duty",
+    "investigation",
+    "route",
+    "feed",
+)
 ROUTE_NONE = "none"
 STATUSES = ("in_force", "notice_pending", "terminated", "not_yet_in_force")
 
@@ -90,6 +100,10 @@ class Expectation:
     matter: str | None = None
     route: str | None = None  # check: route (``request`` is the item): direct | via CODE | none
     recipient: str | None = None  # check: route: the recipient asked about
+    evaluated: datetime | None = None  # check: route: the instant of the standing decision
+    agreement: str | None = None  # check: route: the agreement change that triggered it
+    window: tuple[datetime, datetime] | None = None  # check: feed (``request`` is the user)
+    items: tuple[str, ...] = ()  # check: feed: the items made available, in delivery order
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,7 +93,9 @@ def rule_revoked(entry: Entry, refs: References, at: datetime) -> Act:
 
 
 def route_expectation(entry: Entry, refs: References) -> Expectation:
-    """``{at, check: route, item, to, route}``: route is ``direct``, ``via CODE`` or ``none``."""
+    """``{at, check: route, item, to, route, evaluated?, agreement?}``: route is ``direct``,
+    ``via CODE`` or ``none``; ``evaluated`` the instant of the decision that stands by ``at``,
+    ``agreement`` the agreement whose change of state triggered it."""
     route = entry.text("route")
     if route != ROUTE_NONE:
         try:
@@ -110,4 +112,36 @@ def route_expectation(entry: Entry, refs: References) -> Expectation:
         route=route,
         recipient=refs.party(entry, "to").code,
         written_zone=entry.written_zone("at"),
+        evaluated=entry.optional_instant("evaluated"),
+        agreement=refs.agreement(entry).id if entry.has("agreement") else None,
+    )
+
+
+def feed_expectation(entry: Entry, refs: References) -> Expectation:
+    """``{at, check: feed, user, from, to, items}``: the items the user's feed made available
+    in ``[from, to]``, in delivery order; ``from`` after ``to`` or an unknown user or item is
+    refused, naming the field and value."""
+    user = refs.user(entry)
+    start, end = entry.instant("from"), entry.instant("to")
+    if start > end:
+        raise entry.fail(
+            f"{entry.where('to')}: {show(entry.data.get('to'))} is before from"
+            f" {show(entry.data.get('from'))}: the window is empty",
+            "to",
+        )
+    items = entry.texts("items")
+    for index, item in enumerate(items):
+        if item not in refs.world.items:
+            raise entry.source.fail(
+                f"{entry.where('items')}[{index}]: unknown item {show(item)}",
+                (*entry.path, "items", index),
+            )
+    return Expectation(
+        line=entry.line,
+        at=entry.instant("at"),
+        check="feed",
+        request=user.id,
+        written_zone=entry.written_zone("at"),
+        window=(start, end),
+        items=items,
     )

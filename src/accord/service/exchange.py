@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from accord.errors import DuplicateId, InvalidInput, KeyUnavailable
@@ -378,13 +378,16 @@ class Exchange:
         """A party records a matter's state (R15). An unknown matter, state or party is bad input
         (nothing is written); a state that would undo recorded events is refused and logged."""
         with self.session(write=True) as s:
-            self._check_time(s.world, fact.at, f"matter_state of {fact.matter}")
+            before = s.world.latest
+            self._check_time(s, fact.at, f"matter_state of {fact.matter}", changes_state=True)
             s.world.check_matter_state(fact)
             decision = decide_matter_state(s.facts, fact)
             if decision.allowed:
                 self.record_fact(s, FactKind.MATTER_STATE, fact)
             subject = {"matter": fact.matter, "state": fact.state, "by": fact.by}
             s.log(fact.kind, fact.at, subject, decision)
+            if decision.allowed:
+                self.reevaluate(s, before, fact.at)
             return decision
 
     def add_user(self, user: User) -> None:
@@ -397,7 +400,7 @@ class Exchange:
         ``item.created``. The world keeps its metadata only; the content is in the envelope."""
         with self.session(write=True) as s:
             require_aware(item.created, f"item {item.id}: created")
-            s.world.check_order(item.created, f"item {item.id}")
+            self._check_time(s, item.created, f"item {item.id}")
             keyring = self.vault.keyring(s.tx, s.revision)
             bare = replace(item, title="", content="", stix=None)
             self.ledger.record(s.tx, keyring, s.world, FactKind.ITEM, bare)
@@ -448,7 +451,8 @@ class Exchange:
     def record(self, event: AgreementEvent) -> Decision:
         """A diplomatic event; refused events change nothing (the refusal is logged)."""
         with self.session(write=True) as s:
-            self._check_time(s.world, event.at, f"{event.kind} on {event.agreement}")
+            before = s.world.latest
+            self._check_time(s, event.at, f"{event.kind} on {event.agreement}", changes_state=True)
             if isinstance(event, NoticeSuspended):
                 for number, condition in enumerate(event.conditions):
                     condition.check(s.world.matters, f"conditions[{number}]")
@@ -459,13 +463,15 @@ class Exchange:
                 # work out the new state now: an end beyond the calendar refuses the event here
                 s.facts.timeline(event.agreement)
             s.log(event.kind, event.at, {"agreement": event.agreement}, decision)
+            if decision.allowed:
+                self.reevaluate(s, before, event.at)
             return decision
 
     def release(self, request: ReleaseRequest, at: datetime) -> Decision:
         """Release an item if policy allows; the recipient's copy is marked per R2 and gets the
         item's data key wrapped to the recipient's own key."""
         with self.session(write=True) as s:
-            at = self._check_item_time(s.world, request.item, at, "release")
+            at = self._check_item_time(s, request.item, at, "release")
             self.require_sound(s, *release_subjects(request))
             decision = decide_release(s.facts, request, at)
             if decision.allowed:
@@ -522,7 +528,7 @@ class Exchange:
         re-marked through the agreement it came under, and its data key rewrapped bound to the new
         marking; each new marking is in the log entry."""
         with self.session(write=True) as s:
-            self._check_item_time(s.world, change.item, change.at, "reclassify")
+            self._check_item_time(s, change.item, change.at, "reclassify")
             decision = decide_reclassification(s.facts, change)
             remarked: list[dict[str, object]] = []
             if decision.allowed:
@@ -542,7 +548,7 @@ class Exchange:
         """A step of an investigation of a reported compromise (R9); the conclusion is sent to the
         originator (the log entry names it). One never opened is bad input."""
         with self.session(write=True) as s:
-            self._check_item_time(s.world, event.item, event.at, event.kind)
+            self._check_item_time(s, event.item, event.at, event.kind)
             decision = decide_investigation(s.facts, event)
             if decision.allowed:
                 self.record_fact(s, FactKind.INVESTIGATION, event)
@@ -556,7 +562,7 @@ class Exchange:
     def record_hold(self, event: HoldEvent) -> Decision:
         """The originator holds (or stops holding) its releases to a holder (Art. 17, R9)."""
         with self.session(write=True) as s:
-            at = self._check_time(s.world, event.at, f"{event.kind} by {event.by}")
+            at = self._check_time(s, event.at, f"{event.kind} by {event.by}")
             decision = decide_hold(s.facts, event)
             if decision.allowed:
                 self.record_fact(s, FactKind.RELEASE_HOLD, event)
@@ -593,7 +599,7 @@ class Exchange:
     ) -> Decision:
         """Decide an act on an item at its instant; record it as a fact of ``kind`` if allowed."""
         with self.session(write=True) as s:
-            self._check_item_time(s.world, act.item, act.at, what)
+            self._check_item_time(s, act.item, act.at, what)
             decision = decide(s.facts, act)
             if decision.allowed:
                 self.record_fact(s, kind, act)
@@ -629,15 +635,29 @@ class Exchange:
             return revoke(self, act)
         return self.record(act)
 
-    @staticmethod
-    def _check_time(world: World, at: datetime, what: str) -> datetime:
+    def _check_time(
+        self, s: Session, at: datetime, what: str, *, changes_state: bool = False
+    ) -> datetime:
+        """An act's instant, in time order; the standing rules are first re-evaluated at the
+        agreement state changes due by then (before ``at`` only, for an act that may itself
+        change an agreement's state at ``at``: it re-evaluates after it is applied)."""
         at = require_aware(at, "at")
-        world.check_order(at, what)
+        s.world.check_order(at, what)
+        until = at - timedelta(microseconds=1) if changes_state else at
+        self.reevaluate(s, s.world.latest, until)
         return at
 
-    def _check_item_time(self, world: World, item_id: str, at: datetime, what: str) -> datetime:
-        at = self._check_time(world, at, f"{what} of {item_id}")
-        item = world.item(item_id)
+    def reevaluate(self, s: Session, after: datetime | None, until: datetime) -> None:
+        """Re-evaluate the standing rules at each agreement state change in ``(after, until]``
+        (``accord.service.standing``); nothing to do without standing rules."""
+        if s.world.standing_rules:
+            from accord.service.standing import reevaluate_due  # noqa: PLC0415
+
+            reevaluate_due(self, s, after, until)
+
+    def _check_item_time(self, s: Session, item_id: str, at: datetime, what: str) -> datetime:
+        at = self._check_time(s, at, f"{what} of {item_id}")
+        item = s.world.item(item_id)
         if at < item.created:
             raise InvalidInput(
                 f"{what} of {item_id} at {iso(at)}: the item does not exist before {iso(item.created)}"

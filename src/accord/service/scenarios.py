@@ -9,6 +9,7 @@ wrote them in.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -288,17 +289,58 @@ def _check_condition(exchange: Exchange, expectation: Expectation, file: str) ->
 
 
 def _check_route(exchange: Exchange, expectation: Expectation, file: str) -> Failure | None:
-    """The route the standing rules took for the item and recipient (``none`` if none did, or
-    if the item was created after ``at``)."""
+    """The route the standing rules took for the item and recipient by ``at`` (``none`` if
+    none did, or if the item was created after ``at``); with ``evaluated`` or ``agreement``,
+    also the instant of that decision and the agreement change that triggered it."""
     item, recipient = str(expectation.request), str(expectation.recipient)
-    taken = standing.route_taken(exchange, item, recipient)
-    created = exchange.snapshot().items[item].created
-    if expectation.at < created:
-        taken = standing.NONE
-    if taken == expectation.route:
+    entry = standing.route_taken(exchange, item, recipient, expectation.at)
+    zone = expectation.written_zone
+    taken = entry.route if entry is not None else standing.NONE
+    wanted, got = [str(expectation.route)], [taken]
+    if expectation.evaluated is not None:
+        wanted.append(f"evaluated {shown(expectation.evaluated, zone)}")
+        when = datetime.fromisoformat(entry.at) if entry is not None else None
+        got.append(f"evaluated {shown(when, zone) if when is not None else 'never'}")
+    if expectation.agreement is not None:
+        wanted.append(f"agreement {expectation.agreement}")
+        trigger = entry.trigger if entry is not None else "never decided"
+        if trigger.startswith(standing.AGREEMENT):
+            trigger = trigger.removeprefix(standing.AGREEMENT)
+        got.append(f"agreement {trigger}")
+    if wanted == got:
         return None
-    what = f"route of {item} to {recipient} at {shown(expectation.at, expectation.written_zone)}"
-    return Failure(file, expectation.line, what, str(expectation.route), taken)
+    what = f"route of {item} to {recipient} at {shown(expectation.at, zone)}"
+    return Failure(file, expectation.line, what, ", ".join(wanted), ", ".join(got))
+
+
+def _check_feed(exchange: Exchange, expectation: Expectation, file: str) -> Failure | None:
+    """The items the user's feed made available in the window (up to ``at``), in order."""
+    from accord.model.feed import FeedKind  # noqa: PLC0415
+    from accord.store import feed as feed_store  # noqa: PLC0415
+
+    assert expectation.window is not None
+    start, end = expectation.window
+    end = min(end, expectation.at)
+    user = str(expectation.request)
+    with exchange.session(write=False) as s:
+        rows = feed_store.after(s.tx, user, 0, 1 << 62)
+    delivered = [
+        r.item for r in rows if r.kind == FeedKind.AVAILABLE.value and start <= _aware(r.at) <= end
+    ]
+    if delivered == list(expectation.items):
+        return None
+    zone = expectation.written_zone
+    what = f"feed of {user} from {shown(start, zone)} to {shown(end, zone)}"
+    return Failure(file, expectation.line, what, _listed(expectation.items), _listed(delivered))
+
+
+def _aware(at: datetime) -> datetime:
+    """A stored instant (a backend may return it naive, in UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _listed(items: Sequence[str]) -> str:
+    return "[" + ", ".join(items) + "]"
 
 
 def _conditions_text(state: AgreementState) -> str:
@@ -346,6 +388,8 @@ def _check(
         return _check_condition(exchange, expectation, file)
     if expectation.check == "route":
         return _check_route(exchange, expectation, file)
+    if expectation.check == "feed":
+        return _check_feed(exchange, expectation, file)
     if isinstance(request, str):
         return _check_agreement(exchange, expectation, request, file)
     if isinstance(request, ReleaseRequest):
@@ -416,6 +460,9 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
                 result.failures.append(failure)
             elif event.expect == "deny" or event.reason is not None:
                 result.passed += 1
+        if scenario.expectations:  # time passes up to the last question: changes fall due
+            last = max(e.at for e in scenario.expectations)
+            standing.evaluate_due(exchange, None, last)
         for expectation in scenario.expectations:
             failure = _check(exchange, expectation, scenario.file)
             if failure is None:

@@ -3,17 +3,30 @@ each new item by them in the unit of work that creates it, and reading back what
 
 Every routing outcome is one log entry of kind ``rule-release``: its subject names the rule,
 the item, the recipient, the route taken (``direct``, ``via USA``, or ``none``), the release
-made (``from``, ``to``, ``via``) and each route's reasons with their sentences.
+made (``from``, ``to``, ``via``), each route's reasons with their sentences, the instant the
+rules were evaluated at (``evaluated``, the entry's own instant) and what made them evaluate
+(``trigger``): ``created`` when the item was created, ``agreement:<id>`` when that agreement
+changed state (see ``reevaluate``).
+
+Re-evaluation: when an agreement changes state at an instant T (an event that changes it, or
+the passage of time: a termination or an amendment taking effect), every recipient whose last
+outcome for a rule is ``none``, that never held a copy of the item, that is a party to the
+agreement, and whose rule still applies at T gets a new decision AT T, logged with
+``trigger: agreement:<id>``. A copy refused earlier is released only by such a decision. The
+changes due are found when the next act arrives (before it is applied, so the record stays in
+time order) and by ``accord serve``'s timer (``evaluate_due``); a recipient already decided at
+or after T is not decided again, so both may run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from accord.model.facts import FactKind
+from accord.model.item import Item
 from accord.model.rules import (
     Route,
     RouteOutcome,
@@ -23,14 +36,17 @@ from accord.model.rules import (
     Window,
 )
 from accord.model.time import iso
+from accord.policy.changes import changes_between, next_change
 from accord.policy.reasons import Code, Decision, Reason
-from accord.policy.routing import RouteChoice, choose_route, matching_rules
+from accord.policy.routing import RouteChoice, choose_route, matching_rules, rule_applies
 
 if TYPE_CHECKING:  # the exchange imports this module lazily; see ``route_new_item``
     from accord.service.exchange import Exchange, Session
 
 RULE_RELEASE = "rule-release"
 NONE = RouteOutcome.NONE.value
+CREATED = "created"
+AGREEMENT = "agreement:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +60,7 @@ class RoutingEntry:
     to: str
     route: str  # direct | via CODE | none
     reasons: tuple[str, ...]
+    trigger: str = CREATED  # created | agreement:<id>
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -54,6 +71,8 @@ class RoutingEntry:
             "to": self.to,
             "route": self.route,
             "reasons": list(self.reasons),
+            "evaluated": self.at,
+            "trigger": self.trigger,
         }
 
 
@@ -76,6 +95,7 @@ def revoke(exchange: Exchange, revocation: RuleRevoked) -> Decision:
     party's rule or a second revocation is refused (``InvalidInput``) and changes nothing."""
     with exchange.session(write=True) as s:
         s.world.check_order(revocation.at, f"revocation of {revocation.rule}")
+        reevaluate_due(exchange, s, s.world.latest, revocation.at)
         exchange.record_fact(s, FactKind.RULE_REVOCATION, revocation)
         message = f"{revocation.by} revoked {revocation.rule} from {iso(revocation.at)} on"
         decision = Decision(True, (Reason(Code.EVENT_ALLOWED, message),))
@@ -88,47 +108,155 @@ def revoke(exchange: Exchange, revocation: RuleRevoked) -> Decision:
 def route_new_item(exchange: Exchange, s: Session, item_id: str, at: datetime) -> None:
     """Evaluate every standing rule that matches the new item at its instant and make the
     releases they allow, recipients in each rule's order, in the session's unit of work."""
-    from accord.service.exchange import release_subjects  # noqa: PLC0415
-
     item = s.world.items[item_id]
     for rule in matching_rules(s.facts, item, at):
-        hubs: dict[str, str] = {}  # a hub that got its copy on an earlier recipient's route
-        for recipient in rule.recipients:
-            if recipient in hubs:
-                _log_hub_copy(s, rule.id, item.id, item.originator, recipient, hubs[recipient], at)
-                continue
-            choice = choose_route(s.facts, rule, item, recipient, at)
-            chosen = choice.chosen
-            if chosen is not None:
-                # a release that rests on a fact that failed its check is refused, as by hand
-                exchange.require_sound(s, *release_subjects(chosen.request))
-                exchange.make_release(s, chosen.request, at, chosen.decision)
-                if chosen.request.via is not None:
-                    hubs[chosen.request.via] = recipient
-            _log(s, choice, item.originator, at)
+        _serve(exchange, s, rule, item, rule.recipients, at, CREATED)
+
+
+def _serve(
+    exchange: Exchange,
+    s: Session,
+    rule: StandingRule,
+    item: Item,
+    recipients: Iterable[str],
+    at: datetime,
+    trigger: str,
+) -> list[str]:
+    """Decide each recipient in order at ``at`` and make the releases allowed; the recipients
+    that got a copy (or whose copy a hub already got on an earlier recipient's route)."""
+    from accord.service.exchange import release_subjects  # noqa: PLC0415
+
+    served: list[str] = []
+    hubs: dict[str, str] = {}  # a hub that got its copy on an earlier recipient's route
+    for recipient in recipients:
+        if recipient in hubs:
+            _log_hub_copy(s, rule.id, item, recipient, hubs[recipient], at, trigger)
+            served.append(recipient)
+            continue
+        choice = choose_route(s.facts, rule, item, recipient, at)
+        chosen = choice.chosen
+        if chosen is not None:
+            # a release that rests on a fact that failed its check is refused, as by hand
+            exchange.require_sound(s, *release_subjects(chosen.request))
+            exchange.make_release(s, chosen.request, at, chosen.decision)
+            served.append(recipient)
+            if chosen.request.via is not None:
+                hubs[chosen.request.via] = recipient
+        _log(s, choice, item.originator, at, trigger)
+    return served
+
+
+# --- re-evaluation when an agreement changes state -----------------------------------------------
+
+
+def reevaluate_due(exchange: Exchange, s: Session, after: datetime | None, until: datetime) -> int:
+    """Re-evaluate the standing rules at each agreement state change in ``(after, until]``, in
+    time order, in the session's unit of work (see the module); the number of decisions made."""
+    if not s.world.standing_rules:
+        return 0
+    changes = changes_between(s.facts, after, until)
+    if not changes:
+        return 0
+    waiting = _waiting(s)
+    made = 0
+    for instant, agreement_id in changes:
+        made += _reevaluate(exchange, s, waiting, instant, agreement_id)
+    return made
+
+
+def evaluate_due(exchange: Exchange, since: datetime | None, now: datetime) -> int:
+    """Time passing to ``now`` (``accord serve``'s timer, a scenario's last question):
+    re-evaluate at each change in ``(since, now]`` that is after the latest recorded act
+    (earlier ones were the next act's to evaluate)."""
+    with exchange.session(write=True) as s:
+        latest = s.world.latest
+        after = latest if since is None or (latest is not None and latest > since) else since
+        return reevaluate_due(exchange, s, after, now)
+
+
+def next_due(exchange: Exchange, after: datetime) -> datetime | None:
+    """The first agreement state change after ``after`` (None without standing rules)."""
+    world = exchange.snapshot()
+    if not world.standing_rules:
+        return None
+    with exchange.session(write=False) as s:
+        return next_change(s.facts, after)
+
+
+Key = tuple[str, str, str]  # rule, item, recipient
+
+
+def _waiting(s: Session) -> dict[Key, datetime]:
+    """Each (rule, item, recipient) whose last outcome is ``none``, with the instant it was
+    last evaluated at (the log, and this unit of work's entries not yet written)."""
+    from accord.service import journal  # noqa: PLC0415
+
+    last: dict[Key, tuple[str, datetime]] = {}
+
+    def note(body: dict[str, Any]) -> None:
+        if body.get("kind") == RULE_RELEASE:
+            subject = body["subject"]
+            key = (str(subject["rule"]), str(subject["item"]), str(subject["recipient"]))
+            last[key] = (str(subject["route"]), datetime.fromisoformat(str(body["at"])))
+
+    for seq, leaf, _ in s.tx.entries():
+        note(journal.decode_entry(leaf, seq))
+    for body in s.pending.bodies if s.pending is not None else ():
+        note(body)
+    return {key: at for key, (route, at) in last.items() if route == NONE}
+
+
+def _reevaluate(
+    exchange: Exchange, s: Session, waiting: dict[Key, datetime], at: datetime, agreement: str
+) -> int:
+    world = s.world
+    parties = {*world.agreements[agreement].terms.parties}
+    parties |= s.facts.status_terms(agreement, at)[1].parties
+    groups: dict[tuple[str, str], list[str]] = {}
+    for (rule_id, item_id, recipient), evaluated in sorted(waiting.items()):
+        if evaluated >= at or recipient not in parties or world.holdings.get((item_id, recipient)):
+            continue
+        groups.setdefault((rule_id, item_id), []).append(recipient)
+    made = 0
+    for (rule_id, item_id), recipients in groups.items():
+        rule, item = world.standing_rules[rule_id], world.items[item_id]
+        if item.created >= at or not rule_applies(s.facts, rule, item, at):
+            continue
+        ordered = [r for r in rule.recipients if r in recipients]  # the rule's order
+        served = _serve(exchange, s, rule, item, ordered, at, AGREEMENT + agreement)
+        made += len(ordered)
+        for recipient in ordered:
+            if recipient in served:
+                del waiting[(rule_id, item_id, recipient)]
+            else:
+                waiting[(rule_id, item_id, recipient)] = at
+    return made
 
 
 def _log_hub_copy(
-    s: Session, rule: str, item: str, originator: str, hub: str, served: str, at: datetime
+    s: Session, rule: str, item: Item, hub: str, served: str, at: datetime, trigger: str
 ) -> None:
     """The hub got its copy directly from the originator, as the hub of ``served``'s route:
     that copy is this recipient's, and it is not released again."""
+    originator = item.originator
     message = f"{hub} received its copy from {originator} as the hub of the release to {served}"
     reason = Reason(Code.RELEASE_ALLOWED, message)
     subject = {
         "rule": rule,
-        "item": item,
+        "item": item.id,
         "recipient": hub,
         "route": Route(None).label,
         "from": originator,
         "to": hub,
         "via": None,
         "explained": [f"{reason.code.value}: {message}"],
+        "evaluated": iso(at),
+        "trigger": trigger,
     }
     s.log(RULE_RELEASE, at, subject, Decision(True, (reason,)))
 
 
-def _log(s: Session, choice: RouteChoice, originator: str, at: datetime) -> None:
+def _log(s: Session, choice: RouteChoice, originator: str, at: datetime, trigger: str) -> None:
     chosen = choice.chosen
     reasons = choice.reasons()
     if chosen is None:
@@ -147,6 +275,8 @@ def _log(s: Session, choice: RouteChoice, originator: str, at: datetime) -> None
         "route": route,
         **release,
         "explained": [f"{r.code.value}: {r.message}" for r in reasons],
+        "evaluated": iso(at),
+        "trigger": trigger,
     }
     s.log(RULE_RELEASE, at, subject, decision)
 
@@ -162,12 +292,19 @@ def routing_log(
     ]
 
 
-def route_taken(exchange: Exchange, item: str, recipient: str) -> str:
-    """The route the standing rules took for ``item`` to ``recipient``, or ``none``."""
+def route_taken(
+    exchange: Exchange, item: str, recipient: str, at: datetime | None = None
+) -> RoutingEntry | None:
+    """The outcome that stands for ``item`` to ``recipient`` (as of ``at``, when given): the
+    route taken, or else the latest ``none``; None when the rules never decided it."""
+    found: RoutingEntry | None = None
     for entry in routing_log(exchange, item=item):
-        if entry.to == recipient and entry.route != NONE:
-            return entry.route
-    return NONE
+        if entry.to != recipient or (at is not None and datetime.fromisoformat(entry.at) > at):
+            continue
+        if entry.route != NONE:
+            return entry
+        found = entry
+    return found
 
 
 def _entries(exchange: Exchange) -> Iterator[RoutingEntry]:
@@ -190,6 +327,7 @@ def _entry(seq: int, body: dict[str, Any]) -> RoutingEntry:
         str(subject["recipient"]),
         str(subject["route"]),
         tuple(str(r) for r in subject.get("explained", ())),
+        str(subject.get("trigger", CREATED)),
     )
 
 
