@@ -156,11 +156,15 @@ def create_app(
 
 
 def _lifespan(server: Server) -> Callable[[Starlette], Any]:
-    """The feed's wake-ups: this loop's, and NATS between processes when ``nats_url`` is set."""
+    """The feed's wake-ups: this loop's, and NATS between processes when ``nats_url`` is set;
+    the standing rules' timer for agreement changes that come due while the server runs."""
 
     @asynccontextmanager
     async def run(app: Starlette) -> AsyncIterator[None]:
+        from accord.api.standing_timer import run_timer  # noqa: PLC0415
+
         server.hub.attach(asyncio.get_running_loop())
+        timer = asyncio.create_task(run_timer(server, server.now()))
         bridge = None
         if server.settings.nats_url is not None:
             from accord.api.feed_nats import NatsBridge  # noqa: PLC0415
@@ -171,6 +175,7 @@ def _lifespan(server: Server) -> Callable[[Starlette], Any]:
         try:
             yield
         finally:
+            timer.cancel()
             if bridge is not None:
                 await bridge.close()
 
