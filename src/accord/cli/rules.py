@@ -148,7 +148,8 @@ def rule_log(rule_id: str | None, item_id: str | None, as_json: bool) -> None:
         emit_json([e.as_dict() for e in entries])
         return
     for e in entries:
-        click.echo(f"{e.at} {e.rule} {e.item} → {e.to}: {e.route}")
+        trigger = "" if e.trigger == standing.CREATED else f" ({e.trigger})"
+        click.echo(f"{e.at} {e.rule} {e.item} → {e.to}: {e.route}{trigger}")
         for reason in e.reasons:
             click.echo(f"    {reason}")
     if not entries:
