@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 
 from accord.model.agreement import TerminationNotice
+from accord.model.requests import ReleaseRequest
 from accord.model.rules import RuleRevoked, Window
 from accord.policy.changes import change_instants, changes_between, next_change
+from accord.policy.release import decide_release
 from accord.scenario import load_scenario
 from accord.service import Exchange, standing
 from accord.service.scenarios import apply_scenario
 from accord.store.sql import SqlStore
-from tests.test_standing_rules import DIRECT, LAPSE, rule, warning, world_exchange
+from tests.test_standing_rules import DIRECT, LAPSE, consent, rule, warning, world_exchange
 
 REEVALUATED = Path(__file__).parent / "scenarios" / "standing-rules-reevaluated.yaml"
 IN_FORCE = datetime(2016, 11, 22, 15, tzinfo=UTC)  # 2016-11-23T00:00:00+09:00: the GSOMIA starts
@@ -167,3 +169,43 @@ def test_an_agreement_without_the_recipient_does_not_re_evaluate() -> None:
         TerminationNotice(LAPSE + timedelta(seconds=10), "rok-us-security-agreement", "KOR")
     )
     assert len(standing.routing_log(exchange, item="warning-1")) == 1
+
+
+# --- the hub's onward step ------------------------------------------------------------------------
+
+
+def _hub_first(*, with_consent: bool) -> Exchange:
+    exchange = world_exchange()  # the GSOMIA lapses at LAPSE
+    standing.add_rule(exchange, rule(to=("USA", "JPN")))
+    if with_consent:
+        standing.add_consent(exchange, consent())
+    exchange.add_item(warning(1, LAPSE + timedelta(seconds=1)))
+    return exchange
+
+
+def test_a_hub_holding_its_copy_passes_it_on_by_a_full_release_decision() -> None:
+    exchange = _hub_first(with_consent=True)
+    entries = {e.to: e for e in standing.routing_log(exchange, item="warning-1")}
+    assert (entries["USA"].route, entries["JPN"].route) == ("direct", "via USA")
+    assert not any("already-held" in r for r in entries["JPN"].reasons)
+    released = [(r.from_party, r.to_party, r.via) for r in exchange.snapshot().releases]
+    assert released == [("KOR", "USA", None), ("USA", "JPN", None)]  # USA's own copy, onward
+    # exactly the decision a hand release of USA's own copy gets at that instant
+    at = LAPSE + timedelta(seconds=1)
+    only_usa = world_exchange()
+    standing.add_rule(only_usa, rule(to=("USA",)))
+    standing.add_consent(only_usa, consent())
+    only_usa.add_item(warning(1, at))
+    with only_usa.session(write=False) as s:
+        hand = decide_release(s.facts, ReleaseRequest("warning-1", "USA", "JPN", None), at)
+    assert hand.allowed
+    onward = [f"{r.code.value}: via USA: {r.message}" for r in hand.reasons]
+    assert entries["JPN"].reasons[-len(onward) :] == tuple(onward)
+
+
+def test_without_the_consent_the_hub_may_not_pass_its_copy_on() -> None:
+    exchange = _hub_first(with_consent=False)
+    entries = {e.to: e for e in standing.routing_log(exchange, item="warning-1")}
+    assert entries["JPN"].route == "none"
+    assert any(r.startswith("no-originator-consent: via USA") for r in entries["JPN"].reasons)
+    assert exchange.snapshot().holding("warning-1", "JPN", LAPSE + timedelta(days=1)) is None
