@@ -264,9 +264,10 @@ class Exchange:
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Group several writes into one all-or-nothing transaction (``accord load``); inside
-        another batch, part of that one."""
+        another batch, a part of that one, undone alone if it raises (``part``)."""
         if self._open is not None:
-            yield
+            with self.part():
+                yield
             return
         with self._transaction(write=True) as session:
             self._open = session
@@ -274,6 +275,48 @@ class Exchange:
                 yield
             finally:
                 self._open = None
+
+    def current(self) -> Session:
+        """The open batch's unit of work (``RuntimeError`` when no batch is open)."""
+        if self._open is None:
+            raise RuntimeError("no batch is open")
+        return self._open
+
+    @contextmanager
+    def part(self) -> Iterator[None]:
+        """A part of the open batch that is undone alone when it raises (a savepoint): its rows,
+        its log entries, and what it did to the world in memory (then reloaded from the store as
+        the batch had it before the part). The batch goes on; the exception is raised again."""
+        s = self.current()
+        entries = len(s.pending.bodies) if s.pending is not None else 0
+        changed, facts, revision, writes = s.changed, s.facts, s.world.revision, s.tx.writes
+        try:
+            with s.tx.savepoint():
+                yield
+        except BaseException:
+            if s.pending is not None:
+                del s.pending.bodies[entries:]
+            s.changed = changed
+            if s.facts is not facts or s.world.revision != revision or s.tx.writes != writes:
+                self._reload(s)
+            raise
+
+    def _reload(self, s: Session) -> None:
+        """The world as the session's transaction now has it; keys read again when next used."""
+        self._facts = s.facts = Facts(self.ledger.load(s.tx))
+        self._readable = None
+        if self._vault is not None:
+            self._vault.forget()
+
+    @contextmanager
+    def store_tx(self) -> Iterator[StoreTx]:
+        """A store transaction for rows no log entry covers (TAXII status resources): the open
+        batch's when there is one (a group commit's), else one of its own."""
+        if self._open is not None:
+            yield self._open.tx
+            return
+        with self.store.transaction() as tx:
+            yield tx
 
     def session(self, *, write: bool) -> AbstractContextManager[Session]:
         """The unit of work to act in: the open batch's when there is one, else a new one (with
