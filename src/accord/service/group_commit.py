@@ -1,15 +1,18 @@
 """Group commit: acts that arrive together run in one store transaction with one signed
-checkpoint of the log, each in a part of its own (a savepoint), each keeping its own log entries.
+checkpoint of the log, each keeping its own log entries.
 
 ``GroupCommit.submit`` queues an act (a function of no arguments that acts on the exchange: a
 read, a write, any TAXII resource) and returns a future of its ``Outcome``. One committer thread
 takes the first act waiting, every act queued behind it, and waits for more until the group holds
 ``max_acts`` or the first act has waited ``max_wait`` seconds; then it runs the group (``run``):
-one write transaction (the store's write lock, once), each act inside ``Exchange.part`` in
-arrival order, one commit, one signature. An act that raises is undone alone — its rows, its log
-entries, its changes to the world in memory — and its outcome carries the error; the others
-commit. A transaction that fails as a whole (the write lock not had, the commit refused) fails
-every act of the group with that error.
+one write transaction (the store's write lock taken once), the acts in arrival order, one commit,
+one signature of the log. Each unit of work an act opens — what would be a transaction of its own
+without grouping — is a savepoint (``Exchange.group``): one that raises is undone alone, its rows,
+its log entries and its changes to the world in memory, and the act's outcome carries the error;
+the other acts commit. (So an act that fails after a unit that succeeded keeps that unit, as it
+would have without grouping: a read that finds nothing is logged, then answered 404.) A
+transaction that fails as a whole (the write lock not had in time, the commit refused) fails every
+act of the group with that error.
 """
 
 from __future__ import annotations
@@ -56,9 +59,9 @@ class GroupLimits:
 @dataclass(frozen=True, slots=True)
 class Outcome(Generic[T]):
     """What became of one act of a group: its value or its error; the place of its own log
-    entries (``entries``, empty when it logged none or failed); the size of the signed
-    checkpoint that covers them (``checkpoint``, the group's, None when nothing was logged or
-    the group failed); the group's number in this ``GroupCommit`` (from 1)."""
+    entries (``entries``: empty when it logged none, or when the group failed); the size of the
+    signed checkpoint that covers them (``checkpoint``: the group's, None when it logged
+    nothing); the group's number in this ``GroupCommit`` (from 1)."""
 
     value: T | None
     error: Exception | None
@@ -121,8 +124,7 @@ class GroupCommit:
             found: list[tuple[T | None, Exception | None, int, int]] = []
             exchange = self.exchange
             try:
-                with exchange.batch():
-                    session = exchange.current()
+                with exchange.group() as session:
                     first = journal.load_frontier(session.tx).size
                     found = [_run_part(exchange, session, act) for act in acts]
                     size = first + _logged(session)
@@ -229,8 +231,7 @@ def _run_part(
     its entries counted from the group's first."""
     start = _logged(session)
     try:
-        with exchange.part():
-            value = act()
+        value = act()
     except Exception as error:
-        return None, error, start, start
+        return None, error, start, _logged(session)
     return value, None, start, _logged(session)
