@@ -6,6 +6,7 @@ Starlette route in the same server) and medallion 3.0.0 in the same run.
     .venv/bin/python -m bench.load --seconds 10 --skip-medallion
     .venv/bin/python -m bench.load --json load.json
     .venv/bin/python -m bench.load --rounds 3             # (alone, beside the flood) three times
+    .venv/bin/python -m bench.load --grouping both        # group commit off, then on, one run
 
 The load comes from ``wrk`` (``apt-get install wrk``), a separate process; each run is bounded in
 time (``--seconds``) and each request in its own timeout. The accord server runs in its own
@@ -43,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 # --- the accord server (child process) ------------------------------------------------------
 
 
-def serve(folder: Path, port: int) -> None:
+def serve(folder: Path, port: int, group_max: int, group_wait: float) -> None:
     """Child: the built-in 2019 world in a SQLite file, a token, the ceiling route, uvicorn."""
     import uvicorn
     from starlette.applications import Starlette
@@ -64,7 +65,9 @@ def serve(folder: Path, port: int) -> None:
     exchange = Exchange.open(url, master=lambda: key)
     exchange.init_keys()
     apply_scenario(exchange, load_scenario(builtin_scenario_path()), strict=True)
-    settings = ApiSettings(url, max_content_length=64 * 1024 * 1024)
+    settings = ApiSettings(
+        url, max_content_length=64 * 1024 * 1024, group_max=group_max, group_wait=group_wait
+    )
     credentials = Credentials(exchange, cache_limit=settings.token_cache)
     token = credentials.issue("kor-analyst", Duration.parse("P1D", "expires")).token
     accord = create_app(settings, exchange, credentials)
@@ -78,13 +81,25 @@ def serve(folder: Path, port: int) -> None:
 
 
 @contextmanager
-def accord_server(folder: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
+def accord_server(
+    folder: Path, group_max: int, group_wait: float
+) -> Iterator[tuple[str, str, dict[str, str]]]:
     """(base URL, KOR holdings collection URL, headers) of a child accord server."""
     from accord.api.context import HOLDINGS, collection_id
 
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.load", "--serve", str(folder), str(port)], cwd=HERE.parent
+        [
+            sys.executable,
+            "-m",
+            "bench.load",
+            "--serve",
+            str(folder),
+            str(port),
+            str(group_max),
+            str(group_wait),
+        ],
+        cwd=HERE.parent,
     )
     try:
         deadline = time.monotonic() + 60
@@ -172,8 +187,11 @@ def log_size(folder: Path) -> int:
 # --- runs --------------------------------------------------------------------------------------
 
 
-def run_accord(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    with accord_server(folder) as (base, url, headers), httpx.Client(timeout=600) as client:
+def run_accord(args: argparse.Namespace, folder: Path, group_max: int) -> dict[str, Any]:
+    with (
+        accord_server(folder, group_max, args.group_wait / 1000) as (base, url, headers),
+        httpx.Client(timeout=600) as client,
+    ):
         objs = indicators(args.objects, accord=True)
         loaded = ingest(client, url, headers, objs, 500)
         prefix = url.removeprefix(base)
@@ -181,7 +199,7 @@ def run_accord(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         good = _lua(folder, "good", paths, headers)
         bad_headers = {**headers, "Authorization": "Bearer 0123456789abcdef." + "A" * 43}
         bad = _lua(folder, "bad", paths, bad_headers)
-        result: dict[str, Any] = {"objects": args.objects, "ingest": loaded}
+        result: dict[str, Any] = {"objects": args.objects, "ingest": loaded, "group_max": group_max}
         result["ceiling"] = run_wrk(f"{base}/ceiling", args.connections, args.seconds)
         rounds = []
         for _ in range(args.rounds):  # alone, then beside the flood: drift touches both alike
@@ -226,9 +244,10 @@ def _row(name: str, r: dict[str, Any]) -> str:
 
 def report(result: dict[str, Any]) -> str:
     a = result["accord"]
+    grouping = f"group commit of up to {a['group_max']}" if a["group_max"] > 1 else "no grouping"
     lines = [
         f"single-object GET at {a['objects']:,} objects, {result['connections']} connections, "
-        f"{result['seconds']:g} s each (wrk)",
+        f"{result['seconds']:g} s each (wrk), {grouping}",
         "",
         "| run | requests/s | p50 | p99 | requests | non-2xx | socket errors |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -271,7 +290,7 @@ def report(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--serve", nargs=2, metavar=("DIR", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--objects", type=int, default=10_000)
     parser.add_argument("--medallion-objects", type=int, default=10_000)
     parser.add_argument("--connections", type=int, default=200)
@@ -281,27 +300,48 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", type=int, default=2, help="rounds of (alone, beside the flood), in turn"
     )
     parser.add_argument("--skip-medallion", action="store_true")
+    parser.add_argument("--group-max", type=int, default=64, help="group commit's most acts")
+    parser.add_argument("--group-wait", type=float, default=2.0, help="its wait, ms")
+    parser.add_argument(
+        "--grouping",
+        choices=["on", "off", "both"],
+        default="both",
+        help="group commit on, off (--group-max 0), or off then on in one run",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.serve:
-        serve(Path(args.serve[0]), int(args.serve[1]))
+        folder, port, group_max, group_wait = args.serve
+        serve(Path(folder), int(port), int(group_max), float(group_wait))
         return 0
     if shutil.which("wrk") is None:
-        print("bench.load needs wrk (apt-get install wrk)", file=sys.stderr)
+        print(
+            "bench.load needs wrk, the HTTP load generator: the Debian/Ubuntu package is"
+            " `wrk` (apt-get install -y wrk)",
+            file=sys.stderr,
+        )
         return 2
     result: dict[str, Any] = {
         "connections": args.connections,
         "flood": args.flood,
         "seconds": args.seconds,
     }
+    settings = {"off": [0], "on": [args.group_max], "both": [0, args.group_max]}[args.grouping]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        (folder / "accord").mkdir()
-        result["accord"] = run_accord(args, folder / "accord")
+        runs = []
+        for group_max in settings:  # one after the other, in this one run
+            here = folder / f"accord-{group_max}"
+            here.mkdir()
+            runs.append(run_accord(args, here, group_max))
+        result["accord"] = runs[-1]
+        result["accord_runs"] = runs
         if not args.skip_medallion:
             (folder / "medallion").mkdir()
             result["medallion"] = run_medallion(args, folder / "medallion")
-    print(report(result))
+    for run in runs:
+        print(report({**result, "accord": run}))
+        print()
     if args.json:
         save_json(args.json, result)
     return 0

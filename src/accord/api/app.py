@@ -157,7 +157,8 @@ def create_app(
 
 def _lifespan(server: Server) -> Callable[[Starlette], Any]:
     """The feed's wake-ups: this loop's, and NATS between processes when ``nats_url`` is set;
-    the standing rules' timer for agreement changes that come due while the server runs."""
+    the standing rules' timer for agreement changes that come due while the server runs; at
+    shutdown, the group commit's thread stopped."""
 
     @asynccontextmanager
     async def run(app: Starlette) -> AsyncIterator[None]:
@@ -178,6 +179,7 @@ def _lifespan(server: Server) -> Callable[[Starlette], Any]:
             timer.cancel()
             if bridge is not None:
                 await bridge.close()
+            await asyncio.to_thread(server.workers.close)  # the group commit's last acts
 
     return run
 
@@ -201,6 +203,8 @@ class WorkerSettings:
     create: bool = True  # whether the first process may create the store (``--create``)
     nats_url: str | None = None  # the feed's wake-ups between processes (``--nats``)
     feed_poll: float = 1.0  # seconds between a subscriber's looks at the store (``--feed-poll``)
+    group_max: int = 64  # requests in one group commit (``--group-max``; 0 or 1: none)
+    group_wait: float = 0.002  # seconds a group's first request waits (``--group-wait`` in ms)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -236,6 +240,8 @@ class WorkerSettings:
             max_content_length=self.max_content_length,
             nats_url=self.nats_url,
             feed_poll=self.feed_poll,
+            group_max=self.group_max,
+            group_wait=self.group_wait,
         )
 
 

@@ -3,7 +3,9 @@ the request instant and the resolution of API roots and collections.
 
 An endpoint authenticates (``Gate``: off the loop, failures limited per address), negotiates,
 reads a posted body (bounded in size and time) on the event loop, then runs its resource — plain
-synchronous code over the exchange — in a worker thread (``Workers``)."""
+synchronous code over the exchange — in the group commit with the requests that arrive with it
+(``Workers.grouped``: one store transaction, one signed checkpoint, each request its own part and
+log entries), or in a worker thread when grouping is off."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from accord.service.credentials import Credentials, Principal
 from accord.service.exchange import Exchange
 from accord.service.feed import FeedService
 from accord.service.feed_record import FeedRecorder
+from accord.service.group_commit import GroupCommit, GroupLimits
 from accord.service.taxii import STIX_NAMESPACE, TaxiiService
 from accord.service.throttle import FailureThrottle
 
@@ -64,7 +67,10 @@ class Server:
         self.feed = FeedService(exchange, self.taxii, settings.feed_history)
         self.hub = FeedHub()
         exchange.observer = FeedRecorder(self.hub.from_thread)  # wakes this server's feeds
-        self.workers = Workers(settings.threads, settings.hash_threads, credentials.exchange_lock)
+        lock = credentials.exchange_lock
+        limits = GroupLimits(max(settings.group_max, 1), settings.group_wait)
+        group = GroupCommit(exchange, limits, lock) if limits.enabled else None
+        self.workers = Workers(settings.threads, settings.hash_threads, lock, group)
         throttle = FailureThrottle(
             settings.auth_failures, settings.auth_window, settings.auth_clients
         )
@@ -78,6 +84,9 @@ class Server:
         if self._signer is None:
             self._signer = CursorSigner(self.credentials.secret())
         return self._signer
+
+    def needs_signer(self) -> bool:
+        return self._signer is None
 
     def now(self) -> datetime:
         return self.exchange.instant(None)
@@ -131,7 +140,9 @@ def endpoint(server: Server, handler: Handler) -> Callable[[Request], Awaitable[
             check_accept(request.headers.get("accept"))
             if request.method == "POST":
                 request.state.body = await server.body(request)
-            return await server.workers.exchange(handler, request, principal)
+            if server.needs_signer():  # once: its secret may be written in a transaction of its own
+                await server.workers.exchange(lambda: server.signer)
+            return await server.workers.grouped(handler, request, principal)
         except AccordError as exc:
             if answer(exc).status >= 500:  # the server's fault: logged here, no detail sent
                 log.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)

@@ -20,6 +20,10 @@ class ApiSettings:
     ``auth_clients`` addresses tracked; past that an address's unknown tokens get 429 with
     ``Retry-After`` without being hashed, held back ``auth_delay`` seconds (tokens this process
     already verified still work, at once).
+    Group commit (``accord.service.group_commit``): TAXII requests that arrive together run in
+    one store transaction with one signed checkpoint, at most ``group_max`` of them, the first
+    waiting at most ``group_wait`` seconds for the others; ``group_max`` 0 or 1 runs each
+    request in a transaction of its own.
     The connection limits (``header_timeout``, ``idle_timeout``, ``max_header_bytes``) are for
     uvicorn: see ``accord.api.server``.
 
@@ -41,6 +45,8 @@ class ApiSettings:
     max_page_size: int = 1000
     threads: int = 8
     hash_threads: int = 2
+    group_max: int = 64
+    group_wait: float = 0.002
     token_cache: int = 10_000
     auth_failures: int = 20
     auth_window: float = 60.0

@@ -12,6 +12,11 @@ On a node store (``accord node init``) it also serves the node-to-node endpoint,
 TLS, on the node URL's host and port (a second listener, in threads of the first process; the
 pinned peers are read when it starts, so restart it after ``accord node trust``).
 
+``--group-max N --group-wait MS``: TAXII requests that arrive together (at most N, the first
+waiting at most MS milliseconds for the others) share one store transaction and one signed
+checkpoint, each request its own log entries (group commit); ``--group-max 0`` (or 1) turns it
+off. Admin, token, console and feed requests are not grouped.
+
 ``--workers N`` runs N server processes on one store (uvicorn's process manager). Their writes
 are serialised by the store's write lock (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory
 lock); a writer that does not get the lock within ``--lock-timeout`` answers 503 with
@@ -131,6 +136,23 @@ def worker_app() -> Any:
     " (it catches acts of processes that publish no wake-up).",
 )
 @click.option(
+    "--group-max",
+    default=64,
+    show_default=True,
+    type=click.IntRange(0, 10_000),
+    help="Most TAXII requests that share one store transaction and one signed checkpoint"
+    " (group commit); 0 or 1: each request in a transaction of its own.",
+)
+@click.option(
+    "--group-wait",
+    "group_wait_ms",
+    metavar="MS",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0, 1000),
+    help="Milliseconds the first request of a group waits for others to join it.",
+)
+@click.option(
     "--node-batch",
     default=100,
     show_default=True,
@@ -146,6 +168,8 @@ def serve(
     lock_timeout: float,
     nats_url: str | None,
     feed_poll: float,
+    group_max: int,
+    group_wait_ms: float,
     node_batch: int,
 ) -> None:
     """Serve TAXII 2.1 (one API root per party at /taxii2/PARTY/) and the admin API. On a node
@@ -171,6 +195,8 @@ def serve(
         create=settings.create,
         nats_url=_nats_url(nats_url),
         feed_poll=feed_poll,
+        group_max=group_max,
+        group_wait=group_wait_ms / 1000,
     )
     if workers > 1 and settings.db_url in ("sqlite://", "sqlite:///:memory:"):
         raise InvalidInput("--workers: an in-memory store cannot be shared by several processes")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
@@ -154,6 +154,8 @@ class Exchange:
         self._revision = -1
         self._readable: ReadableIndex | None = None
         self._open: Session | None = None
+        self._grouped = False  # the open batch is a group commit's (``group``)
+        self._depth = 0  # units open inside the group's current act
         self._vault: Vault | None = None
         self._ledger: Ledger | None = None
         from accord.service.feed_record import FeedRecorder  # noqa: PLC0415
@@ -264,9 +266,10 @@ class Exchange:
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Group several writes into one all-or-nothing transaction (``accord load``); inside
-        another batch, part of that one."""
+        another batch, part of that one (in a group commit, a part undone alone: ``group``)."""
         if self._open is not None:
-            yield
+            with self._unit():
+                yield
             return
         with self._transaction(write=True) as session:
             self._open = session
@@ -275,11 +278,81 @@ class Exchange:
             finally:
                 self._open = None
 
+    @contextmanager
+    def group(self) -> Iterator[Session]:
+        """One write transaction for the acts of a group commit (``service.group_commit``).
+        Inside it, each unit of work an act opens — a batch, a session, a status row: what
+        would be a transaction of its own without grouping — is a ``part``, undone alone if it
+        raises; units nested in it are part of it, as in any batch."""
+        with self.batch():
+            self._grouped = True
+            try:
+                yield self.current()
+            finally:
+                self._grouped = False
+
+    def current(self) -> Session:
+        """The open batch's unit of work (``RuntimeError`` when no batch is open)."""
+        if self._open is None:
+            raise RuntimeError("no batch is open")
+        return self._open
+
+    @contextmanager
+    def part(self) -> Iterator[Session]:
+        """A part of the open batch that is undone alone when it raises (a savepoint): its rows,
+        its log entries, and what it did to the world in memory (then reloaded from the store as
+        the batch had it before the part). The batch goes on; the exception is raised again."""
+        s = self.current()
+        entries = len(s.pending.bodies) if s.pending is not None else 0
+        changed, facts, revision, writes = s.changed, s.facts, s.world.revision, s.tx.writes
+        try:
+            with s.tx.savepoint():
+                yield s
+        except BaseException:
+            if s.pending is not None:
+                del s.pending.bodies[entries:]
+            s.changed = changed
+            if s.facts is not facts or s.world.revision != revision or s.tx.writes != writes:
+                self._reload(s)
+            raise
+
+    @contextmanager
+    def _unit(self) -> Iterator[Session]:
+        """A unit of work inside the open batch: a part when it is an act's own in a group."""
+        s = self.current()
+        if not self._grouped or self._depth > 0:
+            yield s
+            return
+        self._depth += 1
+        try:
+            with self.part():
+                yield s
+        finally:
+            self._depth -= 1
+
+    def _reload(self, s: Session) -> None:
+        """The world as the session's transaction now has it; keys read again when next used."""
+        self._facts = s.facts = Facts(self.ledger.load(s.tx))
+        self._readable = None
+        if self._vault is not None:
+            self._vault.forget()
+
+    @contextmanager
+    def store_tx(self) -> Iterator[StoreTx]:
+        """A store transaction for rows no log entry covers (TAXII status resources): the open
+        batch's when there is one (a group commit's), else one of its own."""
+        if self._open is not None:
+            with self._unit() as s:
+                yield s.tx
+            return
+        with self.store.transaction() as tx:
+            yield tx
+
     def session(self, *, write: bool) -> AbstractContextManager[Session]:
         """The unit of work to act in: the open batch's when there is one, else a new one (with
         ``write``, holding the store's write lock; it commits, with its log entries, on exit)."""
         if self._open is not None:
-            return nullcontext(self._open)
+            return self._unit()
         return self._transaction(write=write)
 
     # --- keys -----------------------------------------------------------------------------------

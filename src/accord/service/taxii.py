@@ -630,12 +630,12 @@ class TaxiiService:
     # --- status resources -------------------------------------------------------------------
 
     def save_status(self, status_id: str, user_id: str, at: datetime, body: dict[str, Any]) -> None:
-        with self.exchange.store.transaction() as tx:
+        with self.exchange.store_tx() as tx:
             store.add_status(tx, status_id, user_id, at, body)
 
     def status(self, status_id: str, user_id: str) -> dict[str, Any] | None:
         """A status resource, only for the user who made it."""
-        with self.exchange.store.transaction() as tx:
+        with self.exchange.store_tx() as tx:
             found = store.status(tx, status_id)
         if found is None or found[0] != user_id:
             return None

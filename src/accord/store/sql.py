@@ -121,6 +121,13 @@ def _serialise_postgresql(engine: Engine, lock_timeout: float) -> None:
             conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
 
 
+def _store_error(error: SQLAlchemyError) -> StoreError | Busy:
+    """What a failed statement is to accord: ``Busy`` when another attempt may succeed."""
+    if _retryable(error):
+        return Busy("the store is busy with other writers; retry shortly")
+    return StoreError("the store failed; nothing was changed")
+
+
 def _retryable(error: SQLAlchemyError) -> bool:
     """A failure another attempt may not meet: the write lock not had in time."""
     original = getattr(error, "orig", None)
@@ -184,9 +191,7 @@ class SqlStore:
                 yield tx
                 tx.flush()
         except SQLAlchemyError as error:
-            if _retryable(error):
-                raise Busy("the store is busy with other writers; retry shortly") from None
-            raise StoreError("the store failed; nothing was changed") from None
+            raise _store_error(error) from None
 
     @contextmanager
     def _begin(self, *, write: bool) -> Iterator[Connection]:
@@ -291,6 +296,8 @@ class StoreTx:
         self._buffer: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
         self._next_fact: int | None = None
         self.last_fact: tuple[int, str] | None = None  # (seq, id) of the last fact written here
+        self.writes = 0  # audited rows written (inserted, updated, deleted), undone or not
+        self._savepoints = 0  # how deep the open savepoints are
 
     @property
     def conn(self) -> Connection:
@@ -307,6 +314,36 @@ class StoreTx:
             if name in buffer:
                 table, rows = buffer[name]
                 self._conn.execute(_INSERTS[table.name], rows)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of this transaction that is undone alone when it raises (plain SQL
+        ``SAVEPOINT``, ``RELEASE``, ``ROLLBACK TO``; SQLite and PostgreSQL): its rows, and what
+        this object keeps of them for later (buffered rows, changes not yet logged, the next
+        fact's place). The transaction goes on either way; the exception is raised again, a
+        failed statement as ``StoreError`` (``Busy`` when it may be retried)."""
+        self.flush()
+        self._savepoints += 1
+        name = f"accord_part_{self._savepoints}"
+        kept = (list(self.changes), self._next_fact, self.last_fact)
+        try:
+            self._conn.exec_driver_sql(f"SAVEPOINT {name}")
+            try:
+                yield
+                self.flush()
+            except BaseException as error:
+                self._buffer = {}
+                self.changes, self._next_fact, self.last_fact = kept
+                self._conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+                self._conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+                if isinstance(error, SQLAlchemyError):
+                    raise _store_error(error) from None
+                raise
+            self._conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+        except SQLAlchemyError as error:  # the savepoint itself failed: the transaction is lost
+            raise _store_error(error) from None
+        finally:
+            self._savepoints -= 1
 
     # --- revision: lets a cached world tell whether it is current ------------------------------
 
@@ -339,18 +376,21 @@ class StoreTx:
                 row = dict(values)
                 for column, key in zip(missing, result.inserted_primary_key or (), strict=False):
                     row[column.name] = key
+        self.writes += 1
         self.changes.append(Change(f"{table.name}", "insert", image(table, row)))
 
     def _update(self, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
         where = [table.c[name] == value for name, value in key.items()]
         self.conn.execute(update(table).where(*where).values(**values))
         row = self.conn.execute(select(table).where(*where)).mappings().one()
+        self.writes += 1
         self.changes.append(Change(f"{table.name}", "update", image(table, row)))
 
     def _delete(self, table: Table, key: dict[str, Any]) -> None:
         where = [table.c[name] == value for name, value in key.items()]
         row = self.conn.execute(select(table).where(*where)).mappings().one()
         self.conn.execute(delete(table).where(*where))
+        self.writes += 1
         self.changes.append(Change(f"{table.name}", "delete", image(table, row)))
 
     # --- facts ----------------------------------------------------------------------------------
