@@ -423,3 +423,15 @@ def test_an_envelope_gives_what_one_at_a_time_ingest_gives(
     assert readable[0] == readable[1] == sorted(i.id for i in items)
     assert _log(batched, start) == _log(single, start)
     assert len(_log(batched, start)) == len(items)
+
+
+def test_feed_events_of_envelopes_are_numbered_in_order_without_gaps(
+    exchange: Exchange, db: Path
+) -> None:
+    """Deferred to one statement per transaction, each user's events still number 1, 2, 3…"""
+    exchange.add_items(_items(3, AT, "one"))
+    exchange.add_items(_items(4, AT, "two"))
+    rows = query(db, "select n, item from feed_events where user = 'kor-analyst' order by n")
+    assert [n for n, _ in rows] == list(range(1, len(rows) + 1))
+    ours = [item for _, item in rows if item.startswith(("KOR~one", "KOR~two"))]
+    assert ours == [i.id for i in _items(3, AT, "one") + _items(4, AT, "two")]
