@@ -14,6 +14,7 @@ against ``rfc8785`` with hypothesis. Anything else (floats, larger integers, oth
 from __future__ import annotations
 
 import json
+import re
 
 import rfc8785
 
@@ -23,7 +24,7 @@ _TYPES = "dict with str keys, list, tuple, str, int, float, bool or None"
 
 
 _LIMIT = 2**53 - 1
-_BMP_END = "\U00010000"
+_ASTRAL_LEAD = re.compile(rb"[\xf0-\xf4]")  # the first byte of a 4-byte UTF-8 sequence
 _encode = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
 ).encode
@@ -67,12 +68,14 @@ def canonical_json(value: object) -> bytes:
     if _plain(value):
         text = _encode(value)
         # A key with a character beyond U+FFFF sorts differently by UTF-16 code unit: if the
-        # output has no such character anywhere, no key has one (else rfc8785 writes it).
-        if text.isascii() or max(text) < _BMP_END:
-            try:
-                return text.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate: not valid Unicode, refused below
-                pass
+        # output has no such character anywhere (in UTF-8, no 4-byte sequence, whose first
+        # byte is F0 to F4), no key has one (else rfc8785 writes it).
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: not valid Unicode, refused below
+            data = None
+        if data is not None and (text.isascii() or _ASTRAL_LEAD.search(data) is None):
+            return data
     try:
         return rfc8785.dumps(value)  # type: ignore[arg-type]
     except rfc8785.FloatDomainError:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
-from accord.errors import DuplicateId, InvalidInput, KeyUnavailable
+from accord.errors import DuplicateId, InvalidInput, KeyUnavailable, OutOfOrder
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent, NoticeSuspended
 from accord.model.classification import Reclassification
@@ -485,6 +485,31 @@ class Exchange:
                 from accord.service.standing import route_new_item  # noqa: PLC0415
 
                 route_new_item(self, s, item.id, item.created)
+
+    def add_items(self, items: Sequence[Item]) -> None:
+        """Create ``items`` as ``add_item`` creates each, in order, in one unit of work: each its
+        own fact, sealed envelope (its own data key) and log entry, but their facts signed as
+        one batch, one signature per originator (``Ledger.prepare``). With standing rules
+        (which route each new item as it is made) they are added one at a time."""
+        with self.session(write=True) as s:
+            if s.world.standing_rules:
+                for item in items:
+                    self.add_item(item)
+                return
+            for before, item in zip([None, *items], items, strict=False):
+                require_aware(item.created, f"item {item.id}: created")
+                s.world.check_order(item.created, f"item {item.id}")
+                if before is not None and item.created < before.created:
+                    raise OutOfOrder(f"item {item.id} is earlier than item {before.id} before it")
+            keyring = self.vault.keyring(s.tx, s.revision)
+            bare = [replace(item, title="", content="", stix=None) for item in items]
+            rows = self.ledger.prepare(s.tx, keyring, s.world, FactKind.ITEM, bare)
+            for item, row in zip(items, rows, strict=True):
+                s.tx.add_fact_row(row)
+                own = s.world.holding(item.id, item.originator, item.created)
+                assert own is not None
+                self.vault.seal(s.tx, keyring, item, own)
+                s.log("item", item.created, {"item": item.id, "originator": item.originator})
 
     def same_payload(self, item: Item) -> bool:
         """Whether the item stored under ``item.id`` has ``item``'s title, content and STIX object

@@ -67,12 +67,10 @@ class FeedRecorder:
         if not pending:
             return
         users = sorted({p.user for p in pending})
-        numbers = store.last_numbers(tx, users)
-        rows = []
-        for p in pending:
-            numbers[p.user] += 1
-            rows.append(store.EventRow(p.user, numbers[p.user], p.kind.value, p.item, at, p.body))
-        store.append(tx, rows)
+        # numbered and written with the transaction's other events, in one statement
+        store.append_numbered(
+            tx, [store.EventRow(p.user, 0, p.kind.value, p.item, at, p.body) for p in pending]
+        )
         if self.notify is not None:
             self.notify(frozenset(users))
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from accord.crypto import Keyring, PublicKeys
+from accord.crypto.batch import batch_message, is_batch, parse_batch, sign_batch
 from accord.crypto.canonical import canonical_json
 from accord.crypto.facts import fact_id, fact_message, sign_fact, stored_signature, verify_fact
 from accord.errors import AccordError, IntegrityError
@@ -90,6 +91,46 @@ class Ledger:
             FactRow(seq, fact_id(kind.value, body), kind.value, vouchers, body, signatures)
         )
         self._remember(message, signatures)
+
+    def prepare(
+        self,
+        tx: StoreTx,
+        keyring: Keyring,
+        world: World,
+        kind: FactKind,
+        facts: Sequence[object],
+    ) -> list[FactRow]:
+        """Apply each of ``facts`` to ``world`` in turn (its checks refuse bad input first) and
+        sign them as one batch: one signature per voucher over the Merkle root of the facts it
+        vouches for (``accord.crypto.batch``), each fact's row carrying its own path. The rows
+        take the next places in the record, in order; the caller adds each with
+        ``tx.add_fact_row``, as ``record`` would have."""
+        definition = DEFINITIONS[kind]
+        first = tx.next_fact_seq()
+        made: list[tuple[tuple[str, ...], str, bytes]] = []
+        for n, fact in enumerate(facts):
+            vouchers = definition.vouchers(fact, world)
+            definition.apply(world, fact)
+            body = canonical_json(definition.encode(fact)).decode("utf-8")
+            made.append((vouchers, body, fact_message(first + n, kind.value, vouchers, body)))
+        by_voucher: dict[str, list[int]] = {}
+        for n, (vouchers, _, _) in enumerate(made):
+            for voucher in vouchers:
+                by_voucher.setdefault(voucher, []).append(n)
+        signed: dict[tuple[int, str], str] = {}
+        for voucher, places in by_voucher.items():
+            texts = sign_batch(keyring.current(voucher), [made[n][2] for n in places])
+            signed.update({(n, voucher): text for n, text in zip(places, texts, strict=True)})
+        rows = []
+        for n, (vouchers, body, message) in enumerate(made):
+            signatures = tuple(signed[(n, v)] for v in vouchers)
+            rows.append(
+                FactRow(
+                    first + n, fact_id(kind.value, body), kind.value, vouchers, body, signatures
+                )
+            )
+            self._remember(message, signatures)
+        return rows
 
     def seal_head(self, tx: StoreTx, keyring: Keyring) -> None:
         """Sign the record's head (how many facts, the last one's id) with the exchange's key,
@@ -212,12 +253,33 @@ class Ledger:
         if token in self._verified:
             return
         for voucher, text in zip(vouchers, row.signatures, strict=True):
-            signature = stored_signature(text, what=f"{what}: {voucher}'s signature")
-            public = keys.get((voucher, signature.key_version))
-            if signature.signer != voucher or public is None:
-                raise IntegrityError(f"{what} is not signed by {voucher} with a key of the record")
-            verify_fact(public, message, signature, what=f"{what}: {voucher}'s signature")
+            self._check_one(message, voucher, text, keys, what)
         self._remember(message, row.signatures, token)
+
+    def _check_one(
+        self,
+        message: bytes,
+        voucher: str,
+        text: str,
+        keys: Mapping[tuple[str, int], PublicKeys],
+        fact: str,
+    ) -> None:
+        """One voucher's stored signature over ``message``: its own, or a batch signature with
+        the fact's path (the root's signature, once it verified, is remembered)."""
+        what = f"{fact}: {voucher}'s signature"
+        batch = parse_batch(text, what=what) if is_batch(text) else None
+        signature = batch.signature if batch else stored_signature(text, what=what)
+        public = keys.get((voucher, signature.key_version))
+        if signature.signer != voucher or public is None:
+            raise IntegrityError(f"{fact} is not signed by {voucher} with a key of the record")
+        if batch is None:
+            verify_fact(public, message, signature, what=what)
+            return
+        signed = batch_message(batch.root(message, what=what), batch.size)
+        token = _token(signed, (text.split(".", 2)[1],))
+        if token not in self._verified:
+            verify_fact(public, signed, signature, what=what)
+            self._remember(signed, (), token)
 
     def _remember(
         self, message: bytes, signatures: tuple[str, ...], token: bytes | None = None

@@ -429,8 +429,7 @@ class TaxiiService:
                         s.log("taxii-repost", at, subject)
                         return True, outcomes
                     items = [_new_item(user.party, n, at) for n in new]
-                    for item in items:
-                        self.exchange.add_item(item)
+                    self.exchange.add_items(items)
                     store.add_objects(
                         s.tx, [_object_row(i, n) for i, n in zip(items, new, strict=True)]
                     )

@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Connection,
     Index,
     PrimaryKeyConstraint,
     String,
@@ -57,6 +58,28 @@ def append(tx: StoreTx, rows: Iterable[EventRow]) -> None:
     ]
     if values:
         tx.conn.execute(insert(feed_events), values)
+
+
+def append_numbered(tx: StoreTx, rows: Iterable[EventRow]) -> None:
+    """Add events (their ``n`` is ignored) just before the transaction's next read or its end,
+    all in one statement: each numbered then after its user's last, in the order given."""
+    tx.defer("feed_events", _write_numbered, rows)
+
+
+def _write_numbered(conn: Connection, rows: list[EventRow]) -> None:
+    c = feed_events.c
+    users = sorted({r.user for r in rows})
+    numbers = {user: 0 for user in users}
+    query = select(c.user, func.max(c.n)).where(c.user.in_(users)).group_by(c.user)
+    for user, n in conn.execute(query):
+        numbers[user] = int(n)
+    values = []
+    for r in rows:
+        numbers[r.user] += 1
+        row = {"user": r.user, "n": numbers[r.user], "kind": r.kind, "item": r.item}
+        values.append({**row, "at": r.at, "body": r.body})
+    if values:
+        conn.execute(insert(feed_events), values)
 
 
 def last_numbers(tx: StoreTx, users: Sequence[str]) -> dict[str, int]:

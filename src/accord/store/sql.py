@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -294,6 +294,7 @@ class StoreTx:
         self._conn = conn
         self.changes: list[Change] = []
         self._buffer: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
+        self._deferred: dict[str, tuple[Callable[[Connection, list[Any]], None], list[Any]]] = {}
         self._next_fact: int | None = None
         self.last_fact: tuple[int, str] | None = None  # (seq, id) of the last fact written here
         self.writes = 0  # audited rows written (inserted, updated, deleted), undone or not
@@ -302,18 +303,30 @@ class StoreTx:
     @property
     def conn(self) -> Connection:
         """The connection, with every buffered row written first (reads see all writes)."""
-        if self._buffer:
+        if self._buffer or self._deferred:
             self.flush()
         return self._conn
 
     def flush(self) -> None:
         """Write the buffered rows: one executemany per table, each table's rows in order, the
-        tables parents first (every item before any wrapped key, which names its item)."""
+        tables parents first (every item before any wrapped key, which names its item); then
+        each deferred writer once, with all its rows (see ``defer``)."""
         buffer, self._buffer = self._buffer, {}
+        deferred, self._deferred = self._deferred, {}
         for name in _BUFFERED:
             if name in buffer:
                 table, rows = buffer[name]
                 self._conn.execute(_INSERTS[table.name], rows)
+        for write, pending in deferred.values():
+            write(self._conn, pending)
+
+    def defer(
+        self, name: str, write: Callable[[Connection, list[Any]], None], rows: Iterable[Any]
+    ) -> None:
+        """Rows that ``write`` writes in one call, with every other row ``name`` deferred, just
+        before the transaction's next read or its end (so every read still sees every write).
+        For rows no log entry records (the live feed's events)."""
+        self._deferred.setdefault(name, (write, []))[1].extend(rows)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
