@@ -345,7 +345,7 @@ class StoreTx:
                 yield
                 self.flush()
             except BaseException as error:
-                self._buffer = {}
+                self._buffer, self._deferred = {}, {}
                 self.changes, self._next_fact, self.last_fact = kept
                 self._conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
                 self._conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
