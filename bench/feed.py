@@ -24,7 +24,8 @@ item once (the direct copy, or the hub's copy); every jpn-analyst stream each it
 ``direct`` for nk-missile and ``via USA`` for nk-nuclear; jpn-junior nothing.
 
 ``--ingest`` posts as fast as the publishers can, with no subscriber, and reports items/s.
-``--profile`` runs the (first) server under cProfile and prints its top functions.
+``--profile`` samples the (first) server's threads with py-spy while publishing, and prints the
+functions it was busy in.
 Every phase is bounded (``--seconds``, ``--drain``). A benchmark, not a test.
 
     .venv/bin/python -m bench.feed                         # 1 process, 20 subscribers, 50/s, 10 s
@@ -40,7 +41,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import pstats
 import re
 import signal
 import subprocess
@@ -186,14 +186,10 @@ def expected_route(user: str, stix_id: str, topics: dict[str, str]) -> str | Non
 
 
 @contextmanager
-def _server(
-    url: str, key_file: Path, nats: str | None, log: Path, profile: Path | None
-) -> Iterator[tuple[str, int]]:
+def _server(url: str, key_file: Path, nats: str | None, log: Path) -> Iterator[tuple[str, int]]:
     with httpx.Client() as probe:
         port = _free_port()
-        command = [sys.executable]
-        command += ["-m", "cProfile", "-o", str(profile)] if profile else []
-        command += ["-m", "accord", "--db", url, "--key-file", str(key_file)]
+        command = [sys.executable, "-m", "accord", "--db", url, "--key-file", str(key_file)]
         command += ["serve", "--port", str(port)]
         command += ["--nats", nats] if nats else []
         with log.open("wb") as out:
@@ -213,7 +209,7 @@ def _server(
                     time.sleep(0.1)
             yield base, proc.pid
         finally:
-            proc.send_signal(signal.SIGINT if profile else signal.SIGTERM)
+            proc.terminate()
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -403,11 +399,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         url = args.db or f"sqlite:///{folder / 'feed.db'}"
         key_file, tokens = _prepare(folder, url)
         nats = args.nats if args.processes > 1 else None
-        profile = args.profile_to
         servers = [
-            stack.enter_context(
-                _server(url, key_file, nats, folder / f"serve-{i}.log", profile if i == 0 else None)
-            )
+            stack.enter_context(_server(url, key_file, nats, folder / f"serve-{i}.log"))
             for i in range(args.processes)
         ]
         subscribers = 0 if args.ingest else args.subscribers
@@ -435,7 +428,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         began = time.monotonic()
-        publishers = _publish(servers[0][0], tokens["kor-analyst"], args)
+        with _profiled(servers[0][1], args.profile_to):
+            publishers = _publish(servers[0][0], tokens["kor-analyst"], args)
         published = time.monotonic() - began
         sent = {k: v for p in publishers for k, v in p.sent.items()}
         topics = {k: v for p in publishers for k, v in p.topics.items()}
@@ -524,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--envelope", type=int, default=1, help="items a POST")
     parser.add_argument("--publishers", type=int, default=1, help="posting threads")
     parser.add_argument("--ingest", action="store_true", help="no subscribers, post at once")
-    parser.add_argument("--profile", action="store_true", help="cProfile the first server")
+    parser.add_argument("--profile", action="store_true", help="py-spy the first server")
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait at the end")
     parser.add_argument("--processes", type=int, choices=(1, 2), default=1)
     parser.add_argument("--nats", default="nats://127.0.0.1:4222")
@@ -535,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     args.envelope = max(1, args.envelope)
     args.publishers = max(1, args.publishers)
     args.tag = uuid.uuid4().hex
-    args.profile_to = Path(tempfile.mkdtemp()) / "serve.prof" if args.profile else None
+    args.profile_to = Path(tempfile.mkdtemp()) / "serve.raw" if args.profile else None
     result = run(args)
     if args.profile_to is not None:
         _print_profile(args.profile_to)
@@ -546,10 +540,57 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if result["missed"] == 0 and result["unexpected"] == 0 else 1
 
 
-def _print_profile(path: Path) -> None:
-    """The server's 25 costliest functions (cumulative), from its cProfile output."""
-    if path.exists():
-        pstats.Stats(str(path), stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+@contextmanager
+def _profiled(pid: int, out: Path | None) -> Iterator[None]:
+    """Sample every thread of the server with py-spy while publishing (``--profile``)."""
+    if out is None:
+        yield
+        return
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200"]
+    command += ["--output", str(out), "--nonblocking"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _print_profile(path: Path, top: int = 40) -> None:
+    """The server's costliest functions: the share of samples they were on the stack in
+    (inclusive) and at its top (self), from py-spy's collapsed stacks; idle waits left out."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines() if path.exists() else []:
+        stack, _, count = line.rpartition(" ")
+        frames = [
+            f.split(" (")[0] + " " + f.rsplit("/", 1)[-1].rstrip(")") for f in stack.split(";")
+        ]
+        frames = [f for f in frames if not f.startswith("process ") and not f.startswith("thread ")]
+        if not frames or any(w in frames[-1] for w in _IDLE):
+            continue
+        n = int(count)
+        total += n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for f in set(frames):
+            inclusive[f] = inclusive.get(f, 0) + n
+    print(f"busy samples: {total}", file=sys.stderr)
+    for name, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        print(
+            f"{100 * n / total:5.1f}% {100 * own.get(name, 0) / total:5.1f}%  {name}",
+            file=sys.stderr,
+        )
+
+
+_IDLE = ("select ", "wait ", "_worker ", "poll ", "acquire ", "sleep ")
 
 
 if __name__ == "__main__":
