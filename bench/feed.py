@@ -471,8 +471,6 @@ def _figures(
             route = expected_route(user, stix_id, topics) if stix_id in sent else None
             if route is None or stix_id in got or (via == "USA") != route.startswith("via"):
                 unexpected += 1  # a stranger, a repeat, or the wrong route
-                if os.environ.get("BENCH_DEBUG"):
-                    print(user, stix_id in sent, topics.get(stix_id), via, route, file=sys.stderr)
                 continue
             got[stix_id] = via
             latency.setdefault(route, []).append((at - sent[stix_id]) * 1000)
