@@ -199,8 +199,9 @@ class FeedStream(Response):
             if not await self._room(page, settings.feed_stall):
                 return SLOW_CONSUMER
             wake.clear()
-            read = functools.partial(self._read, page)
-            chunks, position, more = await self.server.feed_reads.read(read)
+            read = functools.partial(_read, self.server, self.user, self.position, page)
+            key = (self.user, self.position, page)
+            chunks, position, more = await self.server.feed_reads.read(key, read)
             for item in chunks:
                 self.queue.put_nowait(item)
             self.position = position
@@ -218,11 +219,17 @@ class FeedStream(Response):
             return True
         return False
 
-    def _read(self, page: int) -> tuple[list[tuple[int, bytes]], int, bool]:
-        batch = self.server.feed.fetch(self.user, self.position, page, self.server.now())
-        chunks = encode(self.user, batch)
-        ns = ([batch.gap.resumed] if batch.gap is not None else []) + [e.n for e in batch.events]
-        position = batch.position if batch.position is not None else self.position
-        if batch.gap is not None and batch.position is None:
-            position = batch.gap.resumed
-        return list(zip(ns, chunks, strict=True)), position, batch.more
+
+def _read(
+    server: Server, user: str, after: int, page: int
+) -> tuple[tuple[tuple[int, bytes], ...], int, bool]:
+    """One page of ``user``'s feed after ``after``, encoded: (position, chunk) pairs, the
+    position to read on from, and whether more follow. Depends on nothing but its arguments
+    and the store, so the streams of one user at one position may share it."""
+    batch = server.feed.fetch(user, after, page, server.now())
+    chunks = encode(user, batch)
+    ns = ([batch.gap.resumed] if batch.gap is not None else []) + [e.n for e in batch.events]
+    position = batch.position if batch.position is not None else after
+    if batch.gap is not None and batch.position is None:
+        position = batch.gap.resumed
+    return tuple(zip(ns, chunks, strict=True)), position, batch.more
