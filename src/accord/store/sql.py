@@ -28,8 +28,8 @@ from sqlalchemy.pool import StaticPool
 
 from accord.errors import Busy, StoreError, StoreMissing, StoreUnreachable
 from accord.store import credentials as _credentials  # noqa: F401  (registers its tables)
-from accord.store import nodes as _nodes  # noqa: F401  (registers its table)
 from accord.store import migrations
+from accord.store import nodes as _nodes  # noqa: F401  (registers its table)
 from accord.store import schema as t
 from accord.store.images import Change, Image, image, stored_images
 
