@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from accord.errors import DuplicateId, InvalidInput, KeyUnavailable
+from accord.errors import DuplicateId, InvalidInput, KeyMismatch, KeyUnavailable
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent, NoticeSuspended
 from accord.model.classification import Reclassification
@@ -233,7 +233,7 @@ class Exchange:
             with self.store.transaction(write=write) as tx:
                 revision = tx.revision()
                 if self._facts is None or revision != self._revision:
-                    self._facts = Facts(self.ledger.load(tx))
+                    self._facts = Facts(self.ledger.load(tx, pinned=self._pinned(tx)))
                     self._readable = None
                     self._revision = revision
                 session = Session(
@@ -247,6 +247,21 @@ class Exchange:
             if self._vault is not None:
                 self._vault.forget()
             raise
+
+    def _pinned(self, tx: StoreTx) -> Mapping[str, Sequence[bytes]] | None:
+        """On a node store, the pinned peers' keys the world trusts their facts under."""
+        from accord.store import nodes  # noqa: PLC0415
+
+        if not nodes.peers(tx):
+            return None
+        from accord.crypto import EXCHANGE  # noqa: PLC0415
+        from accord.service.node import pinned_party_keys  # noqa: PLC0415
+
+        try:
+            own = self.vault.keyring(tx, tx.revision()).get(EXCHANGE, 1)
+        except (KeyUnavailable, KeyMismatch):
+            own = None  # a question without the master key: the rows are read unchecked
+        return pinned_party_keys(tx, own)
 
     def _commit(self, s: Session) -> None:
         """Append the session's log entries and sign the log; a changed world bumps the revision
