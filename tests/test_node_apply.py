@@ -4,6 +4,7 @@ node takes, and each refusal: logged, named in the receipt, nothing applied."""
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 from contextlib import closing
@@ -233,7 +234,7 @@ def test_a_note_by_kor_on_an_agreement_kor_is_not_party_to_is_not_a_party(pair: 
         None,
         "Japan-US",
     )
-    world = pair.jpn.node.exchange.snapshot()
+    world = copy.deepcopy(pair.jpn.node.exchange.snapshot())
     world.add_agreement(other)  # this node's world holds it (a copy, not stored)
     event = TerminationNotice(NOTICE_AT, "japan-us", "KOR")
     with pytest.raises(NotAParty):
