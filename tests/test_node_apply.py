@@ -116,6 +116,11 @@ def _note(pair: Pair, event: object) -> WireFact:
 
 @pytest.fixture
 def pair(tmp_path: Path) -> Pair:
+    return make_pair(tmp_path)
+
+
+def make_pair(tmp_path: Path) -> Pair:
+    """KOR's and JPN's nodes, each pinning the other, both holding the GSOMIA."""
     kor, jpn = make_node(tmp_path / "kor", "KOR"), make_node(tmp_path / "jpn", "JPN")
     kor.node.trust(jpn.node.card_text().encode(), "jpn.card")
     jpn.node.trust(kor.node.card_text().encode(), "kor.card")
