@@ -336,3 +336,28 @@ def _release():  # type: ignore[no-untyped-def]
     from accord.model.requests import ReleaseRequest
 
     return ReleaseRequest("any-item", "KOR", "JPN", None)
+
+
+def test_a_note_recorded_on_kor_is_queued_for_jpn_in_the_same_act_and_applies_there(
+    pair: Pair,
+) -> None:
+    from accord.store import outbox  # noqa: PLC0415
+
+    decision = pair.kor.node.exchange.record(TerminationNotice(NOTICE_AT, AID, "KOR"))
+    assert decision.allowed
+    with pair.kor.node.exchange.store.transaction() as tx:
+        queued = outbox.queued(tx, "JPN")
+    assert [(q.fact.kind, q.fact.party, q.fact.instant) for q in queued] == [
+        ("agreement-event", "KOR", NOTICE_AT)
+    ]
+    receipt = pair.deliver(sent=NOTICE_AT)  # the outbox as it is
+    assert receipt.fact_ids == (queued[0].fact.fact_id,) and receipt.refused == ()
+    assert _status(pair.jpn, NOTICE_AT) is Status.NOTICE_PENDING
+
+
+def test_a_refused_note_on_kor_queues_nothing(pair: Pair) -> None:
+    from accord.store import outbox  # noqa: PLC0415
+
+    assert not pair.kor.node.exchange.record(NoticeSuspended(NOTICE_AT, AID, "KOR")).allowed
+    with pair.kor.node.exchange.store.transaction() as tx:
+        assert outbox.queued(tx) == []

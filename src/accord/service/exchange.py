@@ -471,6 +471,10 @@ class Exchange:
             decision = timeline.check(event, s.world.parties, frozenset(s.world.topics))
             if decision.allowed:
                 self.record_fact(s, FactKind.NOTE, event)
+                from accord.service.node_notes import queue_note  # noqa: PLC0415
+
+                keyring = self.vault.keyring(s.tx, s.revision)
+                queue_note(s.tx, keyring, s.world, event, self.instant(None))
                 # work out the new state now: an end beyond the calendar refuses the event here
                 s.facts.timeline(event.agreement)
             s.log(event.kind, event.at, {"agreement": event.agreement}, decision)
