@@ -341,7 +341,7 @@ def _release():  # type: ignore[no-untyped-def]
 def test_a_note_recorded_on_kor_is_queued_for_jpn_in_the_same_act_and_applies_there(
     pair: Pair,
 ) -> None:
-    from accord.store import outbox  # noqa: PLC0415
+    from accord.store import outbox
 
     decision = pair.kor.node.exchange.record(TerminationNotice(NOTICE_AT, AID, "KOR"))
     assert decision.allowed
@@ -356,7 +356,7 @@ def test_a_note_recorded_on_kor_is_queued_for_jpn_in_the_same_act_and_applies_th
 
 
 def test_a_refused_note_on_kor_queues_nothing(pair: Pair) -> None:
-    from accord.store import outbox  # noqa: PLC0415
+    from accord.store import outbox
 
     assert not pair.kor.node.exchange.record(NoticeSuspended(NOTICE_AT, AID, "KOR")).allowed
     with pair.kor.node.exchange.store.transaction() as tx:
