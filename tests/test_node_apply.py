@@ -361,3 +361,39 @@ def test_a_refused_note_on_kor_queues_nothing(pair: Pair) -> None:
     assert not pair.kor.node.exchange.record(NoticeSuspended(NOTICE_AT, AID, "KOR")).allowed
     with pair.kor.node.exchange.store.transaction() as tx:
         assert outbox.queued(tx) == []
+
+
+def test_agreement_status_on_a_node_shows_the_notes_sent_and_received(pair: Pair) -> None:
+    from tests.test_cli_keys_audit import OK, accord
+
+    assert pair.kor.node.exchange.record(TerminationNotice(NOTICE_AT, AID, "KOR")).allowed
+    pair.deliver(sent=NOTICE_AT, arrival=NOTICE_AT + timedelta(seconds=2))
+    at = ("--at", "2019-09-01T00:00:00Z")
+    shown = {}
+    for made in (pair.kor, pair.jpn):
+        done = accord("agreement", "status", AID, *at, "--json", db=made.db, key_file=made.key_file)
+        assert done.returncode == OK, done.stderr
+        shown[made.party] = json.loads(done.stdout)
+    assert shown["KOR"]["status"] == shown["JPN"]["status"] == "notice_pending"
+    assert shown["KOR"]["notes"]["sent"] == [
+        {
+            "to": "JPN",
+            "note": "termination_notice",
+            "at": "2019-08-23T06:25:00Z",
+            "delivered_at": "2019-08-23T06:25:00Z",
+        }
+    ]
+    assert shown["JPN"]["notes"] == {
+        "sent": [],
+        "received": [
+            {
+                "from": "KOR",
+                "note": "termination_notice",
+                "by": "KOR",
+                "at": "2019-08-23T06:25:00Z",
+                "arrived_at": "2019-08-23T06:25:02Z",
+            }
+        ],
+    }
+    text = accord("agreement", "status", AID, *at, db=pair.jpn.db, key_file=pair.jpn.key_file)
+    assert "received termination_notice by KOR at 2019-08-23T06:25:00Z from KOR" in text.stdout

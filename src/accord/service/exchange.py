@@ -752,6 +752,14 @@ class Exchange:
             s.world.agreement(agreement_id)
             return s.facts.state(agreement_id, require_aware(at, "at"))
 
+    def notes(self, agreement_id: str) -> dict[str, list[dict[str, object]]] | None:
+        """On a node, the notes on the agreement it sent and received (``None`` elsewhere)."""
+        from accord.service.node_notes import note_log  # noqa: PLC0415
+
+        with self.session(write=False) as s:
+            s.world.agreement(agreement_id)
+            return note_log(s.tx, agreement_id)
+
     def impact(self, agreement_id: str, at: datetime) -> ImpactReport:
         with self.session(write=False) as s:
             return impact(s.facts, agreement_id, require_aware(at, "at"))

@@ -41,3 +41,43 @@ def queue_note(
     for peer in peers:
         outbox.enqueue(tx, peer, fact, now)
     return peers
+
+
+def note_log(tx: StoreTx, agreement_id: str) -> dict[str, list[dict[str, object]]] | None:
+    """The notes on ``agreement_id`` this node sent (to whom, delivered when) and received
+    (from which node, applied, with both instants); ``None`` on a store that is not a node."""
+    import json  # noqa: PLC0415
+
+    from accord.model.time import iso  # noqa: PLC0415
+    from accord.store import received  # noqa: PLC0415
+
+    if not nodes.identities(tx):
+        return None
+    kind = FactKind.NOTE.value
+    sent: list[dict[str, object]] = []
+    for queued in outbox.queued(tx):
+        body = json.loads(queued.fact.body) if queued.fact.kind == kind else {}
+        if body.get("agreement") == agreement_id:
+            delivered = queued.delivered_at
+            sent.append(
+                {
+                    "to": queued.peer,
+                    "note": body.get("kind"),
+                    "at": iso(queued.fact.instant),
+                    "delivered_at": None if delivered is None else iso(delivered),
+                }
+            )
+    got: list[dict[str, object]] = []
+    for row in received.rows(tx, received.ReceivedState.APPLIED):
+        body = json.loads(row.body) if row.kind == kind else {}
+        if body.get("agreement") == agreement_id:
+            got.append(
+                {
+                    "from": row.sender,
+                    "note": body.get("kind"),
+                    "by": body.get("by"),
+                    "at": iso(row.instant),
+                    "arrived_at": iso(row.arrived_at),
+                }
+            )
+    return {"sent": sent, "received": got}
