@@ -146,6 +146,13 @@ HANDLERS: Mapping[FactKind, Callable[[Context, WireFact, object], None]] = {
 }
 
 
+ACCEPTED = frozenset(kind.value for kind in HANDLERS)
+
+
+def _not_accepted(kind: str) -> str:
+    return f"a node does not take {kind} facts from a peer"
+
+
 class Applier:
     """Applies a message's new facts to this node's world, inside the receiver's transaction."""
 
@@ -157,8 +164,10 @@ class Applier:
     def __call__(
         self, tx: StoreTx, message: Message, facts: Sequence[WireFact], arrived: datetime
     ) -> tuple[FactRefusal, ...]:
-        if not facts:
-            return ()
+        if not any(f.kind in ACCEPTED for f in facts):  # nothing to apply: no world to load
+            return tuple(
+                FactRefusal(f.fact_id, KindNotAccepted.code, _not_accepted(f.kind)) for f in facts
+            )
         keys = self.keys()
         ledger = self.exchange.ledger
         world = ledger.load(tx, pinned=keys)
@@ -191,7 +200,7 @@ class Applier:
             kind = FactKind(fact.kind)
             handler = HANDLERS[kind]
         except (ValueError, KeyError):
-            raise KindNotAccepted(f"a node does not take {fact.kind} facts from a peer") from None
+            raise KindNotAccepted(_not_accepted(fact.kind)) from None
         body = fact.body.decode("utf-8")
         decoded = DEFINITIONS[kind].decode(json.loads(body))
         handler(Context(world, self.party, sender), fact, decoded)
