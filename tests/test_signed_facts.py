@@ -219,5 +219,5 @@ def test_a_store_of_the_previous_schema_is_refused_clearly(tmp_path: Path) -> No
     Exchange.open(f"sqlite:///{path}").store.close()
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("update meta set value = '3' where key = 'schema'")
-    with pytest.raises(StoreError, match="schema version 3, expected 4"):
+    with pytest.raises(StoreError, match="schema version 3, expected 5"):
         Exchange.open(f"sqlite:///{path}")

@@ -395,3 +395,75 @@ class FeedNotFound(UnknownReference):
 
     code = "feed-not-found"
     category = Category.NOT_FOUND
+
+
+# --- facts received from a peer that this node does not apply (the message is still received;
+# each refusal is logged and named in the receipt, and nothing of the fact is applied) ---------
+
+
+class FactRefused(AccordError):
+    """A fact from a peer that this node's rules do not let into its world."""
+
+    code = "fact-refused"
+    category = Category.DENIED
+
+
+class KindNotAccepted(FactRefused):
+    """A kind of fact a node does not take from a peer (it is the peer's own business)."""
+
+    code = "kind-not-accepted"
+    category = Category.CLIENT
+
+
+class NotAParty(FactRefused):
+    """A note from a party that is not party to the agreement it is about."""
+
+    code = "not-a-party"
+    category = Category.DENIED
+
+
+class AgreementNotHeld(FactRefused):
+    """A fact about an agreement this node does not hold."""
+
+    code = "agreement-not-held"
+    category = Category.NOT_FOUND
+
+
+class NotAddressed(FactRefused):
+    """A fact not addressed to this node's party (it is not party to it, or not its holder)."""
+
+    code = "not-addressed"
+    category = Category.DENIED
+
+
+class ForeignClearance(FactRefused):
+    """A user's clearance sent by a node other than the user's own party's."""
+
+    code = "foreign-clearance"
+    category = Category.DENIED
+
+
+class NotFactOriginator(FactRefused):
+    """A consent on an item by a party other than its originator (or an item not held)."""
+
+    code = "not-originator"
+    category = Category.DENIED
+
+
+class InstantMismatch(FactRefused):
+    """A fact whose claimed instant is not the instant its body records."""
+
+    code = "instant-mismatch"
+    category = Category.CLIENT
+
+
+class FactNotAllowed(FactRefused):
+    """A fact this node's record of the agreement does not allow at its instant (the reasons
+    are the decision's); also a fact the world cannot take (a user already defined)."""
+
+    code = "fact-not-allowed"
+    category = Category.CONFLICT
+
+    def __init__(self, message: str, reasons: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.reasons = reasons

@@ -100,11 +100,21 @@ def status(agreement_id: str, at_text: str | None, tz_text: str | None, as_json:
     """State, term end, expiry instant and time left at --at (shown in the agreement's zone)."""
     exchange = env().exchange
     state = exchange.agreement_state(agreement_id, env().at(at_text))
+    notes = exchange.notes(agreement_id)  # on a node: the notes sent and received
     if as_json:
-        emit_json(state.as_dict())
+        emit_json(state.as_dict() if notes is None else {**state.as_dict(), "notes": notes})
         return
     reference = exchange.snapshot().agreements[agreement_id].timezone
     console.print(state_table(state, env().zone(tz_text, reference)))
+    if notes is not None:
+        for row in notes["sent"]:
+            delivered = row["delivered_at"] or "waiting"
+            click.echo(f"sent {row['note']} at {row['at']} to {row['to']} (delivered {delivered})")
+        for row in notes["received"]:
+            click.echo(
+                f"received {row['note']} by {row['by']} at {row['at']} from {row['from']}"
+                f" (arrived {row['arrived_at']})"
+            )
 
 
 def impact_tables(report_: ImpactReport, tz: ZoneInfo | None) -> list[Table]:

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from accord.crypto.canonical import canonical_json
 from accord.errors import FactForged, InvalidInput, MessageForged, MessageMalformed
-from accord.model.messages import Message, Receipt, WireFact
+from accord.model.messages import FactRefusal, Message, Receipt, WireFact
 from accord.model.time import iso, parse_instant
 
 MESSAGE_FORMAT = "accord-node-message/1"
@@ -171,6 +171,9 @@ def _receipt_doc(receipt: Receipt) -> dict[str, Any]:
         "fact_ids": list(receipt.fact_ids),
         "received_at": iso(receipt.received_at),
         "cosigned": receipt.cosigned,
+        "refused": [
+            {"fact": r.fact_id, "code": r.code, "reason": r.reason} for r in receipt.refused
+        ],
     }
 
 
@@ -198,7 +201,7 @@ def decode_answer(data: bytes, public: bytes) -> Receipt | RefusalAnswer:
     inner = _object(
         doc["receipt"],
         "receipt",
-        ("recipient", "sender", "seq", "fact_ids", "received_at", "cosigned"),
+        ("recipient", "sender", "seq", "fact_ids", "received_at", "cosigned", "refused"),
     )
     ids = inner["fact_ids"]
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -210,11 +213,29 @@ def decode_answer(data: bytes, public: bytes) -> Receipt | RefusalAnswer:
         tuple(ids),
         _instant(inner, "received_at", "receipt"),
         _text(inner, "cosigned", "receipt"),
+        _refusals(inner["refused"]),
     )
     signed = RECEIPT_PREFIX + canonical_json(inner)
     if not _verifies(public, _bytes(doc, "signature", "receipt"), signed):
         raise MessageForged(f"the signature of {receipt.recipient} on the receipt does not verify")
     return receipt
+
+
+def _refusals(value: object) -> tuple[FactRefusal, ...]:
+    if not isinstance(value, list):
+        raise MessageMalformed("receipt: refused must be a list")
+    found = []
+    for n, entry in enumerate(value):
+        fields = _object(entry, f"receipt: refused[{n}]", ("fact", "code", "reason"))
+        where = f"receipt: refused[{n}]"
+        found.append(
+            FactRefusal(
+                _text(fields, "fact", where),
+                _text(fields, "code", where),
+                _text(fields, "reason", where),
+            )
+        )
+    return tuple(found)
 
 
 # --- pieces ----------------------------------------------------------------------------------

@@ -143,9 +143,20 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class FactRefusal:
+    """A fact of a message the recipient holds but did not apply to its world, and why: the
+    refusal's code (an error class's) and its sentence."""
+
+    fact_id: str
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Receipt:
     """The recipient's signed answer: the facts of message ``seq`` it holds, when they arrived,
-    and the sender's checkpoint with the recipient's cosignature added."""
+    the sender's checkpoint with the recipient's cosignature added, and the facts it did not
+    apply (``refused``, in the message's order)."""
 
     recipient: str
     sender: str
@@ -153,6 +164,7 @@ class Receipt:
     fact_ids: tuple[str, ...]
     received_at: datetime
     cosigned: str  # the message's checkpoint note with the recipient's witness signature
+    refused: tuple[FactRefusal, ...] = ()
 
     def __post_init__(self) -> None:
         _check_id(self.recipient, "recipient")
@@ -165,6 +177,10 @@ class Receipt:
             raise MessageMalformed("fact_ids must be a tuple of text")
         if not isinstance(self.cosigned, str) or not self.cosigned:
             raise MessageMalformed("cosigned is empty")
+        if not isinstance(self.refused, tuple) or not all(
+            isinstance(r, FactRefusal) and r.fact_id in self.fact_ids for r in self.refused
+        ):
+            raise MessageMalformed("refused must name facts of the receipt")
 
 
 def _check_id(value: object, field: str) -> None:

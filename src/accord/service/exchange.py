@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
-from accord.errors import DuplicateId, InvalidInput, KeyUnavailable, OutOfOrder
+from accord.errors import DuplicateId, InvalidInput, KeyMismatch, KeyUnavailable, OutOfOrder
 from accord.model.acts import Compromise, Consent, Destruction, Release
 from accord.model.agreement import Agreement, AgreementEvent, NoticeSuspended
 from accord.model.classification import Reclassification
@@ -235,7 +235,7 @@ class Exchange:
             with self.store.transaction(write=write) as tx:
                 revision = tx.revision()
                 if self._facts is None or revision != self._revision:
-                    self._facts = Facts(self.ledger.load(tx))
+                    self._facts = Facts(self.ledger.load(tx, pinned=self._pinned(tx)))
                     self._readable = None
                     self._revision = revision
                 session = Session(
@@ -249,6 +249,21 @@ class Exchange:
             if self._vault is not None:
                 self._vault.forget()
             raise
+
+    def _pinned(self, tx: StoreTx) -> Mapping[str, Sequence[bytes]] | None:
+        """On a node store, the pinned peers' keys the world trusts their facts under."""
+        from accord.store import nodes  # noqa: PLC0415
+
+        if not nodes.peers(tx):
+            return None
+        from accord.crypto import EXCHANGE  # noqa: PLC0415
+        from accord.service.node import pinned_party_keys  # noqa: PLC0415
+
+        try:
+            own = self.vault.keyring(tx, tx.revision()).get(EXCHANGE, 1)
+        except (KeyUnavailable, KeyMismatch):
+            own = None  # a question without the master key: the rows are read unchecked
+        return pinned_party_keys(tx, own)
 
     def _commit(self, s: Session) -> None:
         """Append the session's log entries and sign the log; a changed world bumps the revision
@@ -558,6 +573,10 @@ class Exchange:
             decision = timeline.check(event, s.world.parties, frozenset(s.world.topics))
             if decision.allowed:
                 self.record_fact(s, FactKind.NOTE, event)
+                from accord.service.node_notes import queue_note  # noqa: PLC0415
+
+                keyring = self.vault.keyring(s.tx, s.revision)
+                queue_note(s.tx, keyring, s.world, event, self.instant(None))
                 # work out the new state now: an end beyond the calendar refuses the event here
                 s.facts.timeline(event.agreement)
             s.log(event.kind, event.at, {"agreement": event.agreement}, decision)
@@ -850,6 +869,14 @@ class Exchange:
         with self.session(write=False) as s:
             s.world.agreement(agreement_id)
             return s.facts.state(agreement_id, require_aware(at, "at"))
+
+    def notes(self, agreement_id: str) -> dict[str, list[dict[str, object]]] | None:
+        """On a node, the notes on the agreement it sent and received (``None`` elsewhere)."""
+        from accord.service.node_notes import note_log  # noqa: PLC0415
+
+        with self.session(write=False) as s:
+            s.world.agreement(agreement_id)
+            return note_log(s.tx, agreement_id)
 
     def impact(self, agreement_id: str, at: datetime) -> ImpactReport:
         with self.session(write=False) as s:

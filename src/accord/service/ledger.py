@@ -20,6 +20,8 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from accord.crypto import Keyring, PublicKeys
@@ -29,14 +31,20 @@ from accord.crypto.facts import fact_id, fact_message, sign_fact, stored_signatu
 from accord.errors import AccordError, IntegrityError
 from accord.model.facts import EXCHANGE, Definition, FactKind
 from accord.model.facts.registry import DEFINITIONS
+from accord.model.messages import WireFact
 from accord.model.taint import WHOLE_WORLD, Subject, describe
 from accord.model.world import World
+from accord.service.received_check import PartyKeys as PinnedKeys
+from accord.service.received_check import check_signatures
+from accord.store import received
 from accord.store.sql import FactRow, KeySetRow, StoreTx
 
 log = logging.getLogger("accord.facts")
 
 HEAD = "facts_head"  # the meta key of the record's signed head
 HEAD_PREFIX = b"accord facts head v1\n"
+RECEIVED_HEAD = "received_head"  # the meta key of the received facts' signed head
+RECEIVED_HEAD_PREFIX = b"accord received facts head v1\n"
 
 _VERIFIED_MAX = 1_000_000  # checks remembered (digests of 32 bytes)
 
@@ -165,15 +173,23 @@ class Ledger:
 
     # --- loading --------------------------------------------------------------------------------
 
-    def load(self, tx: StoreTx, failures: list[str] | None = None) -> World:
+    def load(
+        self, tx: StoreTx, failures: list[str] | None = None, *, pinned: PinnedKeys | None = None
+    ) -> World:
         """The world of the stored facts that pass their checks, with what the others taint;
-        each failure's reason is added to ``failures`` when given, in the record's order."""
+        each failure's reason is added to ``failures`` when given, in the record's order.
+
+        The facts received from peers are replayed among them in the order they were applied,
+        each trusted only under the keys ``pinned`` gives for its vouching parties (a node's
+        pinned cards; this store's own parties' keys are its key sets)."""
         world = World()
         keys = public_keys(tx.key_sets())
         found: list[str] = [] if failures is None else failures
         head = self._head(tx, keys)
+        others = _ReceivedReplay(self, tx, world, _party_keys(keys, pinned), found)
         expected = 1
         for row in tx.fact_rows():
+            others.replay(before=row.seq)
             if row.seq != expected:
                 found.append(f"facts {expected} to {row.seq - 1} are missing from the record")
                 self._refuse(world, (WHOLE_WORLD,), found[-1])
@@ -196,6 +212,8 @@ class Ledger:
         if problem is not None:
             found.append(problem)
             self._refuse(world, (WHOLE_WORLD,), problem)
+        others.replay(before=None)
+        others.finish(self._received_head(tx, keys))
         return world
 
     def failures(self, tx: StoreTx) -> list[str]:
@@ -281,6 +299,101 @@ class Ledger:
             verify_fact(public, signed, signature, what=what)
             self._remember(signed, (), token)
 
+    # --- facts received from peers ----------------------------------------------------------
+
+    def admit_received(
+        self,
+        tx: StoreTx,
+        keyring: Keyring,
+        world: World,
+        fact: ReceivedFact,
+        sender: str,
+        arrival: datetime,
+        keys: PinnedKeys,
+    ) -> None:
+        """Write a verified fact received from node ``sender`` into ``world`` through the one
+        definition of its kind, then keep it with its sender's instant and its arrival instant
+        (``received_facts``, after the local facts recorded so far). Its signatures are checked
+        again under ``keys`` first; a fact the world cannot take raises and nothing is kept."""
+        definition = DEFINITIONS[FactKind(fact.kind)]
+        decoded = definition.decode(json.loads(fact.body))
+        vouchers = definition.vouchers(decoded, world)
+        check_signatures(
+            f"fact {fact.fact_id} ({fact.kind})",
+            fact.kind,
+            fact.body,
+            vouchers,
+            fact.signatures,
+            _party_keys(public_keys(tx.key_sets()), keys),
+        )
+        definition.apply(world, decoded)
+        row = received.ReceivedRow(
+            received.next_position(tx),
+            fact.fact_id,
+            fact.kind,
+            fact.body,
+            fact.instant,
+            sender,
+            arrival,
+            tx.last_fact_seq(),
+            received.ReceivedState.APPLIED,
+            tuple(fact.signatures),
+        )
+        if received.get(tx, fact.fact_id) is None:
+            received.add(tx, row)
+        else:
+            received.replace(tx, row)  # a fact that waited for a voucher's share
+        applied = received.rows(tx, received.ReceivedState.APPLIED)
+        message = _received_head_message(len(applied), fact.fact_id)
+        signature = sign_fact(keyring.current(EXCHANGE), message)
+        tx.set_meta(RECEIVED_HEAD, json.dumps([len(applied), fact.fact_id, signature]))
+
+    def _received_head(
+        self, tx: StoreTx, keys: Mapping[tuple[str, int], PublicKeys]
+    ) -> tuple[int, str] | str | None:
+        text = tx.meta(RECEIVED_HEAD)
+        if text is None:
+            return None
+        try:
+            size, last, signature_text = json.loads(text)
+            signature = stored_signature(str(signature_text), what="the received facts' head")
+            public = keys.get((EXCHANGE, signature.key_version))
+            if signature.signer != EXCHANGE or public is None:
+                raise IntegrityError("the received facts' head is not signed by this node")
+            message = _received_head_message(int(size), str(last))
+            verify_fact(public, message, signature, what="the received facts' head")
+        except (IntegrityError, ValueError, TypeError) as error:
+            if isinstance(error, IntegrityError):
+                return error.message
+            return "the received facts' head is malformed"
+        return int(size), str(last)
+
+    def admit_received_row(
+        self, world: World, row: received.ReceivedRow, keys: Mapping[str, Sequence[bytes]]
+    ) -> IntegrityError | None:
+        """Check one kept received fact and apply it to ``world``; the failure, if left out."""
+        what = f"received fact {row.position} ({row.kind})"
+        try:
+            definition = DEFINITIONS[FactKind(row.kind)]
+            fact = definition.decode(json.loads(row.body))
+            subjects = definition.subjects(fact)
+        except (AccordError, KeyError, ValueError, TypeError, AttributeError):
+            return self._refuse(world, (WHOLE_WORLD,), f"{what} cannot be read as a fact")
+        try:
+            if row.fact_id != fact_id(row.kind, row.body):
+                raise IntegrityError(f"{what}: its id is not the digest of its kind and body")
+            vouchers = definition.vouchers(fact, world)
+            check_signatures(what, row.kind, row.body, vouchers, row.signatures, keys)
+            definition.apply(world, fact)
+        except (AccordError, KeyError, ValueError, TypeError) as error:
+            reason = (
+                error.message if isinstance(error, AccordError) else f"{what} cannot be applied"
+            )
+            if isinstance(error, AccordError) and not isinstance(error, IntegrityError):
+                reason = f"{what} cannot be applied: {error.message}"
+            return self._refuse(world, (WHOLE_WORLD,) if definition.restricts else subjects, reason)
+        return None
+
     def _remember(
         self, message: bytes, signatures: tuple[str, ...], token: bytes | None = None
     ) -> None:
@@ -293,6 +406,79 @@ class Ledger:
         log.error("a stored fact grants nothing: %s", reason)
         world.taint(subjects, reason)
         return IntegrityError(reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFact:
+    """A fact from a peer, verified, to admit: its id, kind, canonical body (text), the
+    sender's instant and the signed wire facts (one per voucher) that vouch for it."""
+
+    fact_id: str
+    kind: str
+    body: str
+    instant: datetime
+    signatures: tuple[WireFact, ...]
+
+
+class _ReceivedReplay:
+    """The received facts replayed among the local ones, each after the local facts that came
+    before it when it was applied."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        tx: StoreTx,
+        world: World,
+        keys: Mapping[str, Sequence[bytes]],
+        found: list[str],
+    ) -> None:
+        self.ledger, self.world, self.keys, self.found = ledger, world, keys, found
+        self.rows = received.rows(tx, received.ReceivedState.APPLIED)
+        self.next = 0
+
+    def replay(self, before: int | None) -> None:
+        """Apply the received facts kept before local fact ``before`` (every one: ``None``)."""
+        while self.next < len(self.rows):
+            row = self.rows[self.next]
+            if before is not None and (row.after_fact or 0) >= before:
+                return
+            self.next += 1
+            failure = self.ledger.admit_received_row(self.world, row, self.keys)
+            if failure is not None:
+                self.found.append(failure.message)
+
+    def finish(self, head: tuple[int, str] | str | None) -> None:
+        """Check the received facts against their signed head: one cut off or deleted taints
+        the whole world."""
+        problem = head if isinstance(head, str) else None
+        if head is None and self.rows:
+            problem = "the received facts' signed head is missing"
+        elif isinstance(head, tuple) and (
+            head[0] != len(self.rows) or not self.rows or self.rows[-1].fact_id != head[1]
+        ):
+            problem = (
+                f"the received facts are not the {head[0]} their signed head counts"
+                " (one was deleted, added or moved)"
+            )
+        if problem is not None:
+            self.found.append(problem)
+            self.ledger._refuse(self.world, (WHOLE_WORLD,), problem)
+
+
+def _party_keys(
+    keys: Mapping[tuple[str, int], PublicKeys], pinned: PinnedKeys | None
+) -> dict[str, list[bytes]]:
+    """Each party's trusted Ed25519 keys: this store's key sets, and the pinned ones."""
+    found: dict[str, list[bytes]] = {}
+    for (owner, _), public in sorted(keys.items()):
+        found.setdefault(owner, []).append(public.ed25519)
+    for party, values in (pinned or {}).items():
+        found.setdefault(party, []).extend(values)
+    return found
+
+
+def _received_head_message(size: int, last: str) -> bytes:
+    return RECEIVED_HEAD_PREFIX + canonical_json({"last": last, "size": size})
 
 
 def _head_message(seq: int, last: str) -> bytes:

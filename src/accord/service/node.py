@@ -370,6 +370,28 @@ class Node:
                 self._noted.pop(party, None)
 
 
+def pinned_party_keys(tx: StoreTx, own: PartyKeys | None) -> dict[str, list[bytes]]:
+    """Each pinned peer's Ed25519 public keys (raw, every version on its card): the keys under
+    which the world trusts that party's facts. ``own`` is the node's first ``@exchange`` key
+    set, which binds each pinned row; a row that fails its MAC is left out (so the facts only
+    it could vouch for fail their check). Without ``own`` (no master key: a question that opens
+    no key) the rows are read unchecked, as the stored public keys are."""
+    key = None if own is None else _derive(own)
+    found: dict[str, list[bytes]] = {}
+    for row in rows.peers(tx):
+        if key is not None and not hmac.compare_digest(row.mac, _mac(key, _peer_fields(row))):
+            log.warning("pinned peer row %s fails its MAC: its facts are not trusted", row.party)
+            continue
+        try:
+            card = parse_card(row.card, f"the pinned card of {row.party}")
+        except AccordError:
+            continue
+        if card.party != row.party:
+            continue
+        found[row.party] = [bytes.fromhex(k.ed25519) for k in card.key_sets]
+    return found
+
+
 def reseal_identity(tx: StoreTx, own: PartyKeys, old: MasterKey, new: MasterKey) -> bool:
     """On a node store, its TLS key sealed under ``new`` instead of ``old`` (master-key
     rotation), the row's MAC made again; ``own`` is the node's first ``@exchange`` key set.

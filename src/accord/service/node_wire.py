@@ -33,6 +33,7 @@ from accord.model.time import require_aware
 from accord.model.world import World
 from accord.service.deliverer import Deliverer
 from accord.service.node import Node
+from accord.service.node_apply import Applier
 from accord.service.node_settings import (
     MESSAGES_PATH,
     ChannelTransport,
@@ -156,7 +157,10 @@ class Wire:
         self._lock = threading.Lock()
         self._known: dict[str, PeerKeys] = {}
         keys = self._keys
-        self.receiver = Receiver(node.exchange, self.identity, keys, vouched, self.settings)
+        applier = Applier(node.exchange, self.identity.party, self._pinned)
+        self.receiver = Receiver(
+            node.exchange, self.identity, keys, vouched, self.settings, applier
+        )
         self.clients = PinnedClients(node, timeout)
         transport = ChannelTransport(self.clients, timeout)
         self.deliverer = Deliverer(node.exchange, self.identity, keys, transport, self.settings)
@@ -175,6 +179,13 @@ class Wire:
                 with self._lock:
                     self._known[party] = found
         return found
+
+    def _pinned(self) -> dict[str, list[bytes]]:
+        """Every pinned peer's keys, every version: the facts they vouch for are trusted under
+        these (the rows read and checked again for each message that carries facts)."""
+        return {
+            p.party: [bytes.fromhex(k.ed25519) for k in p.card.key_sets] for p in self.node.peers()
+        }
 
     def handle(self, peer: str, body: bytes) -> tuple[int, bytes]:
         return self.receiver.handle(peer, body)

@@ -25,7 +25,7 @@ refusal is appended to this node's audit log and answered with its code):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,13 +53,16 @@ from accord.errors import (
     StoreError,
     WrongVoucher,
 )
-from accord.model.messages import LinkState, Message, Receipt, Refusal, WireFact
+from accord.model.messages import FactRefusal, LinkState, Message, Receipt, Refusal, WireFact
 from accord.policy.arrival import judge_fact, judge_message
 from accord.service import node_log, witness
 from accord.service.exchange import Exchange
 from accord.service.node_settings import NodeIdentity, NodeSettings, PeerLookup, VouchedBy
 from accord.store import inbox, links
 from accord.store.sql import StoreTx
+
+# applies an accepted message's new facts in its transaction; the facts it refused
+Applier = Callable[[StoreTx, Message, Sequence[WireFact], datetime], tuple[FactRefusal, ...]]
 
 # the answer's HTTP status by the refusal's category
 STATUS: dict[Category, int] = {
@@ -91,7 +94,11 @@ class Receiver:
         peers: PeerLookup,
         vouched_by: VouchedBy,
         settings: NodeSettings | None = None,
+        applier: Applier | None = None,
     ) -> None:
+        """``applier``: applies each new fact of an accepted message to this node's world in
+        the message's transaction, and says which it refused (named in the receipt)."""
+        self.applier = applier
         self.exchange = exchange
         self.identity = identity
         self.peers = peers
@@ -218,6 +225,9 @@ class Receiver:
         arrived: datetime,
     ) -> bytes:
         inbox.record(tx, message.sender, message.seq, message.sent_at, arrived, new)
+        refused: tuple[FactRefusal, ...] = ()
+        if self.applier is not None:
+            refused = self.applier(tx, message, [f for f, _ in new], arrived)
         inbox.keep_peer_checkpoint(tx, message.sender, seen.size, seen.cosigned)
         receipt = encode_receipt(
             Receipt(
@@ -227,6 +237,7 @@ class Receiver:
                 message.fact_ids,
                 arrived,
                 seen.cosigned,
+                refused,
             ),
             self.identity.key,
         )
@@ -245,6 +256,7 @@ class Receiver:
                 for f, d in new
             ],
             "already_held": [i for i in message.fact_ids if i not in applied],
+            "refused": [{"fact": r.fact_id, "code": r.code, "reason": r.reason} for r in refused],
         }
         node_log.log(
             tx,

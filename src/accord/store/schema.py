@@ -25,7 +25,7 @@ from sqlalchemy import (
 
 from accord.model.time import require_aware
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -203,6 +203,26 @@ node_inbox = Table(
     Column("sent_at", Instant, nullable=False),
     Column("arrived_at", Instant, nullable=False),
     Index("node_inbox_sender_party", "sender", "party", "instant"),
+)
+
+# facts from peers this node applied to its world (or holds for their other vouchers' signatures):
+# ``body`` the fact's canonical JSON as signed; ``signatures`` the signed wire facts that vouch
+# for it (JSON: one per voucher); ``instant`` the sender's instant, ``arrived_at`` this node's;
+# ``after_fact`` how many local facts came before it (the world replays both in that order);
+# ``state`` ``applied`` or ``pending`` (a fact that still waits for a voucher's signature)
+received_facts = Table(
+    "received_facts",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("fact_id", String(200), nullable=False, unique=True),
+    Column("kind", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("instant", Instant, nullable=False),
+    Column("sender", String(200), nullable=False),
+    Column("arrived_at", Instant, nullable=False),
+    Column("after_fact", BigInteger, nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("signatures", Text, nullable=False),
 )
 
 # every checkpoint of a peer's log this node witnessed (cosigned), by tree size

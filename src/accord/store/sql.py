@@ -28,6 +28,7 @@ from sqlalchemy.pool import StaticPool
 
 from accord.errors import Busy, StoreError, StoreMissing, StoreUnreachable
 from accord.store import credentials as _credentials  # noqa: F401  (registers its tables)
+from accord.store import migrations
 from accord.store import nodes as _nodes  # noqa: F401  (registers its table)
 from accord.store import schema as t
 from accord.store.images import Change, Image, image, stored_images
@@ -168,9 +169,7 @@ class SqlStore:
                         ],
                     )
                 elif version != t.SCHEMA_VERSION:
-                    raise StoreError(
-                        f"store at {_redacted(url)} has schema version {version}, expected {t.SCHEMA_VERSION}"
-                    )
+                    migrations.upgrade(conn, version, _redacted(url))
         except (SQLAlchemyError, ImportError, ValueError):
             raise StoreError(f"cannot open the store at {_redacted(url)}") from None
 
