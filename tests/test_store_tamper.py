@@ -395,3 +395,20 @@ def test_an_inserted_token_row_grants_nothing(db: Path, opened: Callable[[Path],
         )
     with pytest.raises(IntegrityError, match="fails its MAC"):
         Credentials(exchange).verify(f"{row.id}.{encode_secret(secret)}")
+
+
+def test_a_json_column_edited_to_text_that_is_not_json_is_an_integrity_error(
+    db: Path, master: MasterKey
+) -> None:
+    """A JSON column that no longer parses is stored data failing its check (exit 6, named),
+    never a crash with the decoder's text."""
+    ((last,),) = query(db, "select max(seq) from facts")
+    execute(db, "update facts set signatures = ? where seq = ?", "{not json", last)
+    verify = accord("audit", "verify", db=db, key=master.text())
+    assert verify.returncode == INTEGRITY, verify.stderr
+    assert "facts" in verify.stderr and "Traceback" not in verify.stderr
+    read = accord(
+        "read", ITEM, "--user", "jpn-analyst", "--at", AFTER, "--json", db=db, key=master.text()
+    )
+    assert read.returncode == INTEGRITY and CONTENT not in read.stdout + read.stderr
+    assert "Traceback" not in read.stderr

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Column,
     Connection,
@@ -22,7 +21,7 @@ from sqlalchemy import (
     select,
 )
 
-from accord.store.schema import Instant, metadata
+from accord.store.schema import Instant, StoredJSON, metadata
 
 if TYPE_CHECKING:  # accord.store.sql imports accord.store.credentials, which imports us
     from accord.store.sql import StoreTx
@@ -35,7 +34,7 @@ feed_events = Table(
     Column("kind", String(16), nullable=False),
     Column("item", String(200), nullable=False),
     Column("at", Instant, nullable=False),
-    Column("body", JSON, nullable=False),
+    Column("body", StoredJSON("feed_events.body"), nullable=False),
     PrimaryKeyConstraint("user", "n"),
     Index("feed_events_user_item", "user", "item"),
 )

@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
+from accord.errors import IntegrityError
 from accord.model.time import require_aware
 
 SCHEMA_VERSION = "5"
@@ -45,6 +46,30 @@ class Instant(TypeDecorator[datetime]):
         return None if value is None else EPOCH + timedelta(microseconds=int(value))
 
 
+class StoredJSON(TypeDecorator[Any]):
+    """A JSON column read back: text that no longer parses (edited in the store) is stored data
+    failing its check, an ``IntegrityError`` naming the column, never the decoder's error."""
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, column: str) -> None:
+        super().__init__()
+        self.column = column
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        decode = super().result_processor(dialect, coltype)
+        column = self.column
+
+        def process(value: Any) -> Any:
+            try:
+                return value if decode is None else decode(value)
+            except ValueError:  # json.JSONDecodeError, and the drivers' own
+                raise IntegrityError(f"a row of {column} is not JSON in the store") from None
+
+        return process
+
+
 metadata = MetaData()
 
 meta = Table(
@@ -63,9 +88,9 @@ facts = Table(
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("id", String(64), nullable=False),
     Column("kind", String(32), nullable=False),
-    Column("vouchers", JSON, nullable=False),
+    Column("vouchers", StoredJSON("facts.vouchers"), nullable=False),
     Column("body", Text, nullable=False),
-    Column("signatures", JSON, nullable=False),
+    Column("signatures", StoredJSON("facts.signatures"), nullable=False),
 )
 
 # API tokens: a slow salted hash of the secret, and a MAC binding the row (``mac``) under a key

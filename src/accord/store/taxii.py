@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, insert, select
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, insert, select
 
-from accord.store.schema import Instant, metadata
+from accord.store.schema import Instant, StoredJSON, metadata
 
 if TYPE_CHECKING:  # accord.store.sql imports accord.store.credentials, which imports us
     from accord.store.sql import StoreTx
@@ -40,7 +40,7 @@ taxii_statuses = Table(
     Column("id", String(64), primary_key=True),
     Column("user", String(200), nullable=False),
     Column("created", Instant, nullable=False),
-    Column("body", JSON, nullable=False),
+    Column("body", StoredJSON("taxii_statuses.body"), nullable=False),
 )
 
 
