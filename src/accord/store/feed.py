@@ -43,11 +43,10 @@ feed_events = Table(
 )
 
 
-# one user's events on one item, last first (a statement built once: compiled once)
-_KINDS_OF = (
-    select(feed_events.c.kind)
-    .where(feed_events.c.user == bindparam("user"), feed_events.c.item == bindparam("item"))
-    .order_by(feed_events.c.n.desc())
+# one user's events on one item (a statement built once: compiled once). Unordered, so that
+# SQLite searches the (user, item) index, not every event of the user in the primary key's order
+_KINDS_OF = select(feed_events.c.n, feed_events.c.kind).where(
+    feed_events.c.user == bindparam("user"), feed_events.c.item == bindparam("item")
 )
 
 
@@ -113,10 +112,9 @@ def last_kinds(tx: StoreTx, user: str, item: str, kinds: Sequence[str]) -> str |
         if row.user == user and row.item == item and row.kind in kinds:
             return str(row.kind)
     wanted = set(kinds)
-    for (kind,) in conn.execute(_KINDS_OF, {"user": user, "item": item}):
-        if kind in wanted:
-            return str(kind)
-    return None
+    rows = conn.execute(_KINDS_OF, {"user": user, "item": item})
+    found = [(int(n), str(kind)) for n, kind in rows if kind in wanted]
+    return max(found)[1] if found else None
 
 
 def after(tx: StoreTx, user: str, n: int, limit: int) -> list[EventRow]:
