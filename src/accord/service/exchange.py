@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
@@ -98,6 +98,9 @@ class Session:
     pending: journal.Pending | None = None  # made by the first entry (reads log none)
     changed: bool = False
     observer: ActObserver | None = None  # hears each act as it is logged (the live feed)
+    # the data keys of the copies made in this unit of work, by (item, party): a release of
+    # such a copy in the same unit of work need not read and unwrap its key again
+    data_keys: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
     @property
     def world(self) -> World:
@@ -324,6 +327,7 @@ class Exchange:
             with s.tx.savepoint():
                 yield s
         except BaseException:
+            s.data_keys.clear()  # some may be of copies the part made and undid
             if s.pending is not None:
                 del s.pending.bodies[entries:]
             s.changed = changed
@@ -494,7 +498,7 @@ class Exchange:
             self.ledger.record(s.tx, keyring, s.world, FactKind.ITEM, bare)
             own = s.world.holding(item.id, item.originator, item.created)
             assert own is not None
-            self.vault.seal(s.tx, keyring, item, own)
+            s.data_keys[item.id, item.originator] = self.vault.seal(s.tx, keyring, item, own)
             s.log("item", item.created, {"item": item.id, "originator": item.originator})
             if s.world.standing_rules:
                 from accord.service.standing import route_new_item  # noqa: PLC0415
@@ -611,7 +615,9 @@ class Exchange:
         sender = s.world.holding(request.item, request.from_party, at)
         assert sender is not None  # policy allowed it: the sender holds a live copy
         sender = current_marking(s.facts, sender).holding
-        data_key = self.vault.data_key(s.tx, keyring, sender)
+        data_key = s.data_keys.get((request.item, request.from_party))
+        if data_key is None:
+            data_key = self.vault.data_key(s.tx, keyring, sender)
         agreement = decision.reasons[0].agreement
         release = Release(
             at, request.item, request.from_party, request.to_party, request.via, agreement
@@ -619,6 +625,7 @@ class Exchange:
         for holding in decision.holdings:
             self.ledger.record(s.tx, keyring, s.world, FactKind.HOLDING, holding)
             self.vault.share(s.tx, keyring, data_key, holding)
+            s.data_keys[holding.item, holding.party] = data_key
         self.ledger.record(s.tx, keyring, s.world, FactKind.RELEASE, release)
 
     def consent(self, consent: Consent) -> Decision:

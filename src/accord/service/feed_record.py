@@ -7,7 +7,8 @@ the act's own transaction, with the world as that act left it.
 - ``withdrawn`` when a classification change closes an item the feed had opened for the user;
 - ``destroyed`` when their party destroys a copy the feed had opened for the user;
 - ``routing`` to the originator's users who may read the item: each release of it, allowed or
-  refused, with its route and reason codes.
+  refused, with its route and reason codes; a standing rule's outcome adds the rule, the route
+  taken, the instant evaluated and the trigger.
 
 Whether an item is open for a user is the feed's own record (its last opening or closing event
 for that user), so openings and closings alternate. A user's feed starts when the user exists;
@@ -120,13 +121,10 @@ def _released(act: _Act) -> list[_Pending]:
         "to": act.subject["to"],
         "via": act.subject["via"],
     }
+    outcome = {**route, "allowed": decision.allowed, "reasons": list(decision.codes)}
+    outcome |= _rule_outcome(act.subject)
     found = [
-        _Pending(
-            u,
-            FeedKind.ROUTING,
-            act.item,
-            {**route, "allowed": decision.allowed, "reasons": list(decision.codes)},
-        )
+        _Pending(u, FeedKind.ROUTING, act.item, outcome)
         for u in act.users_of(item.originator)
         if act.readable(u)
     ]
@@ -139,6 +137,16 @@ def _released(act: _Act) -> list[_Pending]:
                 if act.readable(u) and not act.is_open(u)
             ]
     return found
+
+
+def _rule_outcome(subject: Mapping[str, object]) -> dict[str, object]:
+    """What a standing rule's outcome adds, as ``accord rule log`` shows it: the rule, the
+    route taken (``direct``, ``via CODE`` or ``none``), the instant the rules were evaluated
+    at and what made them evaluate (``created`` or ``agreement:<id>``). Nothing for a hand
+    release."""
+    if "trigger" not in subject:
+        return {}
+    return {key: subject[key] for key in ("rule", "route", "evaluated", "trigger")}
 
 
 def _new_copies(holdings: Iterable[Holding]) -> list[Holding]:

@@ -191,8 +191,9 @@ class Vault:
 
     # --- items ----------------------------------------------------------------------------------
 
-    def seal(self, tx: StoreTx, keyring: Keyring, item: Item, own: Holding) -> None:
-        """Store ``item`` encrypted and signed, with its data key wrapped for its originator."""
+    def seal(self, tx: StoreTx, keyring: Keyring, item: Item, own: Holding) -> bytes:
+        """Store ``item`` encrypted and signed, with its data key wrapped for its originator;
+        the data key (for the releases of the same unit of work: ``Session.data_keys``)."""
         payload = payload_of(item)
         data_key = new_data_key()
         envelope = encrypt(data_key, payload, item_aad(item))
@@ -202,6 +203,7 @@ class Vault:
         tx.add_item(item.id, SealedItem(envelope, signature.to_bytes(), signature.key_version))
         wrapped = wrap_for_self(signer, data_key, copy_aad(own))
         tx.put_wrapped_key(item.id, item.originator, wrapped.key_version, wrapped.blob)
+        return data_key
 
     def data_key(self, tx: StoreTx, keyring: Keyring, holding: Holding) -> bytes:
         """The data key of ``holding``'s item, unwrapped with its party's keys."""

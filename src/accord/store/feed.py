@@ -16,6 +16,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    bindparam,
     func,
     insert,
     select,
@@ -26,8 +27,9 @@ from accord.store.schema import Instant, StoredJSON, metadata
 if TYPE_CHECKING:  # accord.store.sql imports accord.store.credentials, which imports us
     from accord.store.sql import StoreTx
 
+FEED_EVENTS = "feed_events"
 feed_events = Table(
-    "feed_events",
+    FEED_EVENTS,
     metadata,
     Column("user", String(200), nullable=False),
     Column("n", BigInteger, nullable=False),
@@ -37,6 +39,13 @@ feed_events = Table(
     Column("body", StoredJSON("feed_events.body"), nullable=False),
     PrimaryKeyConstraint("user", "n"),
     Index("feed_events_user_item", "user", "item"),
+)
+
+
+# one user's events on one item (a statement built once: compiled once). Unordered, so that
+# SQLite searches the (user, item) index, not every event of the user in the primary key's order
+_KINDS_OF = select(feed_events.c.n, feed_events.c.kind).where(
+    feed_events.c.user == bindparam("user"), feed_events.c.item == bindparam("item")
 )
 
 
@@ -62,7 +71,7 @@ def append(tx: StoreTx, rows: Iterable[EventRow]) -> None:
 def append_numbered(tx: StoreTx, rows: Iterable[EventRow]) -> None:
     """Add events (their ``n`` is ignored) just before the transaction's next read or its end,
     all in one statement: each numbered then after its user's last, in the order given."""
-    tx.defer("feed_events", _write_numbered, rows)
+    tx.defer(FEED_EVENTS, _write_numbered, rows)
 
 
 def _write_numbered(conn: Connection, rows: list[EventRow]) -> None:
@@ -94,16 +103,17 @@ def last_numbers(tx: StoreTx, users: Sequence[str]) -> dict[str, int]:
 
 
 def last_kinds(tx: StoreTx, user: str, item: str, kinds: Sequence[str]) -> str | None:
-    """The kind of the user's last event on ``item`` among ``kinds`` (None: there is none)."""
-    c = feed_events.c
-    query = (
-        select(c.kind)
-        .where(c.user == user, c.item == item, c.kind.in_(list(kinds)))
-        .order_by(c.n.desc())
-        .limit(1)
-    )
-    kind = tx.conn.execute(query).scalar()
-    return None if kind is None else str(kind)
+    """The kind of the user's last event on ``item`` among ``kinds`` (None: there is none):
+    among the events not yet written first (they come after every written one), else read
+    without writing anything first (only ``append_numbered`` defers events)."""
+    conn, pending = tx.deferred_read(FEED_EVENTS)
+    for row in reversed(pending):
+        if row.user == user and row.item == item and row.kind in kinds:
+            return str(row.kind)
+    wanted = set(kinds)
+    rows = conn.execute(_KINDS_OF, {"user": user, "item": item})
+    found = [(int(n), str(kind)) for n, kind in rows if kind in wanted]
+    return max(found)[1] if found else None
 
 
 def after(tx: StoreTx, user: str, n: int, limit: int) -> list[EventRow]:

@@ -327,6 +327,14 @@ class StoreTx:
         For rows no log entry records (the live feed's events)."""
         self._deferred.setdefault(name, (write, []))[1].extend(rows)
 
+    def deferred_read(self, name: str) -> tuple[Connection, list[Any]]:
+        """For a read of the rows that only ``defer`` under ``name`` writes, and only of those:
+        the connection, with nothing written first, and the rows deferred under ``name`` not yet
+        written, in order (the read sees every write by looking at both). Other buffered rows
+        stay buffered, so a run of such reads between writes writes nothing."""
+        pending = self._deferred.get(name)
+        return self._conn, list(pending[1]) if pending is not None else []
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A part of this transaction that is undone alone when it raises (plain SQL
