@@ -29,6 +29,7 @@ from accord.errors import (
     AccordError,
     FactRefused,
     InstantMismatch,
+    IntegrityError,
     KindNotAccepted,
     NotAddressed,
     NotANode,
@@ -193,6 +194,8 @@ class Amendments:
             if party not in vouchers:
                 raise NotAddressed(f"{party} is not a party to {amendment.agreement}")
             what = f"proposal {proposal_id}"
+            if not row.signatures:  # a row edited in the store: its shares do not read
+                raise IntegrityError(f"{what}: its shares cannot be read")
             check_shares(what, NOTE.value, row.body, vouchers, row.signatures, keys)
             decide_in_time(world, amendment)
             peers = self._peers(tx, party, vouchers)
