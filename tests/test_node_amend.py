@@ -360,3 +360,20 @@ def _log_kinds(made: Made) -> list[str]:
         size = int(json.loads(tx.meta(journal.FRONTIER) or '{"size": 0}')["size"])
         entries = [tx.entry(seq) for seq in range(size)]
     return [journal.decode_entry(e[0], n)["kind"] for n, e in enumerate(entries) if e is not None]
+
+
+def test_a_share_is_vouched_for_by_the_party_it_names_and_a_bad_one_is_malformed() -> None:
+    from accord.errors import InvalidInput
+    from accord.service.node_wire import vouched_by
+
+    text = canonical_json(
+        cosignature.Share(FactKind.NOTE.value, _body(_amendment()), "JPN").encode()
+    )
+    assert vouched_by("cosignature", text) == "JPN"
+    for bad in (
+        b"not json",
+        b'{"kind": "agreement-event", "by": "JPN"}',
+        b'{"kind": "", "body": "{}", "by": "JPN"}',
+    ):
+        with pytest.raises(InvalidInput, match="cosignature share"):
+            vouched_by("cosignature", bad)
