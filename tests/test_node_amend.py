@@ -377,3 +377,37 @@ def test_a_share_is_vouched_for_by_the_party_it_names_and_a_bad_one_is_malformed
     ):
         with pytest.raises(InvalidInput, match="cosignature share"):
             vouched_by("cosignature", bad)
+
+
+def test_the_proposers_own_share_edited_in_its_store_refuses_the_countersign_that_arrives(
+    pair: Pair,
+) -> None:
+    proposal = _propose_and_cross(pair)
+    _of(pair.jpn).countersign(proposal.id)
+    with closing(sqlite3.connect(pair.kor.db)) as conn, conn:
+        [(text,)] = conn.execute(
+            "select signatures from received_facts where fact_id = ?", (proposal.id,)
+        ).fetchall()
+        shares = json.loads(text)
+        signature = shares[0]["signature"]
+        shares[0]["signature"] = ("B" if signature[0] == "A" else "A") + signature[1:]
+        conn.execute(
+            "update received_facts set signatures = ? where fact_id = ?",
+            (json.dumps(shares), proposal.id),
+        )
+    back = Back(pair)
+    back.deliver(AT)
+    [held] = _of(pair.kor).proposals()
+    assert held.state is ProposalState.AWAITING  # refused: nothing applied on KOR
+    assert _period(pair.kor, AT) == P90D
+    refused = [b for b in _log_bodies(pair.kor) if b["kind"] == "node-message-accepted"]
+    assert [r["code"] for r in refused[-1]["subject"]["refused"]] == ["fact-not-allowed"]  # type: ignore[index]
+
+
+def _log_bodies(made: Made) -> list[dict[str, object]]:
+    from accord.service import journal
+
+    with reopen(made).exchange.store.transaction() as tx:
+        size = int(json.loads(tx.meta(journal.FRONTIER) or '{"size": 0}')["size"])
+        entries = [tx.entry(seq) for seq in range(size)]
+    return [journal.decode_entry(e[0], n) for n, e in enumerate(entries) if e is not None]

@@ -202,7 +202,12 @@ class Applier:
             from accord.service.node_amend import Amendments  # noqa: PLC0415
 
             shares = Amendments(self.exchange, arrived)
-            shares.receive_share(tx, keyring, world, self.party, sender, fact, keys)
+            try:
+                shares.receive_share(tx, keyring, world, self.party, sender, fact, keys)
+            except FactRefused:
+                raise
+            except AccordError as error:  # a share held here fails its check, say
+                raise FactNotAllowed(f"fact {fact.fact_id}: {error.message}") from None
             return
         try:
             kind = FactKind(fact.kind)
