@@ -103,3 +103,12 @@ def test_propose_with_a_file_and_its_errors(nodes: tuple[Pair, Site, Site], tmp_
     assert f'{bad}: renewal: "sometimes" is not a valid renewal' in done.stderr
     both = kor.run("node", "propose", AID, "--amendment", str(good), "--term", "P2Y", "--at", AT)
     assert both.returncode == INVALID and "not both" in both.stderr
+
+
+def test_the_one_step_amend_on_a_node_points_to_node_propose(
+    nodes: tuple[Pair, Site, Site],
+) -> None:
+    _, kor, _ = nodes
+    done = kor.run("agreement", "amend", AID, "--term", "P2Y", "--at", AT)
+    assert done.returncode == INVALID
+    assert "accord node propose" in done.stderr
