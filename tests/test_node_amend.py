@@ -411,3 +411,21 @@ def _log_bodies(made: Made) -> list[dict[str, object]]:
         size = int(json.loads(tx.meta(journal.FRONTIER) or '{"size": 0}')["size"])
         entries = [tx.entry(seq) for seq in range(size)]
     return [journal.decode_entry(e[0], n) for n, e in enumerate(entries) if e is not None]
+
+
+def test_countersigning_on_a_node_whose_received_note_was_deleted_is_an_integrity_error(
+    pair: Pair,
+) -> None:
+    assert pair.kor.node.exchange.record(TerminationNotice(NOTICE_AT, AID, "KOR")).allowed
+    _deliver(pair, sent=NOTICE_AT)
+    proposal = _of(pair.kor).propose(_amendment())
+    _deliver(pair)
+    with closing(sqlite3.connect(pair.jpn.db)) as conn, conn:  # the notice JPN received
+        conn.execute(
+            "delete from received_facts where state = 'applied' and kind = 'agreement-event'"
+        )
+    with pytest.raises(IntegrityError):
+        _of(pair.jpn).countersign(proposal.id)
+    assert _log_kinds(pair.jpn)[-1] == "node-countersign-refused"
+    with pair.jpn.node.exchange.store.transaction() as tx:
+        assert outbox.queued(tx) == []

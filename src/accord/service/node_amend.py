@@ -44,6 +44,7 @@ from accord.model.facts import FactKind, cosignature
 from accord.model.facts.cosignature import ProposalState
 from accord.model.facts.registry import DEFINITIONS
 from accord.model.messages import WireFact
+from accord.model.taint import SubjectKind
 from accord.model.time import iso
 from accord.model.world import World
 from accord.service import node_log
@@ -100,6 +101,15 @@ def _vouchers(world: World, amendment: Amendment) -> tuple[str, ...]:
     return vouchers
 
 
+def _sound(world: World, amendment: Amendment) -> None:
+    """``IntegrityError`` (logged) when the agreement rests on a fact that failed its check."""
+    try:
+        world.check_sound(((SubjectKind.AGREEMENT, amendment.agreement),))
+    except IntegrityError as error:
+        log.error("refused an amendment of %s: %s", amendment.agreement, error.message)
+        raise
+
+
 def _own_party(tx: StoreTx) -> str:
     own = nodes.identities(tx)
     if len(own) != 1:
@@ -132,6 +142,7 @@ class Amendments:
         ex = self.exchange
         with ex.store.transaction(write=True) as tx:
             party, keyring, _, world = self._open(tx)
+            _sound(world, amendment)
             if amendment.agreement not in world.agreements:
                 world.agreement(amendment.agreement)  # UnknownReference, exit 2
             vouchers = _vouchers(world, amendment)
@@ -170,7 +181,7 @@ class Amendments:
         changes nothing and gives the same answer. A refusal is logged and changes nothing."""
         try:
             return self._countersign(proposal_id)
-        except (FactRefused, UnknownProposal) as refusal:
+        except (FactRefused, UnknownProposal, IntegrityError) as refusal:
             with self.exchange.store.transaction(write=True) as tx:
                 subject = {"proposal": proposal_id[:200], "code": refusal.code}
                 node_log.log(
@@ -188,6 +199,7 @@ class Amendments:
                 raise UnknownProposal(f"PROPOSAL_ID: no amendment proposal {proposal_id[:80]!r}")
             if party in {s.party for s in row.signatures}:
                 return self._proposal(world, party, row)
+            _sound(world, amendment)
             if amendment.agreement not in world.agreements:
                 raise ProposalNotHeld(f"this node holds no agreement {amendment.agreement!r}")
             vouchers = _vouchers(world, amendment)
