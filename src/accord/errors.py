@@ -467,3 +467,35 @@ class FactNotAllowed(FactRefused):
     def __init__(self, message: str, reasons: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.reasons = reasons
+
+
+# --- amendments across nodes: shares of a proposal (``accord node propose`` / ``countersign``) --
+
+
+class UnknownProposal(UnknownReference):
+    """A proposal id this node holds no amendment proposal under."""
+
+    code = "unknown-proposal"
+    category = Category.NOT_FOUND
+
+
+class ShareNotByParty(FactRefused):
+    """A share of an amendment signed by a party that is not one of the amendment's vouchers."""
+
+    code = "share-not-by-party"
+    category = Category.DENIED
+
+
+class ProposalNotHeld(FactRefused):
+    """A share of an amendment to an agreement this node does not hold."""
+
+    code = "proposal-agreement-not-held"
+    category = Category.NOT_FOUND
+
+
+class ProposalChanged(FactRefused):
+    """A share whose id names another body than the one it carries, or a proposal held here
+    under that id with another body: a changed body under the same id."""
+
+    code = "proposal-changed"
+    category = Category.CONFLICT

@@ -251,6 +251,13 @@ def amend(
     """Change some of an agreement's terms from --at on: the one-step form of a proposal
     accepted by every party at that instant (see ``agreement propose|accept``)."""
     changes = changes_from(rows, topics_text, term, notice_period, parties_text, renewal)
+    from accord.service.node import Node
+
+    if Node(env().exchange).is_node():  # a node holds its own party's key only
+        raise InvalidInput(
+            "an amendment needs every party's signature: on a node, propose it with"
+            " `accord node propose` and let the other parties countersign"
+        )
     _record(Amendment(env().at(at_text), agreement_id, changes), as_json)
 
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from accord.cli.context import env, json_option
+from accord.cli.acts import amendable_options
+from accord.cli.context import at_option, env, json_option
 from accord.cli.keys import force_option, refuse_in_work_tree
 from accord.cli.render import console, emit_json, listing, when
 from accord.errors import InvalidInput
@@ -16,6 +17,7 @@ from accord.errors import InvalidInput
 if TYPE_CHECKING:
     from accord.model.node import PinnedPeer
     from accord.service.node import Node
+    from accord.service.node_amend import Amendments, Proposal
 
 
 def _node() -> Node:
@@ -281,3 +283,161 @@ def deliver(only: str | None, attempts: int, timeout: float, as_json: bool) -> N
         raise PeerUnavailable(
             "facts still wait for " + ", ".join(s.peer for s in stuck) + " (they stay queued)"
         )
+
+
+# --- amendments across nodes (Art. 21(2): mutual written consent) -------------------------------
+
+
+def _amendments() -> Amendments:
+    from accord.service import system_clock
+    from accord.service.node_amend import Amendments as Made
+
+    return Made(env().exchange, env().exchange.instant(system_clock()))
+
+
+def _changes_file(path: Path) -> dict[str, object]:
+    """The changes FILE gives: a JSON object of amendable terms, spelled as in a scenario."""
+    from accord.cli.define import duration
+    from accord.model.agreement import AMENDABLE, EquivalenceTable, Renewal, TopicScope
+
+    try:
+        doc = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise InvalidInput(f"--amendment: {path} does not exist") from None
+    except (OSError, ValueError):
+        raise InvalidInput(f"--amendment: {path} is not a JSON file") from None
+    if not isinstance(doc, dict) or not doc or not set(doc) <= set(AMENDABLE):
+        raise InvalidInput(
+            f"{path}: the amendment is an object of at least one of {', '.join(AMENDABLE)}"
+        )
+    changes: dict[str, object] = {}
+    for name, value in doc.items():
+        where = f"{path}: {name}"
+        if name == "parties" and _texts(value):
+            changes[name] = frozenset(value)
+        elif name == "topics" and (value is None or _texts(value)):
+            changes[name] = TopicScope(None if value is None else frozenset(value))
+        elif name == "equivalence" and isinstance(value, list) and value:
+            if not all(isinstance(r, dict) and r and _texts([*r, *r.values()]) for r in value):
+                raise InvalidInput(f"{where}: each row is an object of PARTY: LEVEL")
+            changes[name] = EquivalenceTable(tuple(dict(r) for r in value))
+        elif name in ("term", "notice_period") and (value is None or isinstance(value, str)):
+            if value is None and name == "notice_period":
+                raise InvalidInput(f"{where}: a notice period is an ISO 8601 duration")
+            changes[name] = None if value is None else duration(value, where)
+        elif name == "renewal" and value in ("automatic", "none"):
+            changes[name] = Renewal(value)
+        else:
+            raise InvalidInput(f"{where}: {json.dumps(value)[:80]} is not a valid {name}")
+    return changes
+
+
+def _texts(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+
+
+def _proposal_form(proposal: Proposal) -> dict[str, object]:
+    from accord.model.time import iso
+
+    return {
+        "id": proposal.id,
+        "agreement": proposal.agreement,
+        "at": iso(proposal.at),
+        "changes": proposal.changes,
+        "signed_by": list(proposal.signed_by),
+        "waiting_for": list(proposal.waiting_for),
+        "state": proposal.state.value,
+        "from": proposal.sender,
+        "arrived_at": iso(proposal.arrived_at),
+    }
+
+
+def _show_proposal(proposal: Proposal, as_json: bool, verb: str) -> None:
+    form = _proposal_form(proposal)
+    if as_json:
+        emit_json({"done": True, "proposal": form})
+        return
+    waiting = ", ".join(proposal.waiting_for) or "no one"
+    console.print(f"{verb} amendment of {proposal.agreement} at {form['at']}: {proposal.id}")
+    console.print(
+        f"state {proposal.state.value}; signed by {', '.join(proposal.signed_by)};"
+        f" waiting for {waiting}"
+    )
+
+
+@node.command("propose")
+@click.argument("agreement_id")
+@click.option(
+    "--amendment",
+    "amendment_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A JSON file of the terms to amend (instead of the term options).",
+)
+@amendable_options
+@at_option
+@json_option
+def propose(
+    agreement_id: str,
+    amendment_file: Path | None,
+    rows: tuple[str, ...],
+    topics_text: str | None,
+    term: str | None,
+    notice_period: str | None,
+    parties_text: str | None,
+    renewal: str | None,
+    at_text: str | None,
+    as_json: bool,
+) -> None:
+    """Propose an amendment of AGREEMENT by mutual written consent, in force from --at on: this
+    node signs its party's share and queues it for every other party's pinned node (the
+    amendment applies once each has countersigned). The terms come from --amendment FILE or
+    from the term options. Proposing the same amendment again changes nothing."""
+    from accord.cli.acts import changes_from
+    from accord.model.agreement import Amendment
+
+    given = (rows, topics_text, term, notice_period, parties_text, renewal)
+    if amendment_file is not None:
+        if any(given):
+            raise click.UsageError("give --amendment FILE or the term options, not both")
+        changes = _changes_file(amendment_file)
+    else:
+        changes = changes_from(*given)
+    amendment = Amendment(env().at(at_text), agreement_id, changes)
+    _show_proposal(_amendments().propose(amendment), as_json, "proposed")
+
+
+@node.command("countersign")
+@click.argument("proposal_id")
+@json_option
+def countersign(proposal_id: str, as_json: bool) -> None:
+    """Sign this node's party's share of the proposal PROPOSAL_ID (`accord node proposals`):
+    the amendment is checked on this node's record at its instant, applied once every party's
+    share is held (each verified under its pinned key), and this share is queued for the other
+    parties' nodes. Countersigning again changes nothing and gives the same answer."""
+    _show_proposal(_amendments().countersign(proposal_id), as_json, "countersigned")
+
+
+@node.command("proposals")
+@json_option
+def proposals(as_json: bool) -> None:
+    """The amendment proposals this node holds, its own and its peers': id, agreement, instant,
+    who signed, who it waits for, and state (to-countersign, awaiting, applied)."""
+    found = _amendments().proposals()
+    if as_json:
+        emit_json([_proposal_form(p) for p in found])
+        return
+    tz = env().settings.tz
+    rows = [
+        (
+            p.id,
+            p.agreement,
+            when(p.at, tz),
+            ", ".join(p.signed_by),
+            ", ".join(p.waiting_for) or "-",
+            p.state.value,
+        )
+        for p in found
+    ]
+    columns = ("id", "agreement", "at", "signed by", "waiting for", "state")
+    console.print(listing(columns, rows))

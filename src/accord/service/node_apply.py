@@ -12,6 +12,8 @@ receipt with its code; nothing of it is applied.
   (``ForeignClearance``);
 - a consent only by the item's originator, on an item this node holds, with this node's party
   its holder or a recipient (``NotFactOriginator``, ``NotAddressed``);
+- a ``cosignature`` share of an amendment is kept beside its proposal, and the amendment applied
+  once every party's share is held (``accord.service.node_amend``);
 - any other kind is ``KindNotAccepted``.
 
 Facts are judged by their own instants: one that arrives late (its peer was down) is placed in
@@ -41,7 +43,7 @@ from accord.errors import (
 )
 from accord.model.acts import Consent
 from accord.model.agreement import AgreementEvent, Amendment
-from accord.model.facts import FactKind
+from accord.model.facts import FactKind, cosignature
 from accord.model.facts.registry import DEFINITIONS
 from accord.model.messages import FactRefusal, Message, WireFact
 from accord.model.time import iso
@@ -146,7 +148,7 @@ HANDLERS: Mapping[FactKind, Callable[[Context, WireFact, object], None]] = {
 }
 
 
-ACCEPTED = frozenset(kind.value for kind in HANDLERS)
+ACCEPTED = frozenset({*(kind.value for kind in HANDLERS), cosignature.KIND})
 
 
 def _not_accepted(kind: str) -> str:
@@ -196,6 +198,17 @@ class Applier:
         arrived: datetime,
         keys: PinnedKeys,
     ) -> None:
+        if fact.kind == cosignature.KIND:  # one party's share of an amendment
+            from accord.service.node_amend import Amendments  # noqa: PLC0415
+
+            shares = Amendments(self.exchange, arrived)
+            try:
+                shares.receive_share(tx, keyring, world, self.party, sender, fact, keys)
+            except FactRefused:
+                raise
+            except AccordError as error:  # a share held here fails its check, say
+                raise FactNotAllowed(f"fact {fact.fact_id}: {error.message}") from None
+            return
         try:
             kind = FactKind(fact.kind)
             handler = HANDLERS[kind]

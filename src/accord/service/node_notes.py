@@ -75,7 +75,8 @@ def note_log(tx: StoreTx, agreement_id: str) -> dict[str, list[dict[str, object]
                 {
                     "from": row.sender,
                     "note": body.get("kind"),
-                    "by": body.get("by"),
+                    # an amendment is by every party that signed its share
+                    "by": body.get("by") or ", ".join(sorted(s.party for s in row.signatures)),
                     "at": iso(row.instant),
                     "arrived_at": iso(row.arrived_at),
                 }

@@ -10,7 +10,8 @@ keys, its pinned cards and the fact definitions, carried over the mutual-TLS cha
   body is decoded by that definition and its vouchers worked out. A kind no definition knows,
   a body the definition cannot read, and a kind that needs more than one voucher (an agreement,
   an amendment: both parties sign, and a message's fact carries one signature) are refused as
-  malformed.
+  malformed. Such a fact crosses as one ``cosignature`` share per voucher, vouched for by the
+  party the share names.
 - Messages go out through ``Node.client`` (``PeerClient``: mutual TLS, the peer's certificate
   pinned), so a peer is reached only at the URL and certificate of its pinned card.
 """
@@ -26,6 +27,7 @@ from datetime import datetime
 from accord.crypto.canonical import canonical_json
 from accord.crypto.messages import sign_fact
 from accord.errors import InvalidInput, PeerRefused, PeerRejected, PeerUnavailable
+from accord.model.facts import cosignature
 from accord.model.facts.definition import FactKind
 from accord.model.facts.registry import DEFINITIONS
 from accord.model.messages import PeerKeys, WireFact
@@ -47,7 +49,13 @@ from accord.store import outbox
 
 def vouched_by(kind: str, body: bytes) -> str:
     """The one party that must sign a fact of ``kind`` with ``body``, by the kind's definition;
-    ``InvalidInput`` for a kind not defined, a body it cannot read, or several vouchers."""
+    ``InvalidInput`` for a kind not defined, a body it cannot read, or several vouchers. A
+    ``cosignature`` share is vouched for by the party it names (``by``)."""
+    if kind == cosignature.KIND:
+        try:
+            return cosignature.decode(json.loads(body)).by
+        except Exception:  # any failure to read the body is the sender's: it is malformed
+            raise InvalidInput("body: this node cannot read it as a cosignature share") from None
     try:
         definition = DEFINITIONS[FactKind(kind)]
     except ValueError:

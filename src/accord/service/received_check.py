@@ -49,6 +49,24 @@ def check_signatures(
         _verified(what, signed, keys.get(signed.party, ()))
 
 
+def check_shares(
+    what: str,
+    kind: str,
+    body: str,
+    vouchers: Sequence[str],
+    shares: Sequence[WireFact],
+    keys: PartyKeys,
+) -> None:
+    """``IntegrityError`` unless each of ``shares`` (some of the vouchers', at most one each) is
+    a share of the fact ``kind``/``body`` by one of ``vouchers``, verifying under its key."""
+    by = [s.party for s in shares]
+    if len(set(by)) != len(by) or not set(by) <= set(vouchers):
+        raise IntegrityError(f"{what} carries shares by {', '.join(by)}; not {', '.join(vouchers)}")
+    for signed in shares:
+        _same_share(what, kind, body, signed)
+        _verified(what, signed, keys.get(signed.party, ()))
+
+
 def _same_fact(what: str, kind: str, body: str, signed: WireFact) -> None:
     if signed.kind != kind or signed.body != body.encode("utf-8"):
         raise IntegrityError(f"{what}: {signed.party}'s signature is on another fact")

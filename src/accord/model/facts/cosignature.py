@@ -12,11 +12,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from accord.errors import InvalidInput
 
 KIND = "cosignature"
+
+
+class ProposalState(StrEnum):
+    """Where a proposal to amend an agreement across nodes stands on one node."""
+
+    TO_COUNTERSIGN = "to-countersign"  # a peer's share is held; this node has not signed
+    AWAITING = "awaiting"  # this node signed; another voucher's share has not arrived
+    APPLIED = "applied"  # every voucher's share is held and verified: the amendment applies
 
 
 @dataclass(frozen=True, slots=True)
