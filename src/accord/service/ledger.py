@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -154,22 +154,7 @@ class Ledger:
     ) -> tuple[int, str] | str | None:
         """The record's signed head (its size and last fact's id), or why it cannot be trusted;
         None when there is none."""
-        text = tx.meta(HEAD)
-        if text is None:
-            return None
-        try:
-            seq, fact, signature_text = json.loads(text)
-            signature = stored_signature(str(signature_text), what="the record's head")
-            public = keys.get((EXCHANGE, signature.key_version))
-            if signature.signer != EXCHANGE or public is None:
-                raise IntegrityError("the record's head is not signed by the exchange")
-            message = _head_message(int(seq), str(fact))
-            verify_fact(public, message, signature, what="the record's head")
-        except (IntegrityError, ValueError, TypeError) as error:
-            if isinstance(error, IntegrityError):
-                return error.message
-            return "the record's head is malformed"
-        return int(seq), str(fact)
+        return _signed_head(tx, keys, HEAD, _head_message, "the record's head", "the exchange")
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -351,22 +336,9 @@ class Ledger:
     def _received_head(
         self, tx: StoreTx, keys: Mapping[tuple[str, int], PublicKeys]
     ) -> tuple[int, str] | str | None:
-        text = tx.meta(RECEIVED_HEAD)
-        if text is None:
-            return None
-        try:
-            size, last, signature_text = json.loads(text)
-            signature = stored_signature(str(signature_text), what="the received facts' head")
-            public = keys.get((EXCHANGE, signature.key_version))
-            if signature.signer != EXCHANGE or public is None:
-                raise IntegrityError("the received facts' head is not signed by this node")
-            message = _received_head_message(int(size), str(last))
-            verify_fact(public, message, signature, what="the received facts' head")
-        except (IntegrityError, ValueError, TypeError) as error:
-            if isinstance(error, IntegrityError):
-                return error.message
-            return "the received facts' head is malformed"
-        return int(size), str(last)
+        return _signed_head(
+            tx, keys, RECEIVED_HEAD, _received_head_message, "the received facts' head", "this node"
+        )
 
     def admit_received_row(
         self, world: World, row: received.ReceivedRow, keys: Mapping[str, Sequence[bytes]]
@@ -475,6 +447,33 @@ def _party_keys(
     for party, values in (pinned or {}).items():
         found.setdefault(party, []).extend(values)
     return found
+
+
+def _signed_head(
+    tx: StoreTx,
+    keys: Mapping[tuple[str, int], PublicKeys],
+    key: str,
+    message_of: Callable[[int, str], bytes],
+    name: str,
+    signer: str,
+) -> tuple[int, str] | str | None:
+    """A head kept in ``meta`` under ``key``: its count and last fact's id once its signature
+    by this exchange (or node) verifies, why it cannot be trusted otherwise, None when absent."""
+    text = tx.meta(key)
+    if text is None:
+        return None
+    try:
+        count, last, signature_text = json.loads(text)
+        signature = stored_signature(str(signature_text), what=name)
+        public = keys.get((EXCHANGE, signature.key_version))
+        if signature.signer != EXCHANGE or public is None:
+            raise IntegrityError(f"{name} is not signed by {signer}")
+        verify_fact(public, message_of(int(count), str(last)), signature, what=name)
+    except (IntegrityError, ValueError, TypeError) as error:
+        if isinstance(error, IntegrityError):
+            return error.message
+        return f"{name} is malformed"
+    return int(count), str(last)
 
 
 def _received_head_message(size: int, last: str) -> bytes:

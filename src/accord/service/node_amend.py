@@ -290,6 +290,7 @@ class Amendments:
         ):
             return  # already held: nothing changes
         decide_in_time(world, amendment)
+        new = row is None
         if row is None:
             row = received.ReceivedRow(
                 received.next_position(tx),
@@ -303,19 +304,6 @@ class Amendments:
                 received.ReceivedState.PENDING,
                 (),
             )
-            self._add(
-                tx,
-                keyring,
-                world,
-                row,
-                fact,
-                vouchers,
-                _trusted(tx, keys),
-                new=True,
-                sender=sender,
-                arrived=self.now,
-            )
-            return
         self._add(
             tx,
             keyring,
@@ -324,7 +312,7 @@ class Amendments:
             fact,
             vouchers,
             _trusted(tx, keys),
-            new=False,
+            new=new,
             sender=sender,
             arrived=self.now,
         )
