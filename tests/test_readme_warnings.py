@@ -1,4 +1,4 @@
-"""The README's warnings walkthrough (issue 9's "done means"), run as a new user runs it: each
+"""The README's warnings walkthrough, run as a new user runs it: each
 command exactly as the README writes it, from a fresh store, in the repository's folder."""
 
 from __future__ import annotations
