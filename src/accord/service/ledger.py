@@ -212,14 +212,30 @@ class Ledger:
     ) -> IntegrityError | None:
         """Check one stored fact and apply it to ``world``; the failure, if it was left out."""
         what = f"fact {row.seq} ({row.kind})"
+
+        def check(definition: Definition[Any], fact: object) -> None:
+            self._check(world, row, definition, fact, keys, what)
+
+        return self._apply_checked(world, row.kind, row.body, what, check)
+
+    def _apply_checked(
+        self,
+        world: World,
+        kind: str,
+        body: str,
+        what: str,
+        check: Callable[[Definition[Any], object], None],
+    ) -> IntegrityError | None:
+        """Decode a fact of ``kind``, ``check`` it, apply it to ``world``; when any step fails,
+        the fact is left out (what it touches refused, with the reason) and the failure given."""
         try:
-            definition = DEFINITIONS[FactKind(row.kind)]
-            fact = definition.decode(json.loads(row.body))
+            definition = DEFINITIONS[FactKind(kind)]
+            fact = definition.decode(json.loads(body))
             subjects = definition.subjects(fact)
         except (AccordError, KeyError, ValueError, TypeError, AttributeError):
             return self._refuse(world, (WHOLE_WORLD,), f"{what} cannot be read as a fact")
         try:
-            self._check(world, row, definition, fact, keys, what)
+            check(definition, fact)
             definition.apply(world, fact)
         except (AccordError, KeyError, ValueError, TypeError) as error:
             reason = (
@@ -345,26 +361,14 @@ class Ledger:
     ) -> IntegrityError | None:
         """Check one kept received fact and apply it to ``world``; the failure, if left out."""
         what = f"received fact {row.position} ({row.kind})"
-        try:
-            definition = DEFINITIONS[FactKind(row.kind)]
-            fact = definition.decode(json.loads(row.body))
-            subjects = definition.subjects(fact)
-        except (AccordError, KeyError, ValueError, TypeError, AttributeError):
-            return self._refuse(world, (WHOLE_WORLD,), f"{what} cannot be read as a fact")
-        try:
+
+        def check(definition: Definition[Any], fact: object) -> None:
             if row.fact_id != fact_id(row.kind, row.body):
                 raise IntegrityError(f"{what}: its id is not the digest of its kind and body")
             vouchers = definition.vouchers(fact, world)
             check_signatures(what, row.kind, row.body, vouchers, row.signatures, keys)
-            definition.apply(world, fact)
-        except (AccordError, KeyError, ValueError, TypeError) as error:
-            reason = (
-                error.message if isinstance(error, AccordError) else f"{what} cannot be applied"
-            )
-            if isinstance(error, AccordError) and not isinstance(error, IntegrityError):
-                reason = f"{what} cannot be applied: {error.message}"
-            return self._refuse(world, (WHOLE_WORLD,) if definition.restricts else subjects, reason)
-        return None
+
+        return self._apply_checked(world, row.kind, row.body, what, check)
 
     def _remember(
         self, message: bytes, signatures: tuple[str, ...], token: bytes | None = None
