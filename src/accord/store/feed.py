@@ -59,15 +59,6 @@ class EventRow:
     body: dict[str, Any]
 
 
-def append(tx: StoreTx, rows: Iterable[EventRow]) -> None:
-    values = [
-        {"user": r.user, "n": r.n, "kind": r.kind, "item": r.item, "at": r.at, "body": r.body}
-        for r in rows
-    ]
-    if values:
-        tx.conn.execute(insert(feed_events), values)
-
-
 def append_numbered(tx: StoreTx, rows: Iterable[EventRow]) -> None:
     """Add events (their ``n`` is ignored) just before the transaction's next read or its end,
     all in one statement: each numbered then after its user's last, in the order given."""
@@ -75,12 +66,7 @@ def append_numbered(tx: StoreTx, rows: Iterable[EventRow]) -> None:
 
 
 def _write_numbered(conn: Connection, rows: list[EventRow]) -> None:
-    c = feed_events.c
-    users = sorted({r.user for r in rows})
-    numbers = {user: 0 for user in users}
-    query = select(c.user, func.max(c.n)).where(c.user.in_(users)).group_by(c.user)
-    for user, n in conn.execute(query):
-        numbers[user] = int(n)
+    numbers = _last_numbers(conn, sorted({r.user for r in rows}))
     values = []
     for r in rows:
         numbers[r.user] += 1
@@ -92,12 +78,14 @@ def _write_numbered(conn: Connection, rows: list[EventRow]) -> None:
 
 def last_numbers(tx: StoreTx, users: Sequence[str]) -> dict[str, int]:
     """Each user's last event number (0: none yet)."""
-    if not users:
-        return {}
+    return _last_numbers(tx.conn, users) if users else {}
+
+
+def _last_numbers(conn: Connection, users: Sequence[str]) -> dict[str, int]:
     c = feed_events.c
     found = {user: 0 for user in users}
     query = select(c.user, func.max(c.n)).where(c.user.in_(list(users))).group_by(c.user)
-    for user, n in tx.conn.execute(query):
+    for user, n in conn.execute(query):
         found[user] = int(n)
     return found
 
